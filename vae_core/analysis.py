@@ -1,0 +1,132 @@
+"""Pure functions over a trained model: arrays in, NumPy arrays out (what the pages show)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.decomposition import PCA
+
+from .model import VAE, negative_elbo
+
+
+def _tensor(a, model: VAE) -> torch.Tensor:
+    p = next(model.parameters())
+    return torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a).to(p.device, p.dtype)
+
+
+@torch.no_grad()
+def encode(model: VAE, images, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Latent means and log-variances of q(z|x), each (N, latent_dim)."""
+    x = _tensor(images, model).reshape(len(images), -1)
+    parts = [model.encode(chunk) for chunk in x.split(batch_size)]
+    return (torch.cat([p[0] for p in parts]).cpu().numpy(), torch.cat([p[1] for p in parts]).cpu().numpy())
+
+
+@torch.no_grad()
+def decode(model: VAE, z, batch_size: int = 4096) -> np.ndarray:
+    """Pixel probabilities (N, side, side) for latent codes z (N, latent_dim)."""
+    z = _tensor(np.atleast_2d(np.asarray(z, dtype=np.float32)), model)
+    side = model.config.image_size
+    out = torch.cat([torch.sigmoid(model.decode(chunk)) for chunk in z.split(batch_size)])
+    return out.reshape(-1, side, side).cpu().numpy()
+
+
+def reconstruct(model: VAE, images) -> np.ndarray:
+    """Decode the latent means of images: (N, side, side) probabilities."""
+    return decode(model, encode(model, images)[0])
+
+
+def sample_prior(model: VAE, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n codes drawn from N(0, I) and their decoded images."""
+    z = np.random.default_rng(seed).standard_normal((n, model.config.latent_dim)).astype(np.float32)
+    return z, decode(model, z)
+
+
+def grid_axes(grid_size: int = 20, extent: tuple[float, float] = (-3.0, 3.0)) -> tuple[np.ndarray, np.ndarray]:
+    """z1 values left to right and z2 values top to bottom (descending, so up is +z2 as on a scatter)."""
+    z1 = np.linspace(extent[0], extent[1], grid_size, dtype=np.float32)
+    return z1, z1[::-1].copy()
+
+
+def decode_grid(model: VAE, grid_size: int = 20, extent: tuple[float, float] = (-3.0, 3.0)) -> np.ndarray:
+    """Decode a grid_size x grid_size lattice over extent^2 in one batch: (G, G, side, side); [row, col]."""
+    if model.config.latent_dim != 2:
+        raise ValueError("a decoded grid needs a 2-D latent space")
+    z1, z2 = grid_axes(grid_size, extent)
+    zz = np.stack(np.meshgrid(z1, z2), axis=-1).reshape(-1, 2)  # row-major: row r has z2[r], col c has z1[c]
+    side = model.config.image_size
+    return decode(model, zz, batch_size=len(zz)).reshape(grid_size, grid_size, side, side)
+
+
+def tile(images: np.ndarray) -> np.ndarray:
+    """(R, C, h, w) -> one (R*h, C*w) mosaic."""
+    r, c, h, w = images.shape
+    return images.transpose(0, 2, 1, 3).reshape(r * h, c * w)
+
+
+def interpolate(z0, z1, steps: int = 10, mode: str = "linear") -> np.ndarray:
+    """steps codes from z0 to z1 (both ends included): straight line or great-circle (slerp)."""
+    z0, z1 = np.asarray(z0, dtype=np.float64), np.asarray(z1, dtype=np.float64)
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    if mode == "linear":
+        return ((1 - t) * z0 + t * z1).astype(np.float32)
+    if mode != "spherical":
+        raise ValueError(f"mode must be 'linear' or 'spherical', got {mode!r}")
+    # slerp (Shoemake 1985) on the directions, with the norms interpolated linearly
+    n0, n1 = np.linalg.norm(z0), np.linalg.norm(z1)
+    omega = math.acos(np.clip(np.dot(z0, z1) / max(n0 * n1, 1e-12), -1.0, 1.0))
+    if omega < 1e-6 or n0 < 1e-12 or n1 < 1e-12:
+        return ((1 - t) * z0 + t * z1).astype(np.float32)
+    so = math.sin(omega)
+    direction = (np.sin((1 - t) * omega) / so) * (z0 / n0) + (np.sin(t * omega) / so) * (z1 / n1)
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    out = direction * ((1 - t) * n0 + t * n1)
+    out[0], out[-1] = z0, z1
+    return out.astype(np.float32)
+
+
+def pixel_blend(x0, x1, steps: int = 10) -> np.ndarray:
+    """Cross-fade two images in pixel space, for contrast with latent interpolation."""
+    x0, x1 = np.asarray(x0, dtype=np.float32), np.asarray(x1, dtype=np.float32)
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32).reshape(-1, *([1] * x0.ndim))
+    return (1 - t) * x0 + t * x1
+
+
+@torch.no_grad()
+def per_image_elbo(model: VAE, images, batch_size: int = 4096, seed: int = 0) -> dict[str, np.ndarray]:
+    """-ELBO, reconstruction and KL per image (nats), one z sample each, seeded."""
+    torch.manual_seed(seed)
+    x = _tensor(images, model).reshape(len(images), -1)
+    parts = [negative_elbo(model(chunk)[0], chunk, *model.encode(chunk)) for chunk in x.split(batch_size)]
+    return {name: torch.cat([p[i] for p in parts]).cpu().numpy() for i, name in enumerate(("loss", "reconstruction", "kl"))}
+
+
+@torch.no_grad()
+def iwae_log_likelihood(model: VAE, images, k: int = 1000, max_batch: int = 32768, seed: int = 0,
+                        progress=None) -> np.ndarray:
+    """Importance-weighted estimate of log p(x) per image (Burda et al. 2016): a lower bound that
+    tightens as k grows. log p(x) ~= logsumexp_k[log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log k."""
+    torch.manual_seed(seed)
+    x = _tensor(images, model).reshape(len(images), -1)
+    per_chunk = max(1, max_batch // k)
+    out = []
+    for chunk in x.split(per_chunk):
+        mu, logvar = model.encode(chunk)
+        std = torch.exp(0.5 * logvar)
+        z = mu + std * torch.randn(k, *mu.shape, device=mu.device)  # (k, b, L)
+        logits = model.decode(z.reshape(-1, z.shape[-1])).reshape(k, len(chunk), -1)
+        log_px_z = -F.binary_cross_entropy_with_logits(logits, chunk.expand(k, -1, -1), reduction="none").sum(-1)
+        log_pz = torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)
+        log_qz = torch.distributions.Normal(mu, std).log_prob(z).sum(-1)
+        out.append(torch.logsumexp(log_px_z + log_pz - log_qz, dim=0) - math.log(k))
+        if progress is not None:
+            progress(len(chunk))
+    return torch.cat(out).cpu().numpy()
+
+
+def pca_2d(fit_images, *images) -> tuple[np.ndarray, ...]:
+    """Fit a 2-component PCA on fit_images and project fit_images and each further array with it."""
+    pca = PCA(n_components=2, random_state=0).fit(np.asarray(fit_images).reshape(len(fit_images), -1))
+    return tuple(pca.transform(np.asarray(a).reshape(len(a), -1)).astype(np.float32) for a in (fit_images, *images))

@@ -1,0 +1,91 @@
+"""Command line: `python -m vae_core train|evaluate|download`."""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .config import ARCHITECTURES, ModelConfig, TrainConfig
+from .data import MnistNotFoundError, data_dir, download_mnist, load_mnist
+from .metrics import evaluate_model
+from .train import TrainingDiverged, train
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m vae_core", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a VAE on MNIST and save a checkpoint")
+    t.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    t.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+    t.add_argument("--lr", type=float, default=TrainConfig.lr)
+    t.add_argument("--lr-schedule", choices=("constant", "cosine"), default=TrainConfig.lr_schedule)
+    t.add_argument("--beta", type=float, default=TrainConfig.beta)
+    t.add_argument("--arch", choices=ARCHITECTURES, default=ModelConfig.arch)
+    t.add_argument("--hidden", type=int, nargs="+", default=list(ModelConfig.hidden))
+    t.add_argument("--latent-dim", type=int, default=ModelConfig.latent_dim)
+    t.add_argument("--seed", type=int, default=TrainConfig.seed)
+    t.add_argument("--device", default=TrainConfig.device)
+    t.add_argument("--train-subset", type=int, default=0, help="train on the first N images only")
+    t.add_argument("--snapshot-size", type=int, default=1000, help="test digits whose latent means are kept per epoch")
+    t.add_argument("--iwae-k", type=int, default=0, help="also store an IWAE estimate with k samples")
+    t.add_argument("--out", required=True, help="checkpoint path to write (atomically)")
+    e = sub.add_parser("evaluate", help="print test -ELBO, IWAE, 5-NN accuracy and trustworthiness (VAE vs PCA)")
+    e.add_argument("path")
+    e.add_argument("--iwae-k", type=int, default=1000)
+    e.add_argument("--trust-points", type=int, default=5000, help="test digits used for trustworthiness")
+    e.add_argument("--json", action="store_true", help="print the figures as JSON")
+    d = sub.add_parser("download", help="fetch MNIST into VAE_DATA_DIR (needs internet access)")
+    d.add_argument("--root", default=None)
+    return p
+
+
+def _evaluate(model, iwae_k: int, trust_points: int) -> dict:
+    train_x, train_y = load_mnist("train")
+    test_x, test_y = load_mnist("test")
+    return evaluate_model(model, train_x, train_y, test_x, test_y, iwae_k=iwae_k, trust_points=trust_points)
+
+
+def _report(metrics: dict) -> str:
+    lines = [f"test -ELBO        {metrics['test_loss']:8.2f} nats/image  "
+             f"(reconstruction {metrics['test_reconstruction']:.2f} + KL {metrics['test_kl']:.2f}, "
+             f"{metrics['n_test']} test digits)"]
+    if "iwae_nll" in metrics:
+        lines.append(f"IWAE -log p(x)    {metrics['iwae_nll']:8.2f} nats/image  (k={metrics['iwae_k']})")
+    lines.append(f"{'':18}{'VAE':>8}  {'PCA-2D':>8}")
+    for key, label in (("knn_accuracy", "5-NN accuracy"), ("trustworthiness", "trustworthiness")):
+        lines.append(f"{label:18}{metrics['vae_' + key]:8.4f}  {metrics['pca_' + key]:8.4f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "download":
+            print(f"MNIST is in {download_mnist(args.root)}")
+        elif args.command == "evaluate":
+            ckpt = load_checkpoint(args.path)
+            metrics = _evaluate(ckpt.model, args.iwae_k, args.trust_points)
+            print(json.dumps(metrics, indent=2) if args.json else _report(metrics))
+        else:
+            model_config = ModelConfig(arch=args.arch, latent_dim=args.latent_dim, hidden=tuple(args.hidden))
+            train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                       lr_schedule=args.lr_schedule, beta=args.beta, seed=args.seed,
+                                       device=args.device, train_subset=args.train_subset,
+                                       snapshot_size=args.snapshot_size)
+            result = train(model_config, train_config)
+            for row in result.history:
+                print(f"epoch {row['epoch']:3d}  train {row['train_loss']:7.2f}  test {row['test_loss']:7.2f}  "
+                      f"({row['seconds']:.1f} s)")
+            metrics = _evaluate(result.model, args.iwae_k, 5000)
+            command = "python -m vae_core " + shlex.join(argv)
+            path = save_checkpoint(args.out, result.model, train_config, result.history, metrics,
+                                   result.snapshots, command)
+            print(_report(metrics))
+            print(f"saved {path} after {result.seconds:.0f} s on {result.device}")
+    except (CheckpointError, MnistNotFoundError, TrainingDiverged, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,58 @@
+"""How good a model and its 2-D embedding are: test -ELBO, IWAE, 5-NN accuracy, trustworthiness (VAE vs PCA)."""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.manifold import trustworthiness
+from sklearn.neighbors import KNeighborsClassifier
+from tqdm.auto import tqdm
+
+from .analysis import encode, iwae_log_likelihood, pca_2d, per_image_elbo
+from .model import VAE
+
+
+def knn_accuracy(train_codes, train_labels, test_codes, test_labels, k: int = 5) -> float:
+    """Accuracy of a k-NN classifier fit on train codes and scored on test codes."""
+    return float(KNeighborsClassifier(n_neighbors=k).fit(train_codes, train_labels).score(test_codes, test_labels))
+
+
+def trust(images, codes, k: int = 5, max_points: int = 5000, seed: int = 0) -> float:
+    """Trustworthiness (Venna & Kaski 2001) of codes w.r.t. pixel space, on a seeded subset of max_points
+    (the score needs all pairwise distances: O(n^2) memory)."""
+    images, codes = np.asarray(images).reshape(len(images), -1), np.asarray(codes)
+    if len(images) > max_points:
+        idx = np.sort(np.random.default_rng(seed).choice(len(images), max_points, replace=False))
+        images, codes = images[idx], codes[idx]
+    return float(trustworthiness(images, codes, n_neighbors=k))
+
+
+def embedding_quality(train_images, train_labels, test_images, test_labels, train_codes, test_codes,
+                      k: int = 5, trust_points: int = 5000) -> dict[str, float]:
+    return {
+        "knn_accuracy": knn_accuracy(train_codes, train_labels, test_codes, test_labels, k),
+        "trustworthiness": trust(test_images, test_codes, k, trust_points),
+    }
+
+
+def evaluate_model(model: VAE, train_images, train_labels, test_images, test_labels,
+                   iwae_k: int = 0, trust_points: int = 5000, show_bar: bool = True) -> dict:
+    """Everything `python -m vae_core evaluate` prints, as a flat dict of floats (stored in checkpoints)."""
+    to_np = (lambda a: a.cpu().numpy() if hasattr(a, "cpu") else np.asarray(a))
+    train_images, train_labels, test_images, test_labels = map(to_np, (train_images, train_labels, test_images, test_labels))
+    elbo = per_image_elbo(model, test_images)
+    metrics = {
+        "n_test": len(test_images),
+        "test_loss": float(elbo["loss"].mean()),
+        "test_reconstruction": float(elbo["reconstruction"].mean()),
+        "test_kl": float(elbo["kl"].mean()),
+    }
+    if iwae_k:
+        with tqdm(total=len(test_images), desc=f"IWAE k={iwae_k}", unit="img", disable=not show_bar, leave=False) as bar:
+            metrics["iwae_nll"] = float(-iwae_log_likelihood(model, test_images, k=iwae_k, progress=bar.update).mean())
+        metrics["iwae_k"] = iwae_k
+    vae = (encode(model, train_images)[0], encode(model, test_images)[0])
+    pca = pca_2d(train_images, test_images)
+    for name, (tr, te) in (("vae", vae), ("pca", pca)):
+        for key, value in embedding_quality(train_images, train_labels, test_images, test_labels, tr, te,
+                                            trust_points=trust_points).items():
+            metrics[f"{name}_{key}"] = value
+    return metrics
