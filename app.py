@@ -1,0 +1,14 @@
+"""VAE Latent Explorer: `streamlit run app.py`."""
+import streamlit as st
+
+from explorer.sidebar import render_sidebar
+
+st.set_page_config(page_title="VAE Latent Explorer", page_icon="🔢", layout="wide")
+pages = st.navigation([
+    st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
+    st.Page("pages/latent_map.py", title="Latent map", icon="🗺️"),
+    st.Page("pages/decoder_grid.py", title="Decoder grid", icon="🔲"),
+    st.Page("pages/interpolation.py", title="Interpolation", icon="↔️"),
+])
+render_sidebar()
+pages.run()

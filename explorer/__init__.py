@@ -1,0 +1,1 @@
+"""Streamlit-side helpers for the app (caching, checkpoint selection, shared widgets). Pages import from here."""

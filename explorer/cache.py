@@ -1,0 +1,61 @@
+"""Everything the pages compute, cached: the model once per (path, mtime), arrays with st.cache_data."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+import vae_core as vc
+
+
+def checkpoint_key(path: str | Path) -> tuple[str, float]:
+    """(path, mtime): the cache key of a checkpoint, so a file rewritten in place is reloaded."""
+    p = Path(path)
+    return str(p), p.stat().st_mtime
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def load_model(path: str, mtime: float) -> vc.Checkpoint:
+    return vc.load_checkpoint(path)
+
+
+@st.cache_data(show_spinner="Reading MNIST…", max_entries=2)
+def mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
+    """(images (N, 784) float32 in [0, 1], labels (N,) int64); raises vc.MnistNotFoundError."""
+    x, y = vc.load_mnist(split)
+    return x.numpy(), y.numpy()
+
+
+@st.cache_data(show_spinner="Encoding the 10,000 test digits…", max_entries=8)
+def test_latents(path: str, mtime: float) -> tuple[np.ndarray, np.ndarray]:
+    """Latent means and log-variances of every test digit."""
+    return vc.encode(load_model(path, mtime).model, mnist("test")[0])
+
+
+@st.cache_data(show_spinner="Fitting PCA…", max_entries=1)
+def pca_codes() -> tuple[np.ndarray, np.ndarray]:
+    """PCA-2D of the training images: (train codes, test codes)."""
+    return vc.pca_2d(mnist("train")[0], mnist("test")[0])
+
+
+@st.cache_data(show_spinner="Scoring the embeddings…", max_entries=8)
+def embedding_metrics(path: str, mtime: float) -> dict[str, float]:
+    """5-NN accuracy and trustworthiness of the VAE latent means and of PCA-2D (from the checkpoint when stored)."""
+    stored = load_model(path, mtime).metrics
+    keys = ("vae_knn_accuracy", "vae_trustworthiness", "pca_knn_accuracy", "pca_trustworthiness")
+    if all(k in stored for k in keys):
+        return {k: stored[k] for k in keys}
+    (train_x, train_y), (test_x, test_y) = mnist("train"), mnist("test")
+    model = load_model(path, mtime).model
+    out = {}
+    for name, (tr, te) in (("vae", (vc.encode(model, train_x)[0], test_latents(path, mtime)[0])), ("pca", pca_codes())):
+        for key, value in vc.embedding_quality(train_x, train_y, test_x, test_y, tr, te).items():
+            out[f"{name}_{key}"] = value
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def decoded_grid(path: str, mtime: float, grid_size: int, lo: float, hi: float) -> np.ndarray:
+    """(G, G, 28, 28) decoded lattice over [lo, hi]^2, row 0 at z2 = hi."""
+    return vc.decode_grid(load_model(path, mtime).model, grid_size, (lo, hi))

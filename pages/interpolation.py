@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("interpolation")
+st.info("Under construction.")

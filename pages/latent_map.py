@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("latent_map")
+st.info("Under construction.")

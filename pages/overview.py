@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("overview")
+st.info("Under construction.")
