@@ -1,0 +1,216 @@
+"""Retraining in a background thread: validate a request, run vae_core.train, save atomically -- one job at a time.
+
+No Streamlit here: the sidebar holds one `TrainingJob` per server process (st.cache_resource) and polls
+`snapshot()`; tests drive the same object directly.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import vae_core as vc
+
+from .checkpoints import checkpoint_dir, name_problem
+
+# Validated ranges of the retraining form: (min, max).
+RANGES = {
+    "epochs": (1, 100),
+    "batch_size": (16, 4096),
+    "lr": (1e-5, 1.0),
+    "beta": (0.0, 10.0),
+    "seed": (0, 2**31 - 1),
+    "train_subset": (1000, 60000),
+    "hidden": (4, 2048),  # each layer width (mlp) or channel count (conv)
+    "layers": (1, 4),  # mlp hidden layers
+}
+FULL_TRAIN = 60000
+
+
+class TrainingAlreadyRunning(RuntimeError):
+    """Another training (from any browser session) is under way."""
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    name: str
+    model_config: vc.ModelConfig
+    train_config: vc.TrainConfig
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'512, 256' -> (512, 256); ValueError with a readable message otherwise."""
+    parts = [p for p in str(text).replace(";", ",").replace(" ", ",").split(",") if p]
+    try:
+        sizes = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError("Hidden sizes: write whole numbers separated by commas, e.g. 512, 256 "
+                         f"(got {text!r}).") from None
+    if not sizes:
+        raise ValueError("Hidden sizes: give at least one size, e.g. 512, 256.")
+    return sizes
+
+
+def validate_request(*, name: str, epochs: int, batch_size: int, lr: float, beta: float, arch: str, hidden: str,
+                     seed: int, train_subset: int, directory: Path | None = None) -> TrainingRequest:
+    """Check every field of the form; raise ValueError listing all problems (one per line), else a request."""
+    problems = []
+
+    def check_range(label: str, key: str, value) -> None:
+        lo, hi = RANGES[key]
+        if value is None or (isinstance(value, float) and not math.isfinite(value)) or not lo <= value <= hi:
+            problems.append(f"{label}: must be between {lo:g} and {hi:g} (got {value!r}).")
+
+    name = (name or "").strip()
+    problem = name_problem(name, directory)
+    if problem:
+        problems.append(problem)
+    check_range("Epochs", "epochs", epochs)
+    check_range("Batch size", "batch_size", batch_size)
+    check_range("Learning rate", "lr", lr)
+    check_range("β", "beta", beta)
+    check_range("Seed", "seed", seed)
+    check_range("Training images", "train_subset", train_subset)
+    if arch not in vc.ARCHITECTURES:
+        problems.append(f"Architecture: must be one of {', '.join(vc.ARCHITECTURES)} (got {arch!r}).")
+    sizes: tuple[int, ...] = ()
+    try:
+        sizes = parse_hidden(hidden)
+    except ValueError as e:
+        problems.append(str(e))
+    if sizes:
+        lo, hi = RANGES["hidden"]
+        if not all(lo <= s <= hi for s in sizes):
+            problems.append(f"Hidden sizes: each must be between {lo} and {hi} (got {', '.join(map(str, sizes))}).")
+        if arch == "conv" and len(sizes) != 2:
+            problems.append("Hidden sizes: the conv architecture takes exactly two channel counts, e.g. 32, 64.")
+        elif arch == "mlp" and not RANGES["layers"][0] <= len(sizes) <= RANGES["layers"][1]:
+            problems.append(f"Hidden sizes: the mlp takes 1 to {RANGES['layers'][1]} layer widths (got {len(sizes)}).")
+    if problems:
+        raise ValueError("\n".join(problems))
+    model_config = vc.ModelConfig(arch=arch, hidden=sizes)
+    train_config = vc.TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), beta=float(beta),
+                                  seed=int(seed), train_subset=0 if train_subset >= FULL_TRAIN else int(train_subset))
+    return TrainingRequest(name, model_config, train_config)
+
+
+@dataclass
+class JobStatus:
+    """A copy of the job's state, safe to read while the thread runs."""
+    job_id: int = 0
+    state: str = "idle"  # idle | running | saving | succeeded | failed | cancelled
+    name: str = ""
+    epoch: int = 0
+    epochs: int = 0
+    fraction: float = 0.0
+    running_loss: float = math.nan  # mean train -ELBO of the epoch under way
+    history: list[dict] = field(default_factory=list)
+    message: str = ""  # the error or the success note
+    path: str = ""  # the checkpoint written (succeeded only)
+    started: float = 0.0
+    finished: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("running", "saving")
+
+
+class TrainingJob:
+    """At most one training per process. `start` returns at once; the work runs in a daemon thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._status = JobStatus()
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def snapshot(self) -> JobStatus:
+        with self._lock:
+            return replace(self._status, history=[dict(h) for h in self._status.history])
+
+    def start(self, request: TrainingRequest, directory: Path | None = None, evaluate_subset: int = 0) -> int:
+        """Start training `request`; returns the job id. Raises TrainingAlreadyRunning if one is under way."""
+        directory = checkpoint_dir() if directory is None else Path(directory)
+        with self._lock:
+            if self._status.active:
+                s = self._status
+                raise TrainingAlreadyRunning(f"a training is already running ({s.name!r}, epoch {s.epoch}/{s.epochs}, "
+                                             f"{s.fraction:.0%} done); wait for it or cancel it")
+            job_id = self._status.job_id + 1
+            self._status = JobStatus(job_id=job_id, state="running", name=request.name,
+                                     epochs=request.train_config.epochs, started=time.time())
+            self._cancel.clear()
+            self._thread = threading.Thread(target=self._run, args=(job_id, request, directory, evaluate_subset),
+                                            name=f"vae-training-{job_id}", daemon=True)
+            self._thread.start()
+        return job_id
+
+    def cancel(self) -> None:
+        """Ask the running training to stop at its next progress report (nothing is saved)."""
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> JobStatus:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return self.snapshot()
+
+    def _update(self, job_id: int, **changes) -> None:
+        with self._lock:
+            if self._status.job_id == job_id:
+                for k, v in changes.items():
+                    setattr(self._status, k, v)
+
+    def _run(self, job_id: int, request: TrainingRequest, directory: Path, evaluate_subset: int) -> None:
+        tc = request.train_config
+        n_train = tc.train_subset or FULL_TRAIN
+        steps = math.ceil(n_train / tc.batch_size)
+
+        def progress(p: vc.Progress) -> bool:
+            self._update(job_id, epoch=p.epoch, fraction=p.fraction, running_loss=p.running_loss,
+                         history=[dict(h) for h in p.history])
+            return not self._cancel.is_set()
+
+        path = directory / f"{request.name}.pt"
+        try:
+            result = vc.train(request.model_config, tc, progress=progress, progress_every=max(1, steps // 40),
+                              show_bar=False)
+            if self._cancel.is_set():
+                raise vc.TrainingCancelled("training cancelled before saving")
+            self._update(job_id, state="saving", fraction=1.0, history=[dict(h) for h in result.history])
+            metrics = self._test_metrics(result.model, evaluate_subset)
+            if path.exists():  # written meanwhile by someone else (e.g. the CLI): never overwrite
+                raise FileExistsError(f"{path} appeared while training; nothing was overwritten")
+            vc.save_checkpoint(path, result.model, tc, result.history, metrics, result.snapshots,
+                               command=f"trained in the app as {request.name!r}")
+            last = result.history[-1]
+            self._update(job_id, state="succeeded", path=str(path), finished=time.time(),
+                         message=f"Trained {request.name!r} in {result.seconds:.0f} s: "
+                                 f"test −ELBO {last['test_loss']:.1f} nats/image.")
+        except vc.TrainingCancelled as e:
+            self._update(job_id, state="cancelled", finished=time.time(),
+                         message=f"{str(e).capitalize()}; nothing was saved, the previous model stays in use.")
+        except vc.TrainingDiverged as e:
+            self._update(job_id, state="failed", finished=time.time(),
+                         message=f"Training diverged: {e}. The previous model stays in use.")
+        except vc.MnistNotFoundError as e:
+            self._update(job_id, state="failed", finished=time.time(),
+                         message=f"Cannot train without MNIST: {e}")
+        except Exception as e:  # noqa: BLE001 -- anything else is reported in the UI, never kills the server
+            self._update(job_id, state="failed", finished=time.time(),
+                         message=f"Training failed ({type(e).__name__}: {e}); nothing was saved.")
+
+    @staticmethod
+    def _test_metrics(model: vc.VAE, limit: int) -> dict:
+        """Test -ELBO on the test set (one z sample per image) -- the cheap part of `evaluate_model`.
+
+        The embedding scores (5-NN, trustworthiness, PCA) are left to the latent-map page, which computes
+        them on the full data on first view and caches them; on a small training subset scoring them here
+        would double the wait (about 15 s on this machine) and fit kNN/PCA on the subset.
+        """
+        test_x, _ = vc.load_mnist("test", limit=limit)
+        elbo = vc.per_image_elbo(model, test_x)
+        return {"n_test": len(test_x), "test_loss": float(elbo["loss"].mean()),
+                "test_reconstruction": float(elbo["reconstruction"].mean()), "test_kl": float(elbo["kl"].mean())}

@@ -1,0 +1,73 @@
+"""App shell and overview page in AppTest: renders, widgets change what is shown, works without MNIST."""
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import vae_core as vc  # noqa: E402
+from explorer import cache  # noqa: E402
+from explorer.checkpoints import CHECKPOINT_DIR_ENV  # noqa: E402
+
+APP = str(ROOT / "app.py")
+OVERVIEW = str(ROOT / "pages" / "overview.py")
+
+
+@pytest.fixture(autouse=True)
+def empty_checkpoint_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path / "ckpts"))
+
+
+def captions(at: AppTest) -> list[str]:
+    return [c for img in at.get("image") for c in img.captions]
+
+
+def test_app_shell_opens_on_the_overview_with_sidebar(real_data):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value.startswith("Variational autoencoder")
+    assert [h.value for h in at.header] == ["Training curves", "Test digits and their reconstructions",
+                                            "Samples from the prior"]
+    assert at.selectbox(key="sidebar_checkpoint").value.endswith("default.pt")
+    assert any("test −ELBO" in m.value for m in at.sidebar.markdown)
+    assert at.button(key="FormSubmitter:sidebar_train_form-Train") is not None
+    assert len(at.get("image")) == 30  # 10 test digits, 10 reconstructions, 10 prior samples
+    assert len(at.latex) >= 3
+
+
+def test_overview_widgets_change_what_is_shown(real_data):
+    at = AppTest.from_file(OVERVIEW, default_timeout=60).run()
+    assert not at.exception, at.exception
+    first = captions(at)
+    assert [c for c in first if c.startswith("#")][:2] == ["#3 · label 0", "#2 · label 1"]  # one of each digit
+
+    curves = at.get("plotly_chart")[0].proto.spec
+    at.radio(key="overview_curve_term").set_value("KL").run()
+    assert at.get("plotly_chart")[0].proto.spec != curves and "KL" in at.get("plotly_chart")[0].proto.spec
+
+    at.toggle(key="overview_one_each").set_value(False).run()
+    at.number_input(key="overview_start").set_value(20).run()
+    assert not at.exception
+    shown = [c for c in captions(at) if c.startswith("#")]
+    assert shown[0].startswith("#20 ·") and shown[-1].startswith("#29 ·") and len(shown) == 10
+
+    prior = [c for c in captions(at) if c.startswith("z =")]
+    at.number_input(key="overview_prior_seed").set_value(7).run()
+    assert len(prior) == 10 and [c for c in captions(at) if c.startswith("z =")] != prior
+
+
+def test_overview_without_mnist_still_shows_curves_and_prior_samples(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv(vc.DATA_ENV, str(empty))
+    cache.mnist.clear()  # the test set may be cached from an earlier test
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    message = " ".join(w.value for w in at.warning)
+    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
+    assert len(at.get("image")) == 10  # the prior samples: decoder only
+    assert len(at.get("plotly_chart")) == 1  # curves come from the checkpoint
+    cache.mnist.clear()

@@ -1,0 +1,137 @@
+"""The shared sidebar in AppTest: picker + model card, form validation, retraining end to end, one job across
+sessions, and a broken checkpoint falling back to the default."""
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import vae_core as vc  # noqa: E402
+from explorer import sidebar  # noqa: E402
+from explorer.checkpoints import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT  # noqa: E402
+from explorer.training_job import TrainingRequest  # noqa: E402
+
+HARNESS = str(Path(__file__).with_name("sidebar_app.py"))
+SUBMIT = "FormSubmitter:sidebar_train_form-Train"
+
+
+@pytest.fixture
+def ckpt_dir(tmp_path, monkeypatch):
+    """Models trained or listed in these tests live in a tmp dir, never in the repo's checkpoints/."""
+    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def job():
+    """The process-wide job the sidebar uses; no test may leave it running."""
+    job = sidebar.training_job()
+    yield job
+    job.cancel()
+    job.wait(timeout=120)
+
+
+def run_harness() -> AppTest:
+    at = AppTest.from_file(HARNESS, default_timeout=60).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def card(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.sidebar.markdown)
+
+
+def page_uses(at: AppTest) -> str:
+    return next(m.value for m in at.main.markdown if m.value.startswith("page uses:"))
+
+
+def small_model(path: Path, hidden=(16,)) -> Path:
+    model = vc.VAE(vc.ModelConfig(hidden=hidden))
+    return vc.save_checkpoint(path, model, vc.TrainConfig(epochs=2), history=[], metrics={"test_loss": 543.21})
+
+
+def test_picker_lists_default_and_trained_models_and_the_card_follows_the_choice(ckpt_dir):
+    small_model(ckpt_dir / "tiny16.pt")
+    at = run_harness()
+    picker = at.selectbox(key=sidebar.STATE_KEY)
+    assert picker.options == ["default (shipped)", "tiny16"]
+    assert "512 × 256" in card(at) and page_uses(at).endswith("default.pt")
+    picker.set_value(str(ckpt_dir / "tiny16.pt")).run()
+    assert not at.exception
+    assert "hidden 16" in card(at) and "543.2" in card(at) and "**2** epochs" in card(at)
+    assert page_uses(at).endswith("tiny16.pt")
+
+
+def test_invalid_form_input_shows_a_validation_message_and_starts_nothing(ckpt_dir, job):
+    at = run_harness()
+    before = job.snapshot().job_id
+    at.text_input(key="sidebar_name").set_value("default")
+    at.text_input(key="sidebar_hidden").set_value("lots")
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.sidebar.error)
+    assert "Not started" in errors and "cannot be overwritten" in errors and "whole numbers" in errors
+    assert job.snapshot().job_id == before
+    assert list(ckpt_dir.iterdir()) == []
+
+
+def test_retraining_from_the_form_saves_and_selects_the_new_model(ckpt_dir, job, real_data):
+    at = run_harness()
+    at.text_input(key="sidebar_name").set_value("lecture-demo")
+    at.number_input(key="sidebar_epochs").set_value(1)
+    at.number_input(key="sidebar_subset").set_value(1000)
+    at.text_input(key="sidebar_hidden").set_value("64, 32")
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception
+    status = job.wait(timeout=120)
+    assert status.state == "succeeded", status.message
+    at.run()  # what the polling fragment does when it sees the job has ended
+    assert not at.exception
+    new = ckpt_dir / "lecture-demo.pt"
+    assert new.exists() and vc.load_checkpoint(new).model_config.hidden == (64, 32)
+    assert at.selectbox(key=sidebar.STATE_KEY).value == str(new)
+    assert "hidden 64 × 32" in card(at) and "on 1,000 images" in card(at)
+    assert page_uses(at).endswith("lecture-demo.pt")
+    assert any("Trained 'lecture-demo'" in s.value for s in at.sidebar.success)
+
+
+def test_a_second_session_sees_the_running_training_and_cannot_start_another(ckpt_dir, job, real_data):
+    job.start(TrainingRequest("long-one", vc.ModelConfig(hidden=(64,)),
+                              vc.TrainConfig(epochs=50, train_subset=1000, test_subset=1000)))
+    at = run_harness()  # another browser session
+    text = " ".join(m.value for m in at.sidebar.markdown)
+    assert "A training is already running" in text and "long-one" in text
+    assert at.button(key="sidebar_cancel") is not None
+    at.text_input(key="sidebar_name").set_value("mine")
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception
+    assert any("already running" in w.value for w in at.sidebar.warning)
+    at.button(key="sidebar_cancel").click().run()
+    assert job.wait(timeout=120).state == "cancelled"
+    assert list(ckpt_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("content", [b"not a checkpoint at all", b"PK\x03\x04 truncated zip"])
+def test_a_broken_checkpoint_shows_its_error_and_the_default_is_used(ckpt_dir, content):
+    broken = ckpt_dir / "broken.pt"
+    broken.write_bytes(content)
+    at = run_harness()
+    at.selectbox(key=sidebar.STATE_KEY).set_value(str(broken)).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "Could not load broken.pt" in errors[0] and "default model instead" in errors[0]
+    assert page_uses(at) == f"page uses: {DEFAULT_CHECKPOINT}"
+    assert "512 × 256" in card(at)
+
+
+def test_a_foreign_checkpoint_is_refused_too(ckpt_dir):
+    import torch
+    torch.save({"weights": torch.zeros(3)}, ckpt_dir / "foreign.pt")
+    at = run_harness()
+    at.selectbox(key=sidebar.STATE_KEY).set_value(str(ckpt_dir / "foreign.pt")).run()
+    assert not at.exception
+    assert "not a VAE Latent Explorer checkpoint" in at.error[0].value
+    assert page_uses(at).endswith("default.pt")
