@@ -1,9 +1,31 @@
 """VAE Latent Explorer core: train, save, load and look inside a 2-D latent MNIST VAE (no UI code here)."""
-from .analysis import (decode, decode_grid, encode, grid_axes, interpolate, iwae_log_likelihood, pca_2d,
-                       per_image_elbo, pixel_blend, reconstruct, sample_prior, tile)
-from .checkpoint import (FORMAT_VERSION, Checkpoint, CheckpointCorruptError, CheckpointError,
-                         CheckpointMismatchError, CheckpointNotFoundError, CheckpointUnsafeError,
-                         CheckpointVersionError, NotACheckpointError, load_checkpoint, save_checkpoint)
+from .analysis import (
+                       decode,
+                       decode_grid,
+                       encode,
+                       grid_axes,
+                       interpolate,
+                       iwae_log_likelihood,
+                       pca_2d,
+                       per_image_elbo,
+                       pixel_blend,
+                       reconstruct,
+                       sample_prior,
+                       tile,
+)
+from .checkpoint import (
+                       FORMAT_VERSION,
+                       Checkpoint,
+                       CheckpointCorruptError,
+                       CheckpointError,
+                       CheckpointMismatchError,
+                       CheckpointNotFoundError,
+                       CheckpointUnsafeError,
+                       CheckpointVersionError,
+                       NotACheckpointError,
+                       load_checkpoint,
+                       save_checkpoint,
+)
 from .config import ARCHITECTURES, ModelConfig, TrainConfig
 from .data import DATA_ENV, DOWNLOAD_COMMAND, MnistNotFoundError, data_dir, download_mnist, load_mnist
 from .metrics import embedding_quality, evaluate_model, knn_accuracy, trust

@@ -6,9 +6,11 @@ import json
 import shlex
 import sys
 
+from tqdm.auto import tqdm
+
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import ARCHITECTURES, ModelConfig, TrainConfig
-from .data import MnistNotFoundError, data_dir, download_mnist, load_mnist
+from .data import MnistNotFoundError, download_mnist, load_mnist
 from .metrics import evaluate_model
 from .train import TrainingDiverged, train
 
@@ -47,6 +49,13 @@ def _evaluate(model, iwae_k: int, trust_points: int) -> dict:
     return evaluate_model(model, train_x, train_y, test_x, test_y, iwae_k=iwae_k, trust_points=trust_points)
 
 
+def _print_epoch(p) -> None:
+    if p.step == p.steps:  # the end-of-epoch call
+        row = p.history[-1]
+        tqdm.write(f"epoch {row['epoch']:3d}  train -ELBO {row['train_loss']:7.2f}  test -ELBO {row['test_loss']:7.2f}"
+                   f"  (KL {row['test_kl']:.2f}, {row['seconds']:.1f} s)")
+
+
 def _report(metrics: dict) -> str:
     lines = [f"test -ELBO        {metrics['test_loss']:8.2f} nats/image  "
              f"(reconstruction {metrics['test_reconstruction']:.2f} + KL {metrics['test_kl']:.2f}, "
@@ -75,10 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                                        lr_schedule=args.lr_schedule, beta=args.beta, seed=args.seed,
                                        device=args.device, train_subset=args.train_subset,
                                        snapshot_size=args.snapshot_size)
-            result = train(model_config, train_config)
-            for row in result.history:
-                print(f"epoch {row['epoch']:3d}  train {row['train_loss']:7.2f}  test {row['test_loss']:7.2f}  "
-                      f"({row['seconds']:.1f} s)")
+            result = train(model_config, train_config, progress=_print_epoch)
             metrics = _evaluate(result.model, args.iwae_k, 5000)
             command = "python -m vae_core " + shlex.join(argv)
             path = save_checkpoint(args.out, result.model, train_config, result.history, metrics,

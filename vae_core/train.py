@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 from tqdm.auto import tqdm
@@ -113,7 +113,8 @@ def train(model_config: ModelConfig, train_config: TrainConfig,
     snapshots: dict = {}
     if tc.snapshot_size:
         idx = torch.randperm(len(test_x), generator=generator)[: tc.snapshot_size].sort().values
-        snapshots = {"indices": idx, "labels": test_y[idx.to(device)].cpu(), "means": [_latent_means(model, test_x[idx.to(device)])]}
+        snapshots = {"indices": idx, "labels": test_y[idx.to(device)].cpu(),
+                     "means": [_latent_means(model, test_x[idx.to(device)])]}
 
     history: list[dict] = []
     start = time.perf_counter()

@@ -1,0 +1,107 @@
+"""Wall-clock to reach test -ELBO <= 145 nats: the textbook PyTorch VAE loop vs vae_core.train, same machine.
+
+Textbook: 784-400-400-2 LeakyReLU(0.2) MLP VAE, DataLoader over torchvision MNIST with ToTensor(), batch 100,
+Adam 1e-3, sigmoid + BCE (as in pytorch/examples vae/main.py). Ours: vae_core.train on the same architecture,
+with its in-memory data and its own batch size / learning rate. Both evaluate the full test set after every
+epoch and stop at the first epoch whose test -ELBO is <= the target; the clock includes data loading and
+those evaluations. Run: VAE_DATA_DIR=../shared/data python bench/train_speed.py
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms
+
+import vae_core as vc
+
+
+class TextbookVAE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        act = nn.LeakyReLU(0.2)
+        self.enc = nn.Sequential(nn.Linear(784, 400), act, nn.Linear(400, 400), act)
+        self.fc_mu, self.fc_logvar = nn.Linear(400, 2), nn.Linear(400, 2)
+        self.dec = nn.Sequential(nn.Linear(2, 400), act, nn.Linear(400, 400), act, nn.Linear(400, 784), nn.Sigmoid())
+
+    def forward(self, x):
+        h = self.enc(x.view(-1, 784))
+        mu, logvar = self.fc_mu(h), self.fc_logvar(h)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        return self.dec(z), mu, logvar
+
+
+def textbook_loss(recon, x, mu, logvar):
+    bce = F.binary_cross_entropy(recon, x.view(-1, 784), reduction="sum")
+    return bce - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+
+
+def run_textbook(target: float, max_epochs: int, seed: int) -> tuple[float, int, float]:
+    torch.manual_seed(seed)
+    start = time.perf_counter()
+    root = str(vc.data_dir())
+    train = DataLoader(datasets.MNIST(root, train=True, transform=transforms.ToTensor()), batch_size=100, shuffle=True)
+    test = DataLoader(datasets.MNIST(root, train=False, transform=transforms.ToTensor()), batch_size=100)
+    model = TextbookVAE()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for epoch in range(1, max_epochs + 1):
+        model.train()
+        for x, _ in train:
+            opt.zero_grad()
+            loss = textbook_loss(*model(x), x)
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            test_loss = sum(textbook_loss(*model(x), x).item() for x, _ in test) / len(test.dataset)
+        print(f"  textbook epoch {epoch:2d}: test -ELBO {test_loss:7.2f}  ({time.perf_counter() - start:6.1f} s)")
+        if test_loss <= target:
+            return time.perf_counter() - start, epoch, test_loss
+    return float("inf"), max_epochs, test_loss
+
+
+def run_ours(target: float, max_epochs: int, seed: int, batch_size: int, lr: float) -> tuple[float, int, float]:
+    start = time.perf_counter()
+    reached = {}
+
+    def stop_at_target(p: vc.Progress):
+        if p.step == p.steps:
+            row = p.history[-1]
+            print(f"  ours     epoch {row['epoch']:2d}: test -ELBO {row['test_loss']:7.2f}  "
+                  f"({time.perf_counter() - start:6.1f} s)")
+            if row["test_loss"] <= target:
+                reached.update(seconds=time.perf_counter() - start, epoch=row["epoch"], loss=row["test_loss"])
+                return False  # stop here
+        return None
+
+    config = vc.TrainConfig(epochs=max_epochs, batch_size=batch_size, lr=lr, seed=seed)
+    try:
+        vc.train(vc.ModelConfig(hidden=(400, 400)), config, progress=stop_at_target, show_bar=False)
+    except vc.TrainingCancelled:
+        return reached["seconds"], reached["epoch"], reached["loss"]
+    return float("inf"), max_epochs, float("nan")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--target", type=float, default=145.0)
+    p.add_argument("--max-epochs", type=int, default=60)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=256, help="ours")
+    p.add_argument("--lr", type=float, default=3e-3, help="ours")
+    args = p.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, target test -ELBO <= {args.target}")
+    ours = run_ours(args.target, args.max_epochs, args.seed, args.batch_size, args.lr)
+    textbook = run_textbook(args.target, args.max_epochs, args.seed)
+    print(f"textbook loop : {textbook[0]:7.1f} s  ({textbook[1]} epochs, test -ELBO {textbook[2]:.2f})")
+    print(f"vae_core.train: {ours[0]:7.1f} s  ({ours[1]} epochs, test -ELBO {ours[2]:.2f}, "
+          f"batch {args.batch_size}, lr {args.lr:g})")
+    print(f"speed-up      : {textbook[0] / ours[0]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Pure functions over a model: encode/decode, grid, interpolation, per-image ELBO, IWAE, PCA and metrics."""
+import numpy as np
+import pytest
+import torch
+
+import vae_core as vc
+
+
+def test_encode_decode_shapes(tiny_model):
+    x = np.random.default_rng(0).random((10, 784), dtype=np.float32)
+    mu, logvar = vc.encode(tiny_model, x)
+    assert mu.shape == logvar.shape == (10, 2) and mu.dtype == np.float32
+    images = vc.decode(tiny_model, mu)
+    assert images.shape == (10, 28, 28) and 0 <= images.min() and images.max() <= 1
+    assert vc.decode(tiny_model, [0.5, -0.5]).shape == (1, 28, 28)  # a single z
+    assert vc.reconstruct(tiny_model, x).shape == (10, 28, 28)
+    z, samples = vc.sample_prior(tiny_model, 6, seed=1)
+    assert z.shape == (6, 2) and samples.shape == (6, 28, 28)
+
+
+def test_grid_spans_the_extent_with_up_as_positive_z2(tiny_model):
+    z1, z2 = vc.grid_axes(5, (-3, 3))
+    assert z1[0] == -3 and z1[-1] == 3 and z2[0] == 3 and z2[-1] == -3
+    grid = vc.decode_grid(tiny_model, 5, (-3, 3))
+    assert grid.shape == (5, 5, 28, 28)
+    # cell [row, col] is the decoding of (z1[col], z2[row])
+    for row, col in [(0, 0), (0, 4), (4, 0), (2, 3)]:
+        np.testing.assert_allclose(grid[row, col], vc.decode(tiny_model, [z1[col], z2[row]])[0], atol=1e-6)
+    assert vc.tile(grid).shape == (140, 140)
+    np.testing.assert_array_equal(vc.tile(grid)[28:56, 56:84], grid[1, 2])
+
+
+@pytest.mark.parametrize("mode", ["linear", "spherical"])
+def test_interpolation_endpoints_equal_the_inputs(mode):
+    z0, z1 = np.array([1.5, -0.5]), np.array([-2.0, 1.0])
+    path = vc.interpolate(z0, z1, steps=7, mode=mode)
+    assert path.shape == (7, 2)
+    np.testing.assert_allclose(path[0], z0, rtol=1e-6)
+    np.testing.assert_allclose(path[-1], z1, rtol=1e-6)
+
+
+def test_spherical_interpolation_follows_the_circle():
+    path = vc.interpolate([2.0, 0.0], [0.0, 2.0], steps=9, mode="spherical")
+    np.testing.assert_allclose(np.linalg.norm(path, axis=1), 2.0, rtol=1e-5)  # linear would dip to 1.41
+    assert np.linalg.norm(vc.interpolate([2.0, 0.0], [0.0, 2.0], 9, "linear")[4]) < 1.5
+    with pytest.raises(ValueError):
+        vc.interpolate([0, 0], [1, 1], 3, mode="cubic")
+
+
+def test_pixel_blend_cross_fades():
+    a, b = np.zeros((28, 28)), np.ones((28, 28))
+    blend = vc.pixel_blend(a, b, steps=5)
+    assert blend.shape == (5, 28, 28)
+    np.testing.assert_allclose(blend[:, 0, 0], [0, 0.25, 0.5, 0.75, 1])
+
+
+def test_per_image_elbo_and_iwae_bound(tiny_model):
+    x = (torch.rand(20, 784, generator=torch.Generator().manual_seed(0)) > 0.6).float()
+    elbo = vc.per_image_elbo(tiny_model, x)
+    assert elbo["loss"].shape == (20,)
+    np.testing.assert_allclose(elbo["loss"], elbo["reconstruction"] + elbo["kl"], rtol=1e-5)
+    log_p_k1 = vc.iwae_log_likelihood(tiny_model, x, k=1, seed=0)
+    log_p_k500 = vc.iwae_log_likelihood(tiny_model, x, k=500, seed=0, max_batch=3000)
+    assert log_p_k500.shape == (20,)
+    # the importance-weighted bound tightens with k: above the single-sample ELBO on average
+    assert log_p_k500.mean() > log_p_k1.mean()
+    assert log_p_k500.mean() >= -elbo["loss"].mean() - 1.0
+    assert (log_p_k500 < 0).all()
+
+
+def test_pca_projects_onto_two_components():
+    rng = np.random.default_rng(0)
+    train, test = rng.random((100, 784)), rng.random((30, 784))
+    train_codes, test_codes = vc.pca_2d(train, test)
+    assert train_codes.shape == (100, 2) and test_codes.shape == (30, 2)
+    np.testing.assert_allclose(train_codes.mean(0), 0, atol=1e-5)
+    assert train_codes[:, 0].var() >= train_codes[:, 1].var()
+
+
+def test_knn_accuracy_and_trustworthiness_separate_good_from_bad_embeddings():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 50)
+    centres = rng.normal(0, 10, (4, 2))
+    codes = centres[labels] + rng.normal(0, 0.5, (200, 2))
+    high = np.hstack([codes, np.zeros((200, 3))])  # the 2-D codes are an exact embedding of this
+    assert vc.knn_accuracy(codes[::2], labels[::2], codes[1::2], labels[1::2]) == 1.0
+    assert vc.trust(high, codes) == pytest.approx(1.0)
+    shuffled = rng.permutation(codes)
+    assert vc.knn_accuracy(codes[::2], labels[::2], shuffled[1::2], labels[1::2]) < 0.6
+    assert vc.trust(high, shuffled) < 0.7
+    quality = vc.embedding_quality(high, labels, high, labels, codes, codes)
+    assert set(quality) == {"knn_accuracy", "trustworthiness"}

@@ -1,0 +1,73 @@
+"""Training on tiny synthetic tensors: history, reproducibility, progress/cancel, NaN guard, snapshots."""
+import math
+
+import pytest
+import torch
+
+import vae_core as vc
+
+CFG = vc.ModelConfig(hidden=(32, 16))
+
+
+def test_train_returns_model_and_history(tiny_data):
+    result = vc.train(CFG, vc.TrainConfig(epochs=3, batch_size=64, lr=3e-3), data=tiny_data, show_bar=False)
+    assert isinstance(result.model, vc.VAE)
+    assert [row["epoch"] for row in result.history] == [1, 2, 3]
+    for row in result.history:
+        for key in ("train_loss", "train_reconstruction", "train_kl", "test_loss", "test_reconstruction", "test_kl"):
+            assert math.isfinite(row[key])
+        assert row["train_loss"] == pytest.approx(row["train_reconstruction"] + row["train_kl"], rel=1e-4)
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    assert result.device == "cpu"
+
+
+def test_training_is_reproducible_on_cpu(tiny_data):
+    config = vc.TrainConfig(epochs=2, batch_size=32, seed=7)
+    a = vc.train(CFG, config, data=tiny_data, show_bar=False).model.state_dict()
+    b = vc.train(CFG, config, data=tiny_data, show_bar=False).model.state_dict()
+    c = vc.train(CFG, vc.TrainConfig(epochs=2, batch_size=32, seed=8), data=tiny_data, show_bar=False).model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_progress_reports_steps_and_epochs_and_can_cancel(tiny_data):
+    seen = []
+    vc.train(CFG, vc.TrainConfig(epochs=2, batch_size=32), data=tiny_data, show_bar=False,
+             progress=seen.append, progress_every=2)
+    steps = 256 // 32
+    assert [(p.epoch, p.step) for p in seen][:4] == [(1, 2), (1, 4), (1, 6), (1, steps)]
+    assert seen[-1].fraction == 1.0 and len(seen[-1].history) == 2
+    assert math.isfinite(seen[0].running_loss)
+
+    calls = []
+
+    def cancel_after_three(p):
+        calls.append(p)
+        return len(calls) < 3
+
+    with pytest.raises(vc.TrainingCancelled):
+        vc.train(CFG, vc.TrainConfig(epochs=5, batch_size=32), data=tiny_data, show_bar=False,
+                 progress=cancel_after_three, progress_every=1)
+    assert len(calls) == 3
+
+
+def test_nan_loss_stops_with_a_clear_error(tiny_data, tmp_path):
+    train_x, test_x, test_y = tiny_data
+    poisoned = train_x.clone()
+    poisoned[:] = float("nan")
+    with pytest.raises(vc.TrainingDiverged, match="NaN or infinite"):
+        vc.train(CFG, vc.TrainConfig(epochs=2, batch_size=32), data=(poisoned, test_x, test_y), show_bar=False)
+
+
+def test_snapshots_track_fixed_test_digits(tiny_data):
+    result = vc.train(CFG, vc.TrainConfig(epochs=3, batch_size=64, snapshot_size=10), data=tiny_data, show_bar=False)
+    snaps = result.snapshots
+    assert snaps["means"].shape == (4, 10, 2)  # before training + after each epoch
+    assert len(snaps["indices"]) == len(snaps["labels"]) == 10
+    assert torch.equal(snaps["labels"], tiny_data[2][snaps["indices"]])
+    assert not torch.equal(snaps["means"][0], snaps["means"][-1])
+
+
+def test_pick_device_prefers_the_named_one():
+    assert vc.pick_device("cpu") == torch.device("cpu")
+    assert vc.pick_device("auto").type in ("cuda", "mps", "cpu")
