@@ -71,3 +71,11 @@ def test_snapshots_track_fixed_test_digits(tiny_data):
 def test_pick_device_prefers_the_named_one():
     assert vc.pick_device("cpu") == torch.device("cpu")
     assert vc.pick_device("auto").type in ("cuda", "mps", "cpu")
+
+
+def test_dynamic_binarisation_changes_what_the_model_sees(tiny_data):
+    soft = (tiny_data[0] * 0.5, tiny_data[1], tiny_data[2])  # pixels of 0.5: Bernoulli samples differ from them
+    plain = vc.train(CFG, vc.TrainConfig(epochs=1, batch_size=64), data=soft, show_bar=False)
+    binary = vc.train(CFG, vc.TrainConfig(epochs=1, batch_size=64, binarize=True), data=soft, show_bar=False)
+    assert math.isfinite(binary.history[0]["train_loss"])
+    assert binary.history[0]["train_loss"] != pytest.approx(plain.history[0]["train_loss"], rel=1e-3)

@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--arch", choices=ARCHITECTURES, default=ModelConfig.arch)
     t.add_argument("--hidden", type=int, nargs="+", default=list(ModelConfig.hidden))
     t.add_argument("--latent-dim", type=int, default=ModelConfig.latent_dim)
+    t.add_argument("--binarize", action="store_true", help="dynamically binarise the training images (regulariser)")
     t.add_argument("--seed", type=int, default=TrainConfig.seed)
     t.add_argument("--device", default=TrainConfig.device)
     t.add_argument("--train-subset", type=int, default=0, help="train on the first N images only")
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             model_config = ModelConfig(arch=args.arch, latent_dim=args.latent_dim, hidden=tuple(args.hidden))
             train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                       lr_schedule=args.lr_schedule, beta=args.beta, seed=args.seed,
+                                       lr_schedule=args.lr_schedule, beta=args.beta, binarize=args.binarize, seed=args.seed,
                                        device=args.device, train_subset=args.train_subset,
                                        snapshot_size=args.snapshot_size)
             result = train(model_config, train_config, progress=_print_epoch)

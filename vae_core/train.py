@@ -126,7 +126,7 @@ def train(model_config: ModelConfig, train_config: TrainConfig,
             sums = torch.zeros(3, device=device)
             order = torch.randperm(len(train_x), generator=generator).to(device)
             for step, idx in enumerate(order.split(tc.batch_size), start=1):
-                x = train_x[idx]
+                x = torch.bernoulli(train_x[idx]) if tc.binarize else train_x[idx]
                 logits, mu, logvar = model(x)
                 loss, rec, kl = negative_elbo(logits, x, mu, logvar, tc.beta)
                 optimizer.zero_grad(set_to_none=True)
