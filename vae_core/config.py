@@ -39,7 +39,7 @@ class TrainConfig:
     lr: float = 1e-3  # Adam learning rate (peak, when a schedule is used)
     lr_schedule: str = "constant"  # "constant" or "cosine" (decays lr to 1% of its peak over the run)
     beta: float = 1.0  # weight on the KL term (1.0 is the true ELBO; beta-VAE otherwise)
-    binarize: bool = False  # resample each training image as Bernoulli(pixels) every step (dynamic binarisation: a regulariser)
+    binarize: bool = False  # resample training images as Bernoulli(pixels) every step (dynamic binarisation, a regulariser)
     seed: int = 0  # seeds torch for init, shuffling and sampling (reproducible on CPU)
     device: str = "auto"  # "auto" (cuda, then mps, then cpu) or an explicit torch device string
     train_subset: int = 0  # use only the first N training images (0 = all 60,000)
