@@ -57,11 +57,11 @@ def selected_checkpoint() -> tuple[str, float]:
     (a page run without the sidebar) or when the picked one cannot be loaded (then shown as st.error)."""
     path, error = _resolve()
     if error and st.session_state.get(REPORTED_KEY) != error:
-        st.error(error, icon="⚠️")
+        st.error(error, icon=":material/warning:")
     if path == DEFAULT_CHECKPOINT:
         default_error = _try_load(DEFAULT_CHECKPOINT)
         if default_error:
-            st.error(f"The shipped default model cannot be loaded: {default_error}", icon="🛑")
+            st.error(f"The shipped default model cannot be loaded: {default_error}", icon=":material/error:")
             st.stop()
     return cache.checkpoint_key(path)
 
@@ -85,12 +85,12 @@ def render_sidebar() -> None:
                      help=f"The shipped default plus every model trained since (in {checkpoint_dir()}).")
         path, error = _resolve()
         if error:
-            st.error(error, icon="⚠️")
+            st.error(error, icon=":material/warning:")
             st.session_state[REPORTED_KEY] = error
         _model_card(path)
         st.divider()
-        _progress_panel()
         _retrain_form()
+        _progress_panel()  # below the form: in view right after pressing Train
 
 
 def _label(path: str) -> str:
@@ -101,7 +101,7 @@ def _model_card(path: Path) -> None:
     try:
         ckpt = cache.load_model(*cache.checkpoint_key(path))
     except (vc.CheckpointError, OSError) as e:
-        st.error(f"The shipped default model cannot be loaded: {e}", icon="🛑")
+        st.error(f"The shipped default model cannot be loaded: {e}", icon=":material/error:")
         return
     mc, tc = ckpt.model_config, ckpt.train_config
     test_loss = ckpt.metrics.get("test_loss", ckpt.history[-1]["test_loss"] if ckpt.history else math.nan)
@@ -132,7 +132,7 @@ def _progress_body() -> None:
                 else f"Epoch {max(s.epoch, 1)}/{s.epochs} · starting…")
         st.progress(min(max(s.fraction, 0.0), 1.0), text=text)
         if s.history or not math.isnan(s.running_loss):
-            st.plotly_chart(_live_curves(s), key="sidebar_live_curves", config={"displayModeBar": False})
+            st.plotly_chart(_live_curves(s), theme=None, config={"displayModeBar": False})  # no key: redrawn each poll
         if st.button("Cancel training", key="sidebar_cancel", type="secondary", disabled=s.state == "saving"):
             job.cancel()
             st.toast("Cancelling… the training stops at its next progress report.")
@@ -144,9 +144,9 @@ def _progress_body() -> None:
             st.session_state[PENDING_KEY] = s.path
         st.rerun(scope="app")
     if mine and s.state == "succeeded":
-        st.success(s.message, icon="✅")
+        st.success(s.message, icon=":material/check_circle:")
     elif mine and s.state in ("failed", "cancelled"):
-        st.error(s.message, icon="🛑")
+        st.error(s.message, icon=":material/error:")
 
 
 def _live_curves(s) -> go.Figure:
@@ -157,7 +157,8 @@ def _live_curves(s) -> go.Figure:
     if s.state == "running" and not math.isnan(s.running_loss):
         fig.add_scatter(x=[s.epoch], y=[s.running_loss], mode="markers", name="this epoch",
                         marker=dict(size=12, symbol="diamond"))
-    fig.update_layout(height=220, margin=dict(l=0, r=0, t=10, b=0), legend=dict(orientation="h", y=-0.3),
+    fig.update_layout(height=260, margin=dict(l=0, r=0, t=30, b=0), font=dict(size=15), template="plotly_white",
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
                       xaxis=dict(title="epoch", range=[0.5, s.epochs + 0.5], dtick=max(1, s.epochs // 5)),
                       yaxis=dict(title="−ELBO"))
     return fig
@@ -189,11 +190,12 @@ def _retrain_form() -> None:
         request = validate_request(name=name, epochs=epochs, batch_size=batch, lr=lr, beta=beta, arch=arch,
                                    hidden=hidden, seed=seed, train_subset=subset)
     except ValueError as e:
-        st.error("Not started:\n\n" + "\n".join(f"- {line}" for line in str(e).splitlines()), icon="✋")
+        st.error("Not started:\n\n" + "\n".join(f"- {line}" for line in str(e).splitlines()),
+                 icon=":material/block:")
         return
     try:
         st.session_state[MY_JOB_KEY] = training_job().start(request)
     except TrainingAlreadyRunning as e:
-        st.warning(f"Not started: {e}.", icon="⏳")
+        st.warning(f"Not started: {e}.", icon=":material/hourglass_top:")
         return
     st.rerun(scope="app")  # re-render with the progress panel polling

@@ -31,9 +31,9 @@ with text:
 with maths:
     st.latex(r"q_\phi(z\mid x) = \mathcal{N}\big(\mu_\phi(x),\ \operatorname{diag}\sigma_\phi^2(x)\big)")
     st.latex(r"z = \mu_\phi(x) + \sigma_\phi(x)\odot\varepsilon,\qquad \varepsilon\sim\mathcal{N}(0, I)")
-    st.latex(r"-\mathrm{ELBO}(x) = \underbrace{-\mathbb{E}_{q_\phi(z\mid x)}\log p_\theta(x\mid z)}"
-             r"_{\text{reconstruction}}"
-             r" + \underbrace{\mathrm{KL}\big(q_\phi(z\mid x)\,\|\,\mathcal{N}(0, I)\big)}_{\text{KL}}")
+    st.latex(r"\begin{aligned}-\mathrm{ELBO}(x) &= \underbrace{-\mathbb{E}_{q_\phi(z\mid x)}\log p_\theta(x\mid z)}"
+             r"_{\text{reconstruction}} \\ &\quad + \underbrace{\mathrm{KL}\big(q_\phi(z\mid x)\,\|\,"
+             r"\mathcal{N}(0, I)\big)}_{\text{KL}}\end{aligned}")
     st.latex(r"\log p_\theta(x) \;\ge\; \mathrm{ELBO}(x)")
 
 path, mtime = selected_checkpoint()
@@ -49,26 +49,26 @@ if ckpt.history:
     for split, dash in (("train", "solid"), ("test", "dash")):
         fig.add_scatter(x=epochs, y=[h[f"{split}_{key}"] for h in ckpt.history], name=split,
                         mode="lines+markers", line=dict(width=3, dash=dash), marker=dict(size=10))
-    fig.update_layout(height=380, font=FONT, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
+    fig.update_layout(height=400, font=FONT, template="plotly_white", margin=dict(l=10, r=10, t=30, b=10),
+                      hovermode="x unified",
                       xaxis=dict(title="epoch", dtick=max(1, len(epochs) // 10)),
                       yaxis=dict(title=f"{term} (nats / image)"), legend=dict(orientation="h", y=1.12))
-    st.plotly_chart(fig, key="overview_curves")
+    st.plotly_chart(fig, key="overview_curves", theme=None)  # keep the large projector fonts
 else:
     st.info("This checkpoint stores no training history.")
 
 
 def digit_row(label: str, images, captions) -> None:
-    """One row: a label, then the digits as large, crisp images."""
-    cols = st.columns([1.3] + [1] * len(images), vertical_alignment="center")
-    cols[0].markdown(f"**{label}**")
-    for col, image, caption in zip(cols[1:], images, captions, strict=True):
+    """A label, then the digits in one row of columns, each large and crisp (nearest-neighbour upscaled)."""
+    st.markdown(f"**{label}**")
+    for col, image, caption in zip(st.columns(len(images)), images, captions, strict=True):
         col.image(digit(image, side=model.config.image_size, px=224), caption=caption, width="stretch")
 
 
 st.header("Test digits and their reconstructions")
 test = mnist_or_none("test")
 if test is None:
-    st.warning(mnist_missing_text(), icon="📂")
+    st.warning(mnist_missing_text(), icon=":material/folder_off:")
 else:
     test_x, test_y = test
     c1, c2 = st.columns(2)
@@ -80,11 +80,11 @@ else:
     else:
         idx = np.arange(start, start + N_SHOWN)
     recon = vc.reconstruct(model, test_x[idx])
-    digit_row("Test digit", test_x[idx], [f"#{i} · label {test_y[i]}" for i in idx])
-    digit_row("Reconstruction", recon, ["decoded from μ(x)"] * N_SHOWN)
+    digit_row("Test digits (label, #index)", test_x[idx], [f"{test_y[i]}  (#{i})" for i in idx])
+    digit_row("Their reconstructions: the decoder applied to μ(x)", recon, [None] * N_SHOWN)
 
 st.header("Samples from the prior")
 st.caption("z drawn from N(0, I) and decoded — the decoder alone, no data needed.")
 seed = st.number_input("Sample seed", 0, 1_000_000, 0, key="overview_prior_seed")
 z, samples = vc.sample_prior(model, N_SHOWN, seed=int(seed))
-digit_row("Decoded p(x|z)", samples, [f"z = ({a:+.2f}, {b:+.2f})" for a, b in z[:, :2]])
+digit_row("Decoded p(x|z), with z", samples, [f"({a:+.1f}, {b:+.1f})" for a, b in z[:, :2]])
