@@ -1,16 +1,14 @@
 """App shell and overview page in AppTest: renders, widgets change what is shown, works without MNIST."""
-import sys
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+import vae_core as vc
+from explorer import cache
+from explorer.checkpoints import CHECKPOINT_DIR_ENV
 
-import vae_core as vc  # noqa: E402
-from explorer import cache  # noqa: E402
-from explorer.checkpoints import CHECKPOINT_DIR_ENV  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 APP = str(ROOT / "app.py")
 OVERVIEW = str(ROOT / "pages" / "overview.py")

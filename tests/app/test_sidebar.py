@@ -1,18 +1,16 @@
 """The shared sidebar in AppTest: picker + model card, form validation, retraining end to end, one job across
 sessions, and a broken checkpoint falling back to the default."""
-import sys
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+import vae_core as vc
+from explorer import sidebar
+from explorer.checkpoints import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT
+from explorer.training_job import TrainingRequest
 
-import vae_core as vc  # noqa: E402
-from explorer import sidebar  # noqa: E402
-from explorer.checkpoints import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT  # noqa: E402
-from explorer.training_job import TrainingRequest  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 HARNESS = str(Path(__file__).with_name("sidebar_app.py"))
 SUBMIT = "FormSubmitter:sidebar_train_form-Train"

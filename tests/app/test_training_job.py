@@ -1,16 +1,14 @@
 """The retraining job without Streamlit: validation, a real short training, cancel, divergence, one at a time."""
 import math
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+import vae_core as vc
+from explorer.checkpoints import CHECKPOINT_DIR_ENV, checkpoint_dir, list_checkpoints, name_problem
+from explorer.training_job import TrainingAlreadyRunning, TrainingJob, TrainingRequest, validate_request
 
-import vae_core as vc  # noqa: E402
-from explorer.checkpoints import CHECKPOINT_DIR_ENV, checkpoint_dir, list_checkpoints, name_problem  # noqa: E402
-from explorer.training_job import TrainingAlreadyRunning, TrainingJob, TrainingRequest, validate_request  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 VALID = dict(name="quick", epochs=1, batch_size=128, lr=1e-3, beta=1.0, arch="mlp", hidden="64, 32", seed=0,
              train_subset=1000)
