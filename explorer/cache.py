@@ -59,3 +59,29 @@ def embedding_metrics(path: str, mtime: float) -> dict[str, float]:
 def decoded_grid(path: str, mtime: float, grid_size: int, lo: float, hi: float) -> np.ndarray:
     """(G, G, 28, 28) decoded lattice over [lo, hi]^2, row 0 at z2 = hi."""
     return vc.decode_grid(load_model(path, mtime).model, grid_size, (lo, hi))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def grid_picture(path: str, mtime: float, grid_size: int, lo: float, hi: float) -> tuple[str, bytes]:
+    """The decoded grid as one mosaic: (PNG data URI for the on-screen figure, PNG bytes of at least ~1000 px
+    for download), both upscaled nearest-neighbour so digits stay crisp."""
+    from .digit_images import data_uri, png_bytes
+
+    mosaic = vc.tile(decoded_grid(path, mtime, grid_size, lo, hi))
+    screen_scale = max(1, -(-800 // mosaic.shape[1]))  # ceil: the figure is drawn ~800 px high
+    file_scale = max(1, -(-1000 // mosaic.shape[1]))
+    return data_uri(mosaic, screen_scale), png_bytes(mosaic, file_scale)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def interpolation(path: str, mtime: float, index_a: int, index_b: int, steps: int, mode: str
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From test digit index_a to index_b in `steps` frames: (latent path (steps, 2), decoded frames
+    (steps, 28, 28), pixel-space cross-fade of the two images (steps, 28, 28))."""
+    model = load_model(path, mtime).model
+    mu = test_latents(path, mtime)[0]
+    images = mnist("test")[0]
+    side = model.config.image_size
+    z = vc.interpolate(mu[index_a], mu[index_b], steps, mode)
+    blend = vc.pixel_blend(images[index_a].reshape(side, side), images[index_b].reshape(side, side), steps)
+    return z, vc.decode(model, z), blend

@@ -1,4 +1,78 @@
+"""Decoder grid: what the decoder draws at each point of a G x G lattice over [-a, a]^2 (needs no data)."""
 import streamlit as st
 
-st.title("decoder_grid")
-st.info("Under construction.")
+import vae_core as vc
+from explorer import cache
+from explorer.clicks import selected_z
+from explorer.digit_images import CRISP_CSS, digit
+from explorer.figures import decoder_grid_figure
+from explorer.page_guards import mnist_missing_short, mnist_or_none, need_model
+from explorer.sidebar import selected_checkpoint
+
+Z_LIMIT = 6.0  # the fine-tune sliders span [-Z_LIMIT, Z_LIMIT] (the largest extent)
+CHART = "grid_chart"
+
+st.html(CRISP_CSS)
+st.title("Decoder grid")
+st.caption("The decoder applied to an evenly spaced G × G lattice of latent codes z = (z₁, z₂): up is +z₂, right is "
+           "+z₁, exactly as on the latent map. Click a cell to decode that z large, then fine-tune it with the sliders.")
+
+path, mtime = selected_checkpoint()
+ckpt = need_model(path, mtime)
+if ckpt.model_config.latent_dim != 2:
+    st.error(f"This model has a {ckpt.model_config.latent_dim}-D latent space; a decoded grid needs 2-D.")
+    st.stop()
+
+controls = st.columns([2, 2, 3])
+grid_size = controls[0].slider("Grid size G (G × G digits)", 5, 40, 20, key="grid_size")
+extent = controls[1].slider("Extent a: z ∈ [−a, a]²", 0.5, Z_LIMIT, 3.0, step=0.5, key="grid_extent")
+test = mnist_or_none("test")
+with controls[2]:
+    overlay = st.toggle("Overlay the test digits' latent means", key="grid_overlay", disabled=test is None,
+                        help="10,000 coloured dots, one per MNIST test digit, at the mean of q(z|x).")
+    if test is None:
+        st.caption("Overlay unavailable: " + mnist_missing_short())
+    overlay = overlay and test is not None
+
+lo, hi = -float(extent), float(extent)
+image_uri, png = cache.grid_picture(path, mtime, grid_size, lo, hi)
+st.session_state.setdefault("grid_z1", 0.0)
+st.session_state.setdefault("grid_z2", 0.0)
+
+
+def _on_cell() -> None:
+    z = selected_z(st.session_state.get(CHART))
+    if z is not None:
+        st.session_state["grid_z1"] = min(max(round(z[0], 2), -Z_LIMIT), Z_LIMIT)
+        st.session_state["grid_z2"] = min(max(round(z[1], 2), -Z_LIMIT), Z_LIMIT)
+
+
+@st.fragment
+def cell_view() -> None:
+    """The chosen z decoded large; the sliders rerun only this part."""
+    picture = st.container()
+    z1 = st.slider("z₁", -Z_LIMIT, Z_LIMIT, step=0.01, key="grid_z1")
+    z2 = st.slider("z₂", -Z_LIMIT, Z_LIMIT, step=0.01, key="grid_z2")
+    decoded = vc.decode(ckpt.model, [[z1, z2]])[0]
+    with picture:
+        st.markdown(f"### z = ({z1:+.2f}, {z2:+.2f})")
+        st.image(digit(decoded, ckpt.model_config.image_size, px=336))
+
+
+@st.fragment
+def grid_and_cell() -> None:
+    """The grid and the clicked cell: a click reruns only this part (the grid picture itself is unchanged)."""
+    left, right = st.columns([2, 1], gap="large")
+    with left:
+        codes = (cache.test_latents(path, mtime)[0], test[1]) if overlay else None
+        fig = decoder_grid_figure(image_uri, grid_size, (lo, hi), overlay=codes)
+        st.plotly_chart(fig, key=CHART, on_select=_on_cell, selection_mode="points",
+                        config={"displayModeBar": False, "scrollZoom": False})
+    with right:
+        cell_view()
+        st.download_button("Download the grid as PNG", png, file_name=f"decoder_grid_{grid_size}x{grid_size}_"
+                           f"a{extent:g}.png", mime="image/png", key="grid_download", on_click="ignore",
+                           icon=":material/download:")
+
+
+grid_and_cell()

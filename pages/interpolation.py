@@ -1,4 +1,100 @@
+"""Interpolation: walk through latent space from one test digit to another, beside a plain pixel cross-fade."""
+import numpy as np
 import streamlit as st
 
-st.title("interpolation")
-st.info("Under construction.")
+from explorer import cache
+from explorer.clicks import digit_and_rank, index_of, selected_index
+from explorer.digit_images import CRISP_CSS, digit, strip
+from explorer.figures import add_path, digit_scatter
+from explorer.page_guards import need_mnist, need_model
+from explorer.sidebar import selected_checkpoint
+
+CHART = "interp_chart"
+ENDS = ("a", "b")
+MODES = {"linear": "Linear (straight line)", "spherical": "Spherical (slerp)"}
+FINE = 101  # frames precomputed for the t slider: t = 0.00, 0.01, ..., 1.00
+
+st.html(CRISP_CSS)
+st.title("Interpolation")
+st.caption("Pick two test digits A and B. Their latent means are joined by a path through z-space and every point "
+           "on it is decoded. For contrast, the pixel blend simply cross-fades the two images.")
+
+path, mtime = selected_checkpoint()
+ckpt = need_model(path, mtime)
+test_x, test_y = need_mnist("test")
+mu = cache.test_latents(path, mtime)[0]
+side = ckpt.model_config.image_size
+counts = np.bincount(test_y, minlength=10)
+
+# Defaults, then keep every rank inside its class (a class change can leave it out of range).
+for end, first in zip(ENDS, (1, 0), strict=True):
+    st.session_state.setdefault(f"interp_{end}_digit", first)
+    st.session_state.setdefault(f"interp_{end}_rank", 0)
+    rank_key = f"interp_{end}_rank"
+    st.session_state[rank_key] = int(min(st.session_state[rank_key], counts[st.session_state[f"interp_{end}_digit"]] - 1))
+st.session_state.setdefault("interp_click_sets", "A")
+
+
+def _set_end(end: str, index: int) -> None:
+    st.session_state[f"interp_{end}_digit"], st.session_state[f"interp_{end}_rank"] = digit_and_rank(test_y, index)
+
+
+def _random_pair() -> None:
+    rng = np.random.default_rng()
+    for end, index in zip(ENDS, rng.choice(len(test_y), size=2, replace=False), strict=True):
+        _set_end(end, int(index))
+
+
+def _on_click() -> None:
+    index = selected_index(st.session_state.get(CHART))
+    if index is None:
+        return
+    target = st.session_state["interp_click_sets"]
+    _set_end(target.lower(), index)
+    st.session_state["interp_click_sets"] = "B" if target == "A" else "A"  # the next click sets the other end
+
+
+ends = {}
+columns = st.columns([2, 2, 3], gap="large")
+for end, col in zip(ENDS, columns[:2], strict=True):
+    with col:
+        st.markdown(f"### {end.upper()}")
+        pick = st.columns(2)
+        d = pick[0].selectbox("Digit class", range(10), key=f"interp_{end}_digit")
+        r = pick[1].number_input(f"Which {d} (0–{counts[d] - 1})", 0, int(counts[d]) - 1, step=1,
+                                 key=f"interp_{end}_rank")
+        ends[end] = index_of(test_y, d, int(r))
+        st.image(digit(test_x[ends[end]], side, px=140), caption=f"test #{ends[end]}")
+with columns[2]:
+    st.button("Random pair", key="interp_random", on_click=_random_pair, icon=":material/casino:")
+    st.radio("A click on the map sets", ("A", "B"), key="interp_click_sets", horizontal=True)
+    mode = st.radio("Path", tuple(MODES), format_func=MODES.get, key="interp_mode", horizontal=True)
+    steps = st.slider("Steps (frames in the strip)", 3, 25, 10, key="interp_steps")
+
+a, b = ends["a"], ends["b"]
+z_path, frames, blend = cache.interpolation(path, mtime, a, b, steps, mode)
+
+
+@st.fragment
+def frame_at_t() -> None:
+    """The frame at t, large: moving the slider reruns only this part (the scatter is not sent again)."""
+    t = st.slider("t (0 = A, 1 = B)", 0.0, 1.0, 0.5, step=0.01, key="interp_t")
+    z_fine, frames_fine, blend_fine = cache.interpolation(path, mtime, a, b, FINE, mode)
+    k = int(round(t * (FINE - 1)))
+    left, right = st.columns(2)
+    left.image(digit(frames_fine[k], side, px=280), caption=f"decoded z(t) = ({z_fine[k, 0]:+.2f}, {z_fine[k, 1]:+.2f})")
+    right.image(digit(blend_fine[k], side, px=280), caption=f"pixel blend (1−t)·A + t·B, t = {t:.2f}")
+
+
+map_col, frame_col = st.columns([3, 2], gap="large")
+with map_col:
+    fig = digit_scatter(mu, test_y, coord="z", title="Latent means, with the path from A to B", height=640)
+    add_path(fig, z_path)
+    st.plotly_chart(fig, key=CHART, on_select=_on_click, selection_mode="points")
+with frame_col:
+    frame_at_t()
+
+st.markdown(f"#### Decoded along the {mode} path ({steps} frames)")
+st.image(strip(frames), width="stretch")
+st.markdown("#### Pixel blend, for contrast")
+st.image(strip(blend), width="stretch")

@@ -1,4 +1,95 @@
+"""Latent map: the 10,000 test digits at their VAE latent means, beside a PCA-2D projection of the same digits."""
+import numpy as np
 import streamlit as st
 
-st.title("latent_map")
-st.info("Under construction.")
+import vae_core as vc
+from explorer import cache
+from explorer.clicks import selected_index
+from explorer.digit_images import CRISP_CSS, digit
+from explorer.figures import add_marker, add_posterior_ellipse, add_prior_contours, digit_scatter
+from explorer.page_guards import need_mnist, need_model
+from explorer.sidebar import selected_checkpoint
+
+SELECTED = "latent_selected"  # test index of the clicked digit (either map)
+CHARTS = {"vae": "latent_vae_chart", "pca": "latent_pca_chart"}
+
+st.html(CRISP_CSS)
+st.title("Latent map: VAE vs PCA")
+st.caption("Each dot is one of the 10,000 MNIST test digits. Left: the mean of q(z|x) from the VAE encoder. "
+           "Right: the first two principal components of the raw pixels. Click a dot to inspect that digit; "
+           "click a legend entry to hide or show a digit class.")
+
+path, mtime = selected_checkpoint()
+ckpt = need_model(path, mtime)
+test_x, test_y = need_mnist("test")
+need_mnist("train")  # PCA is fitted on the training images
+mu, logvar = cache.test_latents(path, mtime)
+pca_test = cache.pca_codes()[1]
+metrics = cache.embedding_metrics(path, mtime)
+
+controls = st.columns(3)
+show_prior = controls[0].toggle("Prior N(0, I) contours (1σ, 2σ, 3σ)", value=True, key="latent_show_prior")
+show_ellipse = controls[1].toggle("σ-ellipse of the selected digit", value=True, key="latent_show_ellipse")
+
+
+def _remember(chart: str):
+    def callback():
+        index = selected_index(st.session_state.get(CHARTS[chart]))
+        if index is not None:
+            st.session_state[SELECTED] = index
+    return callback
+
+
+def _metrics(prefix: str, other: str | None = None) -> None:
+    cols = st.columns(2)
+    for col, (name, label, help_text) in zip(cols, (
+        ("knn_accuracy", "5-NN accuracy", "Share of test digits whose 5 nearest training digits in this 2-D map "
+                                          "mostly carry the same label."),
+        ("trustworthiness", "Trustworthiness", "k = 5. How far neighbours in the map are also neighbours in pixel "
+                                                        "space (1 = perfectly trustworthy)."),
+    ), strict=True):
+        value = metrics[f"{prefix}_{name}"]
+        delta = f"{value - metrics[f'{other}_{name}']:+.1%} vs PCA" if other else None
+        col.metric(label, f"{value:.1%}", delta=delta, help=help_text)
+
+
+@st.fragment
+def maps_and_selection() -> None:
+    """Both maps and the clicked digit: a click reruns only this part of the page."""
+    selected = st.session_state.get(SELECTED)
+    sigma = np.exp(0.5 * logvar)
+    left, right = st.columns(2, gap="large")
+    with left:
+        fig = digit_scatter(mu, test_y, coord="z", title="VAE: latent means μ(x)", min_half_range=3.2)
+        if show_prior:
+            add_prior_contours(fig)
+        if selected is not None:
+            if show_ellipse:
+                add_posterior_ellipse(fig, mu[selected], sigma[selected], label=f"test #{selected}")
+            else:
+                add_marker(fig, mu[selected], label=f"test #{selected}")
+        st.plotly_chart(fig, key=CHARTS["vae"], on_select=_remember("vae"), selection_mode="points")
+        _metrics("vae", other="pca")
+    with right:
+        fig = digit_scatter(pca_test, test_y, coord="PC", title="PCA-2D of the pixels")
+        if selected is not None:
+            add_marker(fig, pca_test[selected], label=f"test #{selected}")
+        st.plotly_chart(fig, key=CHARTS["pca"], on_select=_remember("pca"), selection_mode="points")
+        _metrics("pca")
+
+    st.subheader("Selected digit")
+    if selected is None:
+        st.info("Click a dot on either map to see that digit, its reconstruction, its latent mean z and its σ.")
+        return
+    side = ckpt.model_config.image_size
+    recon = vc.decode(ckpt.model, mu[selected])[0]
+    cols = st.columns([1, 1, 2])
+    cols[0].image(digit(test_x[selected], side), caption=f"test #{selected}")
+    cols[1].image(digit(recon, side), caption="reconstruction (decoded μ)")
+    with cols[2]:
+        st.metric("Label", str(int(test_y[selected])))
+        st.metric("z = μ(x)", f"({mu[selected, 0]:+.2f}, {mu[selected, 1]:+.2f})")
+        st.metric("σ = exp(½·log σ²)", f"({sigma[selected, 0]:.3f}, {sigma[selected, 1]:.3f})")
+
+
+maps_and_selection()

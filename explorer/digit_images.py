@@ -1,0 +1,49 @@
+"""Digits as crisp pictures: [0, 1] arrays -> PIL images / PNG bytes, upscaled nearest-neighbour (no blur)."""
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+from PIL import Image
+
+import vae_core as vc
+
+# Browsers smooth images they rescale; this keeps digit pixels square on a projector.
+CRISP_CSS = "<style>img, .js-plotly-plot image { image-rendering: pixelated; }</style>"
+
+
+def to_pil(image, scale: int = 1) -> Image.Image:
+    """A (h, w) array in [0, 1] as an 8-bit greyscale image, each pixel scale x scale."""
+    a = np.asarray(image, dtype=np.float32)
+    if a.ndim != 2:
+        raise ValueError(f"expected one (h, w) image, got shape {a.shape}")
+    pil = Image.fromarray((np.clip(a, 0.0, 1.0) * 255).round().astype(np.uint8), mode="L")
+    scale = max(1, int(scale))
+    return pil.resize((pil.width * scale, pil.height * scale), Image.Resampling.NEAREST) if scale > 1 else pil
+
+
+def digit(image, side: int = 28, px: int = 224) -> Image.Image:
+    """One digit (side*side pixels, flat or square) at about px x px."""
+    return to_pil(np.asarray(image).reshape(side, side), scale=max(1, px // side))
+
+
+def strip(frames, px: int = 1400, gap: int = 2) -> Image.Image:
+    """Frames (n, h, w) side by side with a thin dark gap, upscaled to about px wide."""
+    frames = np.asarray(frames, dtype=np.float32)
+    n, h, w = frames.shape
+    padded = np.zeros((n, h, w + gap), dtype=np.float32)
+    padded[:, :, :w] = frames
+    row = vc.tile(padded[None])[:, : n * (w + gap) - gap]
+    return to_pil(row, scale=max(1, px // row.shape[1]))
+
+
+def png_bytes(image, scale: int = 1) -> bytes:
+    buf = io.BytesIO()
+    to_pil(image, scale).save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def data_uri(image, scale: int = 1) -> str:
+    """A PNG data: URI (what a Plotly layout image takes as its source)."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image, scale)).decode("ascii")

@@ -1,0 +1,151 @@
+"""Plotly figures the pages show, sized and coloured for a projector. Pure: arrays in, go.Figure out."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .clicks import cell_centres
+
+# One fixed qualitative palette (Plotly's D3 / matplotlib "tab10"): digit d is always DIGIT_COLOURS[d].
+DIGIT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+FONT_SIZE = 18
+HIGHLIGHT = "#111111"
+
+
+def _layout(fig: go.Figure, height: int, xtitle: str, ytitle: str, equal: bool = True) -> go.Figure:
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=40, b=10), font=dict(size=FONT_SIZE),
+        legend=dict(title_text="", font=dict(size=FONT_SIZE), itemsizing="constant", orientation="h",
+                    yanchor="bottom", y=1.0, xanchor="left", x=0.0),
+        hoverlabel=dict(font_size=FONT_SIZE), dragmode="pan", clickmode="event+select",
+    )
+    fig.update_xaxes(title_text=xtitle, zeroline=True, zerolinecolor="#bbbbbb", tickfont=dict(size=FONT_SIZE - 2))
+    fig.update_yaxes(title_text=ytitle, zeroline=True, zerolinecolor="#bbbbbb", tickfont=dict(size=FONT_SIZE - 2))
+    if equal:
+        fig.update_xaxes(constrain="domain")
+        fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain")
+    return fig
+
+
+def _padded_range(values: np.ndarray, pad: float = 0.05, at_least: float = 0.0) -> list[float]:
+    lo, hi = float(np.min(values)), float(np.max(values))
+    lo, hi = min(lo, -at_least), max(hi, at_least)
+    margin = (hi - lo) * pad
+    return [lo - margin, hi + margin]
+
+
+def digit_scatter(codes: np.ndarray, labels: np.ndarray, coord: str = "z", title: str = "",
+                  height: int = 620, marker_size: int = 4, opacity: float = 0.7,
+                  min_half_range: float = 0.0) -> go.Figure:
+    """WebGL scatter of 2-D codes, one trace per digit (so the legend toggles classes).
+
+    customdata[:, 0] is the global test index (point indices are per trace), customdata[:, 1] the label.
+    The axes span the data (and at least [-min_half_range, min_half_range], e.g. 3 to show the prior's 3σ circle).
+    """
+    codes, labels = np.asarray(codes, dtype=np.float32), np.asarray(labels)
+    index = np.arange(len(labels))
+    fig = go.Figure()
+    for digit in range(10):
+        rows = labels == digit
+        fig.add_trace(go.Scattergl(
+            x=codes[rows, 0], y=codes[rows, 1], mode="markers", name=str(digit), legendgroup=str(digit),
+            marker=dict(color=DIGIT_COLOURS[digit], size=marker_size, opacity=opacity),
+            customdata=np.column_stack([index[rows], labels[rows]]).astype(np.int32),
+            hovertemplate=(f"test #%{{customdata[0]}} · label %{{customdata[1]}}<br>"
+                           f"{coord} = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"),
+        ))
+    fig.update_layout(title=dict(text=title, font=dict(size=FONT_SIZE + 4), y=0.99, yanchor="top"))
+    _layout(fig, height, f"{coord}₁", f"{coord}₂")
+    fig.update_layout(margin=dict(t=110))  # title above the one-line legend
+    if len(codes):
+        fig.update_xaxes(range=_padded_range(codes[:, 0], at_least=min_half_range))
+        fig.update_yaxes(range=_padded_range(codes[:, 1], at_least=min_half_range))
+    return fig
+
+
+def add_prior_contours(fig: go.Figure, radii=(1.0, 2.0, 3.0)) -> go.Figure:
+    """Circles where the N(0, I) prior density falls to its 1σ, 2σ, 3σ contours."""
+    for r in radii:
+        fig.add_shape(type="circle", xref="x", yref="y", x0=-r, y0=-r, x1=r, y1=r, layer="above",
+                      line=dict(color="#444444", width=1.5, dash="dash"))
+        fig.add_annotation(x=r * 0.7071, y=r * 0.7071, text=f"{r:g}σ", showarrow=False,
+                           font=dict(size=FONT_SIZE - 2, color="#444444"), xanchor="left", yanchor="bottom")
+    return fig
+
+
+def add_posterior_ellipse(fig: go.Figure, mu, sigma, label: str = "", scales=(1.0, 2.0)) -> go.Figure:
+    """The axis-aligned 1σ and 2σ ellipses of a diagonal Gaussian q(z|x) = N(mu, diag(sigma²)), and its mean."""
+    mu, sigma = np.asarray(mu, dtype=float), np.asarray(sigma, dtype=float)
+    for k, s in enumerate(scales):
+        fig.add_shape(type="circle", xref="x", yref="y", layer="above",
+                      x0=mu[0] - s * sigma[0], x1=mu[0] + s * sigma[0],
+                      y0=mu[1] - s * sigma[1], y1=mu[1] + s * sigma[1],
+                      line=dict(color=HIGHLIGHT, width=3 if k == 0 else 2, dash="solid" if k == 0 else "dot"))
+    return add_marker(fig, mu, label)
+
+
+def add_marker(fig: go.Figure, xy, label: str = "selected") -> go.Figure:
+    """A bold cross at one point (the selected digit), drawn above the scatter and not clickable."""
+    # WebGL like the scatter, so it is drawn above the 10k points (SVG traces sit under the WebGL canvas)
+    fig.add_trace(go.Scattergl(x=[float(xy[0])], y=[float(xy[1])], mode="markers", name=label, showlegend=False,
+                               hoverinfo="skip", marker=dict(symbol="circle-open", size=30, color=HIGHLIGHT,
+                                                             line=dict(width=4, color=HIGHLIGHT))))
+    return fig
+
+
+def add_path(fig: go.Figure, path: np.ndarray, names=("A", "B")) -> go.Figure:
+    """An interpolation path through latent space: its frames as dots, the ends labelled A and B."""
+    path = np.asarray(path)
+    fig.add_trace(go.Scattergl(  # WebGL, so it is drawn above the WebGL scatter
+        x=path[:, 0], y=path[:, 1], mode="lines+markers", name="path", showlegend=False, hoverinfo="skip",
+        line=dict(color=HIGHLIGHT, width=3), marker=dict(size=9, color="white", line=dict(width=2, color=HIGHLIGHT)),
+    ))
+    fig.add_trace(go.Scattergl(
+        x=path[[0, -1], 0], y=path[[0, -1], 1], mode="markers+text", text=list(names), showlegend=False,
+        hoverinfo="skip", textposition="top center", textfont=dict(size=FONT_SIZE + 6, color=HIGHLIGHT),
+        marker=dict(size=16, color=HIGHLIGHT, symbol="diamond"),
+    ))
+    return fig
+
+
+def decoder_grid_figure(image_uri: str, grid_size: int, extent: tuple[float, float], height: int = 760,
+                        overlay: tuple[np.ndarray, np.ndarray] | None = None) -> go.Figure:
+    """The decoded grid as one picture on z axes, with an invisible marker at each cell centre to click.
+
+    Plotly cannot report clicks on an image, so a transparent scatter layer carries the selection;
+    customdata is (row, col). The clicked cell gets an outline from Plotly's own `selected` style, so a click
+    does not change the figure (and the picture is not sent again).
+    """
+    lo, hi = extent
+    step = (hi - lo) / max(grid_size - 1, 1)
+    half = step / 2 if grid_size > 1 else 0.5
+    fig = go.Figure()
+    fig.add_layout_image(source=image_uri, xref="x", yref="y", x=lo - half, y=hi + half,
+                         sizex=(hi - lo) + 2 * half, sizey=(hi - lo) + 2 * half,
+                         sizing="stretch", layer="below", xanchor="left", yanchor="top")
+    if overlay is not None:
+        codes, labels = overlay
+        for digit in range(10):
+            rows = np.asarray(labels) == digit
+            fig.add_trace(go.Scattergl(
+                x=codes[rows, 0], y=codes[rows, 1], mode="markers", name=str(digit), legendgroup=str(digit),
+                hoverinfo="skip", marker=dict(color=DIGIT_COLOURS[digit], size=4, opacity=0.6),
+            ))
+    z1, z2 = cell_centres(grid_size, extent)
+    rows, cols = np.divmod(np.arange(grid_size * grid_size), grid_size)
+    plot_px = height - 60
+    cell_px = max(6.0, 0.92 * plot_px / grid_size)
+    fig.add_trace(go.Scatter(
+        x=z1, y=z2, mode="markers", name="cells", showlegend=False,
+        customdata=np.column_stack([rows, cols]).astype(np.int32),
+        marker=dict(symbol="square-open", size=cell_px, color="#e4002b", opacity=0.0, line=dict(width=3)),
+        selected=dict(marker=dict(opacity=1.0)), unselected=dict(marker=dict(opacity=0.0)),
+        hovertemplate="z = (%{x:.2f}, %{y:.2f})<extra></extra>",
+    ))
+    _layout(fig, height, "z₁", "z₂")
+    pad = half
+    fig.update_xaxes(range=[lo - pad, hi + pad], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=[lo - pad, hi + pad], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_layout(showlegend=overlay is not None, dragmode=False, plot_bgcolor="black")
+    return fig
