@@ -56,7 +56,7 @@ def cell_view() -> None:
     decoded = vc.decode(ckpt.model, [[z1, z2]])[0]
     with picture:
         st.markdown(f"### z = ({z1:+.2f}, {z2:+.2f})")
-        st.image(digit(decoded, ckpt.model_config.image_size, px=336))
+        st.image(digit(decoded, ckpt.model_config.image_size, px=336), output_format="PNG")
 
 
 @st.fragment

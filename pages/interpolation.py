@@ -64,7 +64,7 @@ for end, col in zip(ENDS, columns[:2], strict=True):
         r = pick[1].number_input(f"Which {d} (0–{counts[d] - 1})", 0, int(counts[d]) - 1, step=1,
                                  key=f"interp_{end}_rank")
         ends[end] = index_of(test_y, d, int(r))
-        st.image(digit(test_x[ends[end]], side, px=140), caption=f"test #{ends[end]}")
+        st.image(digit(test_x[ends[end]], side, px=140), caption=f"test #{ends[end]}", output_format="PNG")
 with columns[2]:
     st.button("Random pair", key="interp_random", on_click=_random_pair, icon=":material/casino:")
     st.radio("A click on the map sets", ("A", "B"), key="interp_click_sets", horizontal=True)
@@ -82,8 +82,9 @@ def frame_at_t() -> None:
     z_fine, frames_fine, blend_fine = cache.interpolation(path, mtime, a, b, FINE, mode)
     k = int(round(t * (FINE - 1)))
     left, right = st.columns(2)
-    left.image(digit(frames_fine[k], side, px=280), caption=f"decoded z(t) = ({z_fine[k, 0]:+.2f}, {z_fine[k, 1]:+.2f})")
-    right.image(digit(blend_fine[k], side, px=280), caption=f"pixel blend (1−t)·A + t·B, t = {t:.2f}")
+    left.image(digit(frames_fine[k], side, px=280), output_format="PNG",
+               caption=f"decoded z(t) = ({z_fine[k, 0]:+.2f}, {z_fine[k, 1]:+.2f})")
+    right.image(digit(blend_fine[k], side, px=280), caption=f"pixel blend (1−t)·A + t·B, t = {t:.2f}", output_format="PNG")
 
 
 map_col, frame_col = st.columns([3, 2], gap="large")
@@ -95,6 +96,6 @@ with frame_col:
     frame_at_t()
 
 st.markdown(f"#### Decoded along the {mode} path ({steps} frames)")
-st.image(strip(frames), width="stretch")
+st.image(strip(frames), width="stretch", output_format="PNG")
 st.markdown("#### Pixel blend, for contrast")
-st.image(strip(blend), width="stretch")
+st.image(strip(blend), width="stretch", output_format="PNG")

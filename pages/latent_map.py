@@ -84,8 +84,8 @@ def maps_and_selection() -> None:
     side = ckpt.model_config.image_size
     recon = vc.decode(ckpt.model, mu[selected])[0]
     cols = st.columns([1, 1, 2])
-    cols[0].image(digit(test_x[selected], side), caption=f"test #{selected}")
-    cols[1].image(digit(recon, side), caption="reconstruction (decoded μ)")
+    cols[0].image(digit(test_x[selected], side), caption=f"test #{selected}", output_format="PNG")
+    cols[1].image(digit(recon, side), caption="reconstruction (decoded μ)", output_format="PNG")
     with cols[2]:
         st.metric("Label", str(int(test_y[selected])))
         st.metric("z = μ(x)", f"({mu[selected, 0]:+.2f}, {mu[selected, 1]:+.2f})")

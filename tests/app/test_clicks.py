@@ -1,0 +1,129 @@
+"""The pure functions behind every click: selection event -> test index or z, grid cell <-> z, class rank <-> index."""
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+import vae_core as vc
+from explorer.clicks import (
+    cell_centres,
+    cell_to_z,
+    digit_and_rank,
+    index_of,
+    selected_index,
+    selected_points,
+    selected_z,
+    z_to_cell,
+)
+from explorer.figures import decoder_grid_figure, digit_scatter
+
+
+def event(*points):
+    """The shape st.plotly_chart(on_select=...) returns (copied from a real browser click)."""
+    return {"selection": {"points": list(points), "point_indices": [p.get("point_index") for p in points],
+                          "box": [], "lasso": []}}
+
+
+def point(custom, x=0.5, y=-0.25, curve=3, index=5):
+    return {"curve_number": curve, "point_number": index, "point_index": index, "x": x, "y": y, "customdata": custom}
+
+
+def test_typed_array_customdata_as_the_browser_sends_it():
+    # numpy customdata reaches the browser as a typed array; Streamlit hands a row back as {"0": .., "1": ..}
+    assert selected_index(event(point({"0": 44, "1": 3}))) == 44
+
+
+def test_list_and_scalar_customdata():
+    assert selected_index(event(point([9635, 2]))) == 9635
+    assert selected_index(event(point(17))) == 17
+    assert selected_index(event(point([7.0, 1]))) == 7
+
+
+def test_index_comes_from_customdata_not_the_per_trace_point_index():
+    assert selected_index(event(point([1234, 3], index=5))) == 1234
+
+
+def test_last_point_wins_and_bare_selection_dicts_work():
+    ev = event(point([1, 0]), point([2, 0]))
+    assert selected_index(ev) == 2
+    assert selected_index(ev["selection"]) == 2
+
+
+@pytest.mark.parametrize("empty", [None, {}, event(), {"selection": {}}, {"selection": None}, "junk"])
+def test_no_selection_means_none(empty):
+    assert selected_points(empty) == []
+    assert selected_index(empty) is None
+    assert selected_z(empty) is None
+
+
+def test_points_without_customdata_are_skipped():
+    assert selected_index(event(point(None))) is None
+    assert selected_index(event(point([5, 1]), point(None))) == 5
+
+
+def test_selected_z_reads_the_clicked_coordinates():
+    assert selected_z(event(point([0, 0], x=1.5, y=-2.25))) == (1.5, -2.25)
+    assert selected_z(event({"x": None, "y": 1})) is None
+
+
+@pytest.mark.parametrize("grid_size,extent", [(20, (-3.0, 3.0)), (7, (-1.5, 1.5)), (40, (-6.0, 6.0)), (5, (0.0, 2.0))])
+def test_cell_and_z_round_trip_for_every_cell(grid_size, extent):
+    for row in range(grid_size):
+        for col in range(grid_size):
+            assert z_to_cell(cell_to_z(row, col, grid_size, extent), grid_size, extent) == (row, col)
+
+
+def test_cells_follow_decode_grid_orientation():
+    # decode_grid: row 0 is the top (z2 = max), column 0 the left (z1 = min)
+    assert cell_to_z(0, 0, 20, (-3, 3)) == (-3.0, 3.0)
+    assert cell_to_z(19, 19, 20, (-3, 3)) == (3.0, -3.0)
+    assert cell_to_z(3, 15, 20, (-3, 3)) == pytest.approx((-3 + 15 * 6 / 19, 3 - 3 * 6 / 19), abs=1e-6)
+    z1, z2 = vc.grid_axes(20, (-3, 3))
+    zz1, zz2 = cell_centres(20, (-3, 3))
+    assert (zz1[3 * 20 + 15], zz2[3 * 20 + 15]) == (z1[15], z2[3])
+
+
+def test_z_between_cells_snaps_to_the_nearest_and_outside_to_the_edge():
+    assert z_to_cell((0.05, 0.05), 7, (-3, 3)) == (3, 3)
+    assert z_to_cell((0.9, -0.9), 7, (-3, 3)) == (4, 4)  # cells at 0 and 1: 0.9 is nearer 1
+    assert z_to_cell((-99, 99), 7, (-3, 3)) == (0, 0)
+    assert z_to_cell((99, -99), 7, (-3, 3)) == (6, 6)
+
+
+def test_cell_outside_the_grid_is_an_error():
+    with pytest.raises(IndexError):
+        cell_to_z(20, 0, 20, (-3, 3))
+
+
+def test_class_rank_and_test_index_are_inverse():
+    labels = np.array([3, 1, 3, 0, 1, 3])
+    assert index_of(labels, 3, 0) == 0 and index_of(labels, 3, 2) == 5 and index_of(labels, 1, 1) == 4
+    for i in range(len(labels)):
+        assert index_of(labels, *digit_and_rank(labels, i)) == i
+    with pytest.raises(IndexError):
+        index_of(labels, 3, 3)
+    with pytest.raises(ValueError):
+        index_of(labels, 7, 0)
+    with pytest.raises(IndexError):
+        digit_and_rank(labels, 6)
+
+
+def test_scatter_customdata_maps_every_point_back_to_its_test_digit():
+    rng = np.random.default_rng(0)
+    codes, labels = rng.standard_normal((300, 2)).astype(np.float32), rng.integers(0, 10, 300)
+    fig = digit_scatter(codes, labels)
+    assert [t.name for t in fig.data] == [str(d) for d in range(10)]
+    for trace in fig.data:
+        for k in range(len(trace.x)):  # simulate a click on point k of this trace
+            i = selected_index(event(point(list(trace.customdata[k]), x=trace.x[k], y=trace.y[k])))
+            assert labels[i] == int(trace.name) and tuple(codes[i]) == (trace.x[k], trace.y[k])
+
+
+def test_grid_click_layer_sits_on_the_cell_centres():
+    fig = decoder_grid_figure("data:image/png;base64,", 6, (-2.0, 2.0))
+    layer = fig.data[-1]
+    assert isinstance(layer, go.Scatter) and len(layer.x) == 36
+    for k in range(36):
+        row, col = layer.customdata[k]
+        assert cell_to_z(int(row), int(col), 6, (-2.0, 2.0)) == pytest.approx((layer.x[k], layer.y[k]))
+        assert z_to_cell(selected_z(event(point(list(layer.customdata[k]), x=layer.x[k], y=layer.y[k]))),
+                         6, (-2.0, 2.0)) == (row, col)

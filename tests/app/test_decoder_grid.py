@@ -1,0 +1,114 @@
+"""Decoder grid page in AppTest: one picture with a clickable cell layer, grid size / extent / overlay change the
+figure, the z sliders change the decoded digit, the PNG download, and the page works without MNIST."""
+import base64
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import vae_core as vc
+from explorer import cache
+from explorer.checkpoints import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "decoder_grid.py")
+
+
+@pytest.fixture(autouse=True)
+def empty_checkpoint_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path / "ckpts"))
+
+
+def figure(at: AppTest) -> dict:
+    (chart,) = at.get("plotly_chart")
+    return json.loads(chart.proto.spec)
+
+
+def picture(fig: dict) -> Image.Image:
+    (img,) = fig["layout"]["images"]
+    return Image.open(io.BytesIO(base64.b64decode(img["source"].split(",", 1)[1])))
+
+
+def cell_layer(fig: dict) -> dict:
+    return fig["data"][-1]
+
+
+def array(value) -> np.ndarray:
+    """A figure array as JSON holds it: a list, or plotly's typed-array dict {"dtype", "bdata"[, "shape"]}."""
+    if isinstance(value, dict):
+        a = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return a.reshape([int(n) for n in str(value["shape"]).split(",")]) if "shape" in value else a
+    return np.asarray(value)
+
+
+def n_cells(fig: dict) -> int:
+    return len(array(cell_layer(fig)["x"]))
+
+
+def test_default_grid_is_one_picture_with_20x20_clickable_cells(real_data):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    fig = figure(at)
+    assert picture(fig).size[0] % (20 * 28) == 0  # 20 digits of 28 px, upscaled by a whole factor (crisp)
+    assert n_cells(fig) == 400 and cell_layer(fig)["hovertemplate"].startswith("z = ")
+    assert fig["layout"]["xaxis"]["range"] == pytest.approx([-3 - 3 / 19, 3 + 3 / 19])
+    assert at.markdown[0].value == "### z = (+0.00, +0.00)"
+    assert at.get("download_button")
+
+
+def test_grid_size_extent_and_overlay_change_the_figure(real_data):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    before = figure(at)
+    at.slider(key="grid_size").set_value(8).run()
+    assert not at.exception
+    fig = figure(at)
+    assert n_cells(fig) == 64 and picture(fig).size[0] % (8 * 28) == 0
+    assert picture(fig).tobytes() != picture(before).tobytes()
+
+    at.slider(key="grid_extent").set_value(1.5).run()
+    assert figure(at)["layout"]["xaxis"]["range"] == pytest.approx([-1.5 - 1.5 / 7, 1.5 + 1.5 / 7])
+
+    assert len(figure(at)["data"]) == 1
+    at.toggle(key="grid_overlay").set_value(True).run()
+    assert not at.exception
+    data = figure(at)["data"]
+    assert [t["type"] for t in data] == ["scattergl"] * 10 + ["scatter"]  # test digits under the click layer
+    assert all(t.get("hoverinfo") == "skip" for t in data[:10])  # so clicks still land on cells
+
+
+def test_z_sliders_change_the_decoded_digit(real_data):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    first = at.get("image")[0].proto.imgs[0].url
+    at.slider(key="grid_z1").set_value(1.0)
+    at.slider(key="grid_z2").set_value(-2.0).run()
+    assert not at.exception
+    assert at.markdown[0].value == "### z = (+1.00, -2.00)"
+    assert at.get("image")[0].proto.imgs[0].url != first
+
+
+def test_download_is_the_grid_as_png():
+    # the bytes the download button serves (AppTest does not expose a download's payload)
+    path, mtime = cache.checkpoint_key(DEFAULT_CHECKPOINT)
+    _, png = cache.grid_picture(path, mtime, 10, -3.0, 3.0)
+    img = Image.open(io.BytesIO(png))
+    assert img.format == "PNG" and img.size[0] == img.size[1] >= 1000 and img.size[0] % 280 == 0
+
+
+def test_without_mnist_the_grid_works_and_the_overlay_says_why_not(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv(vc.DATA_ENV, str(empty))
+    cache.mnist.clear()
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=60).run()
+        assert not at.exception, at.exception
+        assert not at.error
+        assert n_cells(figure(at)) == 400
+        assert at.toggle(key="grid_overlay").disabled
+        why = " ".join(c.value for c in at.caption)
+        assert "Overlay unavailable" in why and vc.DATA_ENV in why and vc.DOWNLOAD_COMMAND in why
+    finally:
+        cache.mnist.clear()

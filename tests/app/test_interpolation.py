@@ -1,0 +1,119 @@
+"""Interpolation page in AppTest: choosing A and B by class and index, random pick, steps, mode and t change what is
+shown, and a clear message without MNIST. (Picking by a click on the map is a browser test.)"""
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import vae_core as vc
+from explorer import cache
+from explorer.checkpoints import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "interpolation.py")
+
+
+@pytest.fixture(autouse=True)
+def empty_checkpoint_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path / "ckpts"))
+
+
+def captions(at: AppTest) -> list[str]:
+    return [c for img in at.get("image") for c in img.captions]
+
+
+def urls(at: AppTest) -> list[str]:
+    return [i.url for img in at.get("image") for i in img.proto.imgs]
+
+
+def path_on_map(at: AppTest) -> np.ndarray:
+    (chart,) = at.get("plotly_chart")
+    trace = next(t for t in json.loads(chart.proto.spec)["data"] if t.get("name") == "path")
+
+    def array(v):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]) if isinstance(v, dict) else np.asarray(v)
+    return np.column_stack([array(trace["x"]), array(trace["y"])])
+
+
+def test_default_pair_strip_and_path(real_data):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    _, labels = cache.mnist("test")
+    a, b = (int(np.flatnonzero(labels == d)[0]) for d in (1, 0))  # defaults: the first 1 and the first 0
+    assert captions(at)[:2] == [f"test #{a}", f"test #{b}"]
+    mu = cache.test_latents(*cache.checkpoint_key(DEFAULT_CHECKPOINT))[0]
+    path = path_on_map(at)
+    assert len(path) == 10 and np.allclose(path[0], mu[a]) and np.allclose(path[-1], mu[b])
+    assert "(10 frames)" in " ".join(m.value for m in at.markdown)
+    assert captions(at)[3] == "pixel blend (1−t)·A + t·B, t = 0.50"
+
+
+def test_class_and_index_choose_the_digit(real_data):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    _, labels = cache.mnist("test")
+    at.selectbox(key="interp_a_digit").set_value(7).run()
+    assert not at.exception
+    assert captions(at)[0] == f"test #{int(np.flatnonzero(labels == 7)[0])}"
+    at.number_input(key="interp_a_rank").set_value(5).run()
+    assert captions(at)[0] == f"test #{int(np.flatnonzero(labels == 7)[5])}"
+    # a class with fewer digits clamps the index instead of failing
+    at.selectbox(key="interp_b_digit").set_value(1).run()
+    at.number_input(key="interp_b_rank").set_value(1000).run()  # 1135 ones
+    assert captions(at)[1] == f"test #{int(np.flatnonzero(labels == 1)[1000])}"
+    at.selectbox(key="interp_b_digit").set_value(5).run()  # only 892 fives
+    assert not at.exception
+    assert captions(at)[1] == f"test #{int(np.flatnonzero(labels == 5)[-1])}"
+
+
+def test_random_pick_changes_both_digits(real_data):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    before = captions(at)[:2]
+    at.button(key="interp_random").click().run()
+    assert not at.exception
+    after = captions(at)[:2]
+    assert after != before and after[0] != after[1]
+
+
+def test_steps_and_mode_change_strip_and_path(real_data):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    strip, linear = urls(at)[-2], path_on_map(at)
+    at.slider(key="interp_steps").set_value(15).run()
+    assert not at.exception
+    assert "(15 frames)" in " ".join(m.value for m in at.markdown)
+    assert urls(at)[-2] != strip and len(path_on_map(at)) == 15
+
+    at.slider(key="interp_steps").set_value(10)
+    at.radio(key="interp_mode").set_value("spherical").run()
+    curved = path_on_map(at)
+    assert np.allclose(curved[[0, -1]], linear[[0, -1]]) and not np.allclose(curved, linear)
+    assert "spherical path" in " ".join(m.value for m in at.markdown)
+
+
+def test_t_slider_moves_the_large_frames(real_data):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    frames = urls(at)[2:4]
+    at.slider(key="interp_t").set_value(0.2).run()
+    assert not at.exception
+    assert captions(at)[3] == "pixel blend (1−t)·A + t·B, t = 0.20"
+    assert urls(at)[2] != frames[0] and urls(at)[3] != frames[1]
+    at.slider(key="interp_t").set_value(0.0).run()
+    a = int(captions(at)[0].removeprefix("test #"))
+    mu = cache.test_latents(*cache.checkpoint_key(DEFAULT_CHECKPOINT))[0]
+    assert captions(at)[2] == f"decoded z(t) = ({mu[a, 0]:+.2f}, {mu[a, 1]:+.2f})"  # t = 0 is A's latent mean
+
+
+def test_without_mnist_the_page_says_what_is_missing(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv(vc.DATA_ENV, str(empty))
+    cache.mnist.clear()
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=60).run()
+        assert not at.exception, at.exception
+        message = " ".join(e.value for e in at.error)
+        assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
+        assert not at.get("plotly_chart") and not at.get("image")
+    finally:
+        cache.mnist.clear()

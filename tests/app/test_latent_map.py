@@ -1,0 +1,92 @@
+"""Latent map page in AppTest: both maps and their metrics, toggles change the figure, the selected digit's details,
+and a clear message without MNIST. (AppTest cannot click a Plotly chart: the click itself is a browser test; the
+click -> index mapping is unit-tested in test_clicks.py.)"""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import vae_core as vc
+from explorer import cache
+from explorer.checkpoints import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "latent_map.py")
+
+
+@pytest.fixture(autouse=True)
+def empty_checkpoint_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path / "ckpts"))
+
+
+def spec(at: AppTest, i: int) -> dict:
+    return json.loads(at.get("plotly_chart")[i].proto.spec)
+
+
+def test_both_maps_with_their_metrics_and_a_prompt_to_click(real_data):
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    vae, pca = spec(at, 0), spec(at, 1)
+    for fig in (vae, pca):
+        assert [t["name"] for t in fig["data"]] == [str(d) for d in range(10)]  # one legend entry per digit
+        assert all(t["type"] == "scattergl" for t in fig["data"])
+        assert "customdata[0]" in fig["data"][0]["hovertemplate"]
+    colours = [t["marker"]["color"] for t in vae["data"]]
+    assert colours == [t["marker"]["color"] for t in pca["data"]] and len(set(colours)) == 10
+    assert [m.label for m in at.metric] == ["5-NN accuracy", "Trustworthiness"] * 2
+    stored = vc.load_checkpoint(DEFAULT_CHECKPOINT).metrics
+    assert at.metric[0].value == f"{stored['vae_knn_accuracy']:.1%}"
+    assert at.metric[2].value == f"{stored['pca_knn_accuracy']:.1%}"
+    assert any("Click a dot" in i.value for i in at.info)
+
+
+def test_prior_toggle_changes_the_vae_map(real_data):
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert len(spec(at, 0)["layout"]["shapes"]) == 3  # 1σ, 2σ, 3σ circles
+    at.toggle(key="latent_show_prior").set_value(False).run()
+    assert not at.exception
+    assert not spec(at, 0)["layout"].get("shapes")
+
+
+def test_selected_digit_shows_image_reconstruction_label_z_and_sigma(real_data):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["latent_selected"] = 1234  # what a click on test digit 1234 stores
+    at.run()
+    assert not at.exception, at.exception
+    _, labels = cache.mnist("test")
+    mu, logvar = cache.test_latents(*cache.checkpoint_key(DEFAULT_CHECKPOINT))
+    captions = [c for img in at.get("image") for c in img.captions]
+    assert captions == ["test #1234", "reconstruction (decoded μ)"]
+    values = {m.label: m.value for m in at.metric}
+    assert values["Label"] == str(labels[1234])
+    assert values["z = μ(x)"] == f"({mu[1234, 0]:+.2f}, {mu[1234, 1]:+.2f})"
+    sigma = np.exp(0.5 * logvar[1234])
+    assert values["σ = exp(½·log σ²)"] == f"({sigma[0]:.3f}, {sigma[1]:.3f})"
+    shapes = spec(at, 0)["layout"]["shapes"]
+    assert len(shapes) == 3 + 2  # prior circles + the 1σ and 2σ posterior ellipses
+    assert shapes[3]["x0"] == pytest.approx(mu[1234, 0] - sigma[0], abs=1e-4)
+    marker = spec(at, 1)["data"][-1]  # the selected digit is marked on the PCA map too
+    assert marker["x"] == [pytest.approx(float(cache.pca_codes()[1][1234, 0]), abs=1e-4)]
+
+    at.toggle(key="latent_show_ellipse").set_value(False).run()
+    assert len(spec(at, 0)["layout"]["shapes"]) == 3
+
+    at.session_state["latent_selected"] = 7
+    at.run()
+    assert [c for img in at.get("image") for c in img.captions][0] == "test #7"
+
+
+def test_without_mnist_the_page_says_what_is_missing(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv(vc.DATA_ENV, str(empty))
+    cache.mnist.clear()  # the test set may be cached from an earlier test
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=60).run()
+        assert not at.exception, at.exception
+        message = " ".join(e.value for e in at.error)
+        assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message and str(empty) in message
+        assert not at.get("plotly_chart")
+    finally:
+        cache.mnist.clear()
