@@ -36,7 +36,7 @@ def need_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         return cache.mnist(split)
     except vc.MnistNotFoundError as e:
-        st.error(mnist_missing_text(e), icon="📂")
+        st.error(mnist_missing_text(e), icon=":material/folder_off:")
         st.stop()
 
 
@@ -44,5 +44,5 @@ def need_model(path: str, mtime: float) -> vc.Checkpoint:
     try:
         return cache.load_model(path, mtime)
     except vc.CheckpointError as e:
-        st.error(f"**The checkpoint could not be loaded.** {e}", icon="⚠️")
+        st.error(f"**The checkpoint could not be loaded.** {e}", icon=":material/error:")
         st.stop()
