@@ -14,7 +14,7 @@ import vae_core as vc
 from explorer import cache
 from explorer.checkpoints import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "decoder_grid.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "decoder_grid.py")
 
 
 @pytest.fixture(autouse=True)

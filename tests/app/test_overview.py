@@ -11,7 +11,7 @@ from explorer.checkpoints import CHECKPOINT_DIR_ENV
 ROOT = Path(__file__).resolve().parents[2]
 
 APP = str(ROOT / "app.py")
-OVERVIEW = str(ROOT / "pages" / "overview.py")
+OVERVIEW = str(ROOT / "views" / "overview.py")
 
 
 @pytest.fixture(autouse=True)
