@@ -20,10 +20,15 @@ def load_model(path: str, mtime: float) -> vc.Checkpoint:
     return vc.load_checkpoint(path)
 
 
-@st.cache_data(show_spinner="Reading MNIST…", max_entries=2)
 def mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
-    """(images (N, 784) float32 in [0, 1], labels (N,) int64); raises vc.MnistNotFoundError."""
-    x, y = vc.load_mnist(split)
+    """(images (N, 784) float32 in [0, 1], labels (N,) int64) from VAE_DATA_DIR; raises vc.MnistNotFoundError."""
+    return _mnist(split, str(vc.data_dir().resolve()))
+
+
+@st.cache_data(show_spinner="Reading MNIST…", max_entries=4)
+def _mnist(split: str, root: str) -> tuple[np.ndarray, np.ndarray]:
+    """Cached per folder too, so pointing VAE_DATA_DIR elsewhere is seen."""
+    x, y = vc.load_mnist(split, root=root)
     return x.numpy(), y.numpy()
 
 

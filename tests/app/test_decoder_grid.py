@@ -12,14 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from explorer import cache
-from explorer.checkpoints import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT
+from explorer.checkpoints import DEFAULT_CHECKPOINT
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "decoder_grid.py")
-
-
-@pytest.fixture(autouse=True)
-def empty_checkpoint_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path / "ckpts"))
 
 
 def figure(at: AppTest) -> dict:
@@ -97,18 +92,11 @@ def test_download_is_the_grid_as_png():
     assert img.format == "PNG" and img.size[0] == img.size[1] >= 1000 and img.size[0] % 280 == 0
 
 
-def test_without_mnist_the_grid_works_and_the_overlay_says_why_not(tmp_path, monkeypatch):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    monkeypatch.setenv(vc.DATA_ENV, str(empty))
-    cache.mnist.clear()
-    try:
-        at = AppTest.from_file(PAGE, default_timeout=60).run()
-        assert not at.exception, at.exception
-        assert not at.error
-        assert n_cells(figure(at)) == 400
-        assert at.toggle(key="grid_overlay").disabled
-        why = " ".join(c.value for c in at.caption)
-        assert "Overlay unavailable" in why and vc.DATA_ENV in why and vc.DOWNLOAD_COMMAND in why
-    finally:
-        cache.mnist.clear()
+def test_without_mnist_the_grid_works_and_the_overlay_says_why_not(no_mnist):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert not at.error
+    assert n_cells(figure(at)) == 400
+    assert at.toggle(key="grid_overlay").disabled
+    why = " ".join(c.value for c in at.caption)
+    assert "Overlay unavailable" in why and vc.DATA_ENV in why and vc.DOWNLOAD_COMMAND in why

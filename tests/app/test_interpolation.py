@@ -5,19 +5,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from explorer import cache
-from explorer.checkpoints import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT
+from explorer.checkpoints import DEFAULT_CHECKPOINT
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "interpolation.py")
-
-
-@pytest.fixture(autouse=True)
-def empty_checkpoint_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path / "ckpts"))
 
 
 def captions(at: AppTest) -> list[str]:
@@ -104,16 +98,9 @@ def test_t_slider_moves_the_large_frames(real_data):
     assert captions(at)[2] == f"decoded z(t) = ({mu[a, 0]:+.2f}, {mu[a, 1]:+.2f})"  # t = 0 is A's latent mean
 
 
-def test_without_mnist_the_page_says_what_is_missing(tmp_path, monkeypatch):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    monkeypatch.setenv(vc.DATA_ENV, str(empty))
-    cache.mnist.clear()
-    try:
-        at = AppTest.from_file(PAGE, default_timeout=60).run()
-        assert not at.exception, at.exception
-        message = " ".join(e.value for e in at.error)
-        assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
-        assert not at.get("plotly_chart") and not at.get("image")
-    finally:
-        cache.mnist.clear()
+def test_without_mnist_the_page_says_what_is_missing(no_mnist):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    message = " ".join(e.value for e in at.error)
+    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
+    assert not at.get("plotly_chart") and not at.get("image")

@@ -10,14 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from explorer import cache
-from explorer.checkpoints import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT
+from explorer.checkpoints import DEFAULT_CHECKPOINT
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "latent_map.py")
-
-
-@pytest.fixture(autouse=True)
-def empty_checkpoint_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path / "ckpts"))
 
 
 def spec(at: AppTest, i: int) -> dict:
@@ -77,16 +72,9 @@ def test_selected_digit_shows_image_reconstruction_label_z_and_sigma(real_data):
     assert [c for img in at.get("image") for c in img.captions][0] == "test #7"
 
 
-def test_without_mnist_the_page_says_what_is_missing(tmp_path, monkeypatch):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    monkeypatch.setenv(vc.DATA_ENV, str(empty))
-    cache.mnist.clear()  # the test set may be cached from an earlier test
-    try:
-        at = AppTest.from_file(PAGE, default_timeout=60).run()
-        assert not at.exception, at.exception
-        message = " ".join(e.value for e in at.error)
-        assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message and str(empty) in message
-        assert not at.get("plotly_chart")
-    finally:
-        cache.mnist.clear()
+def test_without_mnist_the_page_says_what_is_missing(no_mnist):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    message = " ".join(e.value for e in at.error)
+    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message and str(no_mnist) in message
+    assert not at.get("plotly_chart")

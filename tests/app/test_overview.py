@@ -1,22 +1,14 @@
 """App shell and overview page in AppTest: renders, widgets change what is shown, works without MNIST."""
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
-from explorer import cache
-from explorer.checkpoints import CHECKPOINT_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 
 APP = str(ROOT / "app.py")
 OVERVIEW = str(ROOT / "views" / "overview.py")
-
-
-@pytest.fixture(autouse=True)
-def empty_checkpoint_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path / "ckpts"))
 
 
 def captions(at: AppTest) -> list[str]:
@@ -57,15 +49,10 @@ def test_overview_widgets_change_what_is_shown(real_data):
     assert len(prior) == 10 and [c for c in captions(at) if c.startswith("(")] != prior
 
 
-def test_overview_without_mnist_still_shows_curves_and_prior_samples(tmp_path, monkeypatch):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    monkeypatch.setenv(vc.DATA_ENV, str(empty))
-    cache.mnist.clear()  # the test set may be cached from an earlier test
+def test_overview_without_mnist_still_shows_curves_and_prior_samples(no_mnist):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception, at.exception
     message = " ".join(w.value for w in at.warning)
     assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
     assert len(at.get("image")) == 10  # the prior samples: decoder only
     assert len(at.get("plotly_chart")) == 1  # curves come from the checkpoint
-    cache.mnist.clear()

@@ -1,0 +1,19 @@
+import pytest
+
+import vae_core as vc
+from explorer.checkpoints import CHECKPOINT_DIR_ENV
+
+
+@pytest.fixture
+def no_mnist(tmp_path, monkeypatch):
+    """VAE_DATA_DIR points at an empty folder: the app must run without MNIST."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv(vc.DATA_ENV, str(empty))
+    return empty
+
+
+@pytest.fixture(autouse=True)
+def empty_checkpoint_dir(tmp_path, monkeypatch):
+    """Models trained by a test go to a tmp folder, never to the repository's checkpoints/."""
+    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path / "ckpts"))
