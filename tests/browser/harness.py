@@ -1,0 +1,125 @@
+"""Start the app on 127.0.0.1 and drive it with Debian's Chromium through Playwright (shared by the browser
+test and bench/ui_latency.py). Never downloads a browser: it uses /usr/bin/chromium."""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(checkpoint_dir: Path, log_path: Path, env: dict | None = None, timeout: float = 60.0):
+    """Run `streamlit run app.py` on a free loopback port; yields (base_url, seconds until healthy)."""
+    port = free_port()
+    env = {**os.environ, "VAE_CHECKPOINT_DIR": str(checkpoint_dir), **(env or {})}
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    start = time.perf_counter()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            while True:
+                with contextlib.suppress(OSError):
+                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                        break
+                if proc.poll() is not None or time.perf_counter() - start > timeout:
+                    raise RuntimeError(f"streamlit did not come up; see {log_path}:\n{Path(log_path).read_text()[-2000:]}")
+                time.sleep(0.2)
+            yield url, time.perf_counter() - start
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextlib.contextmanager
+def chromium(viewport=(1600, 1000)):
+    """A headless Chromium page (Playwright), from the Debian package."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+            yield page
+        finally:
+            browser.close()
+
+
+# ---- driving the pages (Streamlit + Plotly specifics) -----------------------------------------------------------
+
+NAV = '[data-testid="stSidebarNav"]'
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+EXCEPTION = '[data-testid="stException"]'
+# Page coordinates of point k of trace t in the i-th Plotly chart on the page.
+POINT_JS = """([i, t, k]) => { const el = document.querySelectorAll('.js-plotly-plot')[i];
+  const fl = el._fullLayout, d = el._fullData[t], r = el.getBoundingClientRect();
+  return [r.left + fl.xaxis._offset + fl.xaxis.l2p(d.x[k]), r.top + fl.yaxis._offset + fl.yaxis.l2p(d.y[k])]; }"""
+N_TRACES_JS = "(i) => document.querySelectorAll('.js-plotly-plot')[i]._fullData.length"
+# How many pixels the WebGL layer of the i-th Plotly chart has drawn (Plotly keeps the drawing buffer, so it can be read).
+GL_PIXELS_JS = """(i) => { const el = document.querySelectorAll('.js-plotly-plot')[i];
+  const c = el && el.querySelector('canvas.gl-canvas-context');
+  if (!c || !c.width || !c.height) return 0;
+  const o = document.createElement('canvas'); o.width = c.width; o.height = c.height;
+  const g = o.getContext('2d'); g.drawImage(c, 0, 0);
+  const d = g.getImageData(0, 0, o.width, o.height).data;
+  let n = 0; for (let p = 3; p < d.length; p += 4) if (d[p] > 0) n++;
+  return n; }"""
+
+
+def wait_idle(page, timeout_ms: float = 60_000) -> None:
+    """Until no script run is under way (Streamlit marks the app root with its script state)."""
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+
+
+def open_page(page, base_url: str, slug: str | None = None, timeout_ms: float = 90_000) -> None:
+    """Open the root, then (if slug) follow the sidebar link to /slug, as a user would."""
+    page.goto(f"{base_url}/")
+    page.wait_for_selector(NAV, timeout=timeout_ms)
+    if slug:
+        page.locator(f'{NAV} a[href$="/{slug}"]').click()
+        page.wait_for_url(f"**/{slug}", timeout=timeout_ms)
+
+
+def point_position(page, chart: int, trace: int, point: int) -> tuple[float, float]:
+    """Viewport (x, y) of a point of a Plotly chart, after scrolling the chart into view."""
+    page.locator(".js-plotly-plot").nth(chart).scroll_into_view_if_needed()
+    x, y = page.evaluate(POINT_JS, [chart, trace, point])
+    return x, y
+
+
+def click_point(page, chart: int, trace: int, point: int, hover_ms: int = 300) -> tuple[float, float]:
+    """Hover a Plotly point (so Plotly picks it), then click it; returns where it clicked."""
+    x, y = point_position(page, chart, trace, point)
+    page.mouse.move(x, y)
+    page.wait_for_timeout(hover_ms)
+    page.mouse.click(x, y)
+    return x, y
+
+
+def n_traces(page, chart: int) -> int:
+    return page.evaluate(N_TRACES_JS, chart)
+
+
+def gl_pixels(page, chart: int) -> int:
+    return page.evaluate(GL_PIXELS_JS, chart)
