@@ -4,6 +4,7 @@ The page files live in views/, not pages/: with a pages/ folder Streamlit's lega
 request of a fresh server (e.g. a bookmarked /latent_map) without this script, so without the sidebar and layout."""
 import streamlit as st
 
+from explorer.heap import freeze_long_lived_objects
 from explorer.sidebar import render_sidebar
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
@@ -15,3 +16,4 @@ pages = st.navigation([
 ])
 render_sidebar()
 pages.run()
+freeze_long_lived_objects(pages.url_path)  # once per page: later clicks skip the long-lived heap in GC
