@@ -123,3 +123,9 @@ def n_traces(page, chart: int) -> int:
 
 def gl_pixels(page, chart: int) -> int:
     return page.evaluate(GL_PIXELS_JS, chart)
+
+
+def wait_plot(page, chart: int = 0, timeout_ms: float = 90_000) -> None:
+    """Until the chart-th Plotly chart on the page has been drawn (Plotly's bundle is loaded lazily)."""
+    page.wait_for_function("(i) => { const el = document.querySelectorAll('.js-plotly-plot')[i];"
+                           " return !!(el && el._fullData && el._fullLayout); }", arg=chart, timeout=timeout_ms)
