@@ -2,7 +2,8 @@
 
 (a) process start -> /_stcore/health ok, and healthy -> first latent-map scatter drawn (open the root, then the
     "Latent map" sidebar link; done when the WebGL layer of the VAE scatter has drawn its points). A second,
-    warm session (caches filled) is timed the same way for contrast.
+    warm session (server caches filled) is timed the same way: it is mostly browser work (the Streamlit and Plotly
+    bundles, the first WebGL draw in software GL); the difference to (a) is the server's first-view work.
 (b) click on a decoder-grid cell -> the decoded digit updated (the "z = (..)" heading shows the cell's z and the
     new digit image has loaded), over N clicks on different cells.
 (c) release of the interpolation t slider (mouse drag of its thumb) -> the frame updated (caption "t = .." changed
