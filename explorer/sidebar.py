@@ -107,7 +107,8 @@ def _model_card(path: Path) -> None:
     test_loss = ckpt.metrics.get("test_loss", ckpt.history[-1]["test_loss"] if ckpt.history else math.nan)
     epochs = tc.epochs if tc else len(ckpt.history)
     lines = [f"**{mc.arch.upper()}**, hidden {' × '.join(map(str, mc.hidden))}, latent {mc.latent_dim}-D",
-             f"**{epochs}** epochs" + (f" on {tc.train_subset:,} images" if tc and tc.train_subset else "")
+             f"**{epochs}** epoch{'' if epochs == 1 else 's'}"
+             + (f" on {tc.train_subset:,} images" if tc and tc.train_subset else "")
              + (f", β = {tc.beta:g}" if tc and tc.beta != 1 else ""),
              f"test −ELBO **{test_loss:.1f}** nats/image"]
     st.markdown("  \n".join(lines))
