@@ -56,7 +56,7 @@ def real_data_module():
 
 def shot(page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
+    page.screenshot(path=str(path))  # the viewport: Streamlit scrolls inside its own container
     return path
 
 
@@ -105,6 +105,8 @@ def test_overview_renders(app):
     n_images = page.locator(images).count()
     assert n_images >= 30, f"overview: expected 10 test digits + 10 reconstructions + 10 prior samples, saw {n_images}"
     shot(page, "01_overview")
+    page.locator(images).last.scroll_into_view_if_needed()  # the prior samples, below the fold
+    shot(page, "01b_overview_prior_samples")
 
 
 def test_latent_map_click_shows_the_digit(app):
