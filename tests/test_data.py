@@ -33,3 +33,15 @@ def test_real_mnist_loads_as_in_memory_tensors(real_data):
     assert set(y.tolist()) == set(range(10))
     small, labels = vc.load_mnist("train", limit=100)
     assert small.shape == (100, 784) and labels.shape == (100,)
+
+
+def test_a_failed_download_says_it_needs_internet(tmp_path, monkeypatch):
+    import torchvision.datasets
+
+    def offline(*args, **kwargs):
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz: Name or service not known")
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", offline)
+    with pytest.raises(vc.MnistNotFoundError, match="needs internet access") as err:
+        vc.download_mnist(tmp_path)
+    assert str(tmp_path) in str(err.value) and "VAE_DATA_DIR" in str(err.value)

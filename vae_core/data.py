@@ -55,5 +55,8 @@ def download_mnist(root: str | Path | None = None) -> Path:
         for train in (True, False):
             MNIST(str(root), train=train, download=True)
     except Exception as e:  # no network, DNS failure, HTTP error ...
-        raise _not_found(root, e) from e
+        raise MnistNotFoundError(
+            f"Could not download MNIST into {root.resolve()}: this needs internet access. Run `{DOWNLOAD_COMMAND}` on a "
+            f"connected machine and copy the MNIST folder over, or set {DATA_ENV} to a folder that holds MNIST/raw. ({e})"
+        ) from e
     return root
