@@ -53,11 +53,8 @@ def embedding_metrics(path: str, mtime: float) -> dict[str, float]:
         return {k: stored[k] for k in keys}
     (train_x, train_y), (test_x, test_y) = mnist("train"), mnist("test")
     model = load_model(path, mtime).model
-    out = {}
-    for name, (tr, te) in (("vae", (vc.encode(model, train_x)[0], test_latents(path, mtime)[0])), ("pca", pca_codes())):
-        for key, value in vc.embedding_quality(train_x, train_y, test_x, test_y, tr, te).items():
-            out[f"{name}_{key}"] = value
-    return out
+    codes = {"vae": (vc.encode(model, train_x)[0], test_latents(path, mtime)[0]), "pca": pca_codes()}
+    return vc.compare_embeddings(train_x, train_y, test_x, test_y, codes)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -49,10 +49,15 @@ def evaluate_model(model: VAE, train_images, train_labels, test_images, test_lab
         with tqdm(total=len(test_images), desc=f"IWAE k={iwae_k}", unit="img", disable=not show_bar, leave=False) as bar:
             metrics["iwae_nll"] = float(-iwae_log_likelihood(model, test_images, k=iwae_k, progress=bar.update).mean())
         metrics["iwae_k"] = iwae_k
-    vae = (encode(model, train_images)[0], encode(model, test_images)[0])
-    pca = pca_2d(train_images, test_images)
-    for name, (tr, te) in (("vae", vae), ("pca", pca)):
-        for key, value in embedding_quality(train_images, train_labels, test_images, test_labels, tr, te,
-                                            trust_points=trust_points).items():
-            metrics[f"{name}_{key}"] = value
+    metrics.update(compare_embeddings(train_images, train_labels, test_images, test_labels,
+                                      {"vae": (encode(model, train_images)[0], encode(model, test_images)[0]),
+                                       "pca": pca_2d(train_images, test_images)}, trust_points))
     return metrics
+
+
+def compare_embeddings(train_images, train_labels, test_images, test_labels, codes: dict, trust_points: int = 5000) -> dict:
+    """codes = {name: (train codes, test codes)} -> {"<name>_knn_accuracy", "<name>_trustworthiness"} for each name."""
+    return {f"{name}_{key}": value
+            for name, (tr, te) in codes.items()
+            for key, value in embedding_quality(train_images, train_labels, test_images, test_labels, tr, te,
+                                                trust_points=trust_points).items()}
