@@ -1,4 +1,5 @@
 """MNIST from VAE_DATA_DIR: in-memory tensors, and one clear error when it is missing."""
+import numpy as np
 import pytest
 import torch
 
@@ -45,3 +46,49 @@ def test_a_failed_download_says_it_needs_internet(tmp_path, monkeypatch):
     with pytest.raises(vc.MnistNotFoundError, match="needs internet access") as err:
         vc.download_mnist(tmp_path)
     assert str(tmp_path) in str(err.value) and "VAE_DATA_DIR" in str(err.value)
+
+
+def _write_idx(path, array):
+    """An IDX file as torchvision's download leaves it: 0, 0, 0x08, ndim, big-endian sizes, bytes."""
+    header = bytes([0, 0, 8, array.ndim]) + np.array(array.shape, dtype=">i4").tobytes()
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def _fake_mnist(root, n=7):
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    images, labels = rng.integers(0, 256, (n, 28, 28)), rng.integers(0, 10, n)
+    _write_idx(raw / "t10k-images-idx3-ubyte", images)
+    _write_idx(raw / "t10k-labels-idx1-ubyte", labels)
+    return raw, images, labels
+
+
+def test_idx_files_are_read_exactly(tmp_path):
+    _, images, labels = _fake_mnist(tmp_path)
+    x, y = vc.load_mnist("test", root=tmp_path)
+    assert torch.equal(x, torch.tensor(images.reshape(7, 784) / 255.0, dtype=torch.float32))
+    assert torch.equal(y, torch.tensor(labels, dtype=torch.int64))
+    assert vc.load_mnist("test", root=tmp_path, limit=3)[0].shape == (3, 784)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not_idx"])
+def test_a_damaged_file_is_named_with_the_fix(tmp_path, damage):
+    raw, _, _ = _fake_mnist(tmp_path)
+    path = raw / "t10k-images-idx3-ubyte"
+    data = path.read_bytes()
+    path.write_bytes(data[:-100] if damage == "truncated" else b"<html>404</html>" + data)
+    with pytest.raises(vc.MnistNotFoundError, match="download MNIST again") as err:
+        vc.load_mnist("test", root=tmp_path)
+    assert str(path) in str(err.value)
+
+
+@pytest.mark.real_data
+def test_same_tensors_as_torchvision(real_data):
+    from torchvision.datasets import MNIST
+
+    for split in ("train", "test"):
+        ours_x, ours_y = vc.load_mnist(split)
+        ds = MNIST(str(vc.data_dir()), train=split == "train", download=False)
+        assert torch.equal(ours_x, ds.data.reshape(len(ds.data), -1).float() / 255.0)
+        assert torch.equal(ours_y, ds.targets)
