@@ -77,6 +77,18 @@ def test_pca_projects_onto_two_components():
     assert train_codes[:, 0].var() >= train_codes[:, 1].var()
 
 
+def test_a_stored_pca_projects_as_scikit_learn_does():
+    from sklearn.decomposition import PCA
+
+    rng = np.random.default_rng(1)
+    train, test = rng.random((200, 784)), rng.random((40, 784))
+    pca = vc.fit_pca(train)
+    assert pca["mean"].shape == (784,) and pca["components"].shape == (2, 784)
+    expected = PCA(n_components=2, random_state=0).fit(train).transform(test)
+    np.testing.assert_allclose(vc.project_pca(pca, test), expected, atol=1e-4)
+    np.testing.assert_allclose(vc.pca_2d(train, test)[1], expected, atol=1e-4)
+
+
 def test_knn_accuracy_and_trustworthiness_separate_good_from_bad_embeddings():
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(4), 50)

@@ -14,13 +14,14 @@ import vae_core as vc
 def saved(tmp_path, tiny_model):
     history = [{"epoch": 1, "train_loss": 200.0, "test_loss": 190.5}]
     snapshots = {"indices": torch.arange(5), "labels": torch.arange(5), "means": torch.randn(2, 5, 2)}
+    pca = vc.fit_pca(torch.rand(50, 784).numpy())
     path = vc.save_checkpoint(tmp_path / "m.pt", tiny_model, vc.TrainConfig(epochs=1), history,
-                              {"test_loss": 190.5}, snapshots, command="python -m vae_core train --epochs 1")
-    return path, tiny_model, history, snapshots
+                              {"test_loss": 190.5}, snapshots, command="python -m vae_core train --epochs 1", pca=pca)
+    return path, tiny_model, history, snapshots, pca
 
 
 def test_round_trip_restores_every_tensor_and_field(saved):
-    path, model, history, snapshots = saved
+    path, model, history, snapshots, pca = saved
     ckpt = vc.load_checkpoint(path)
     original, loaded = model.state_dict(), ckpt.model.state_dict()
     assert original.keys() == loaded.keys()
@@ -28,18 +29,20 @@ def test_round_trip_restores_every_tensor_and_field(saved):
     assert ckpt.model_config == model.config and ckpt.train_config == vc.TrainConfig(epochs=1)
     assert ckpt.history == history and ckpt.metrics == {"test_loss": 190.5}
     assert all(torch.equal(snapshots[k], ckpt.snapshots[k]) for k in snapshots)
+    assert ckpt.pca.keys() == {"mean", "components"} and all((pca[k] == ckpt.pca[k]).all() for k in pca)
     assert ckpt.command.startswith("python -m vae_core train") and ckpt.created
     assert not ckpt.model.training
 
 
 def test_conv_round_trip(tmp_path):
     model = vc.VAE(vc.ModelConfig(arch="conv", hidden=(4, 8)))
-    loaded = vc.load_checkpoint(vc.save_checkpoint(tmp_path / "c.pt", model)).model
-    assert all(torch.equal(v, loaded.state_dict()[k]) for k, v in model.state_dict().items())
+    ckpt = vc.load_checkpoint(vc.save_checkpoint(tmp_path / "c.pt", model))
+    assert all(torch.equal(v, ckpt.model.state_dict()[k]) for k, v in model.state_dict().items())
+    assert ckpt.pca == {}  # no baseline stored: the app fits one
 
 
 def test_save_is_atomic(saved, monkeypatch):
-    path, model, _, _ = saved
+    path, model, *_ = saved
     before = path.read_bytes()
 
     def exploding_save(obj, f):

@@ -25,6 +25,7 @@ def test_train_then_evaluate(tmp_path, capsys, real_data):
     for key in ("test_loss", "vae_knn_accuracy", "pca_knn_accuracy", "vae_trustworthiness", "pca_trustworthiness"):
         assert key in ckpt.metrics
     assert ckpt.metrics["vae_knn_accuracy"] > 0.2  # twice chance after a few seconds; the shipped model is tested for 0.8
+    assert ckpt.pca["mean"].shape == (784,) and ckpt.pca["components"].shape == (2, 784)  # the baseline scored
 
     assert main(["evaluate", str(out), "--iwae-k", "20", "--trust-points", "1000"]) == 0
     report = capsys.readouterr().out

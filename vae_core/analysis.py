@@ -6,14 +6,17 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.decomposition import PCA
 
 from .model import VAE, negative_elbo
 
 
 def _tensor(a, model: VAE) -> torch.Tensor:
+    """An array or tensor on the model's device and dtype (a read-only array is copied: torch needs it writable)."""
     p = next(model.parameters())
-    return torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a).to(p.device, p.dtype)
+    if not isinstance(a, torch.Tensor):
+        a = np.asarray(a)
+        a = torch.from_numpy(a if a.flags.writeable else a.copy())
+    return a.to(p.device, p.dtype)
 
 
 @torch.no_grad()
@@ -126,7 +129,22 @@ def iwae_log_likelihood(model: VAE, images, k: int = 1000, max_batch: int = 3276
     return torch.cat(out).cpu().numpy()
 
 
+def fit_pca(images, n_components: int = 2) -> dict[str, np.ndarray]:
+    """PCA of the images (scikit-learn): {"mean": (D,), "components": (n_components, D)}, float32 -- all that
+    projecting needs, so a checkpoint can store it beside the scores it gave."""
+    from sklearn.decomposition import PCA  # here, not at the top: importing scikit-learn takes ~2 s
+
+    pca = PCA(n_components=n_components, random_state=0).fit(np.asarray(images).reshape(len(images), -1))
+    return {"mean": pca.mean_.astype(np.float32), "components": pca.components_.astype(np.float32)}
+
+
+def project_pca(pca: dict[str, np.ndarray], images) -> np.ndarray:
+    """Codes of the images under a fitted PCA: (x - mean) @ components.T, as PCA.transform (no whitening)."""
+    x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
+    return (x - pca["mean"]) @ pca["components"].T
+
+
 def pca_2d(fit_images, *images) -> tuple[np.ndarray, ...]:
     """Fit a 2-component PCA on fit_images and project fit_images and each further array with it."""
-    pca = PCA(n_components=2, random_state=0).fit(np.asarray(fit_images).reshape(len(fit_images), -1))
-    return tuple(pca.transform(np.asarray(a).reshape(len(a), -1)).astype(np.float32) for a in (fit_images, *images))
+    pca = fit_pca(fit_images)
+    return tuple(project_pca(pca, a) for a in (fit_images, *images))

@@ -54,6 +54,7 @@ class Checkpoint:
     history: list[dict] = field(default_factory=list)
     metrics: dict = field(default_factory=dict)
     snapshots: dict = field(default_factory=dict)
+    pca: dict = field(default_factory=dict)  # the PCA baseline its VAE-vs-PCA scores used: {"mean", "components"}
     created: str = ""
     command: str = ""
     path: Path | None = None
@@ -61,8 +62,10 @@ class Checkpoint:
 
 def save_checkpoint(path: str | Path, model: VAE, train_config: TrainConfig | None = None,
                     history: list[dict] | None = None, metrics: dict | None = None,
-                    snapshots: dict | None = None, command: str = "") -> Path:
-    """Write the checkpoint to a temp file beside `path`, then rename it into place (atomic)."""
+                    snapshots: dict | None = None, command: str = "", pca: dict | None = None) -> Path:
+    """Write the checkpoint to a temp file beside `path`, then rename it into place (atomic).
+
+    pca: the fitted PCA baseline (`fit_pca`) that metrics compare against, stored so it need not be refitted."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -74,6 +77,7 @@ def save_checkpoint(path: str | Path, model: VAE, train_config: TrainConfig | No
         "history": list(history or []),
         "metrics": dict(metrics or {}),
         "snapshots": dict(snapshots or {}),
+        "pca": {k: torch.as_tensor(v).detach().cpu().clone() for k, v in (pca or {}).items()},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
         "torch_version": str(torch.__version__),
@@ -132,5 +136,6 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise CheckpointMismatchError(f"{path}: the weights do not match its model config "
                                       f"({model_config}): {_first_line(e)}") from e
     model.eval()
+    pca = {k: v.numpy() for k, v in ckpt.get("pca", {}).items()}  # absent in checkpoints saved before it was stored
     return Checkpoint(model, model_config, train_config, ckpt.get("history", []), ckpt.get("metrics", {}),
-                      ckpt.get("snapshots", {}), ckpt.get("created", ""), ckpt.get("command", ""), path)
+                      ckpt.get("snapshots", {}), pca, ckpt.get("created", ""), ckpt.get("command", ""), path)

@@ -22,10 +22,7 @@ st.caption("Each dot is one of the 10,000 MNIST test digits. Left: the mean of q
 path, mtime = selected_checkpoint()
 ckpt = need_model(path, mtime)
 test_x, test_y = need_mnist("test")
-need_mnist("train")  # PCA is fitted on the training images
 mu, logvar = cache.test_latents(path, mtime)
-pca_test = cache.pca_codes()[1]
-metrics = cache.embedding_metrics(path, mtime)
 
 controls = st.columns(3)
 show_prior = controls[0].toggle("Prior N(0, I) contours (1σ, 2σ, 3σ)", value=True, key="latent_show_prior")
@@ -40,7 +37,7 @@ def _remember(chart: str):
     return callback
 
 
-def _metrics(prefix: str, other: str | None = None) -> None:
+def _metrics(metrics: dict[str, float], prefix: str, other: str | None = None) -> None:
     cols = st.columns(2)
     for col, (name, label, help_text) in zip(cols, (
         ("knn_accuracy", "5-NN accuracy", "Share of test digits whose 5 nearest training digits in this 2-D map "
@@ -69,13 +66,20 @@ def maps_and_selection() -> None:
             else:
                 add_marker(fig, mu[selected], label=f"test #{selected}")
         st.plotly_chart(fig, key=CHARTS["vae"], on_select=_remember("vae"), selection_mode="points")
-        _metrics("vae", other="pca")
+        vae_scores = st.container()
     with right:
+        need_mnist("train")  # PCA is fitted on the training images
+        pca_test = cache.pca_codes(path, mtime)[1]
         fig = digit_scatter(pca_test, test_y, coord="PC", title="PCA-2D of the pixels")
         if selected is not None:
             add_marker(fig, pca_test[selected], label=f"test #{selected}")
         st.plotly_chart(fig, key=CHARTS["pca"], on_select=_remember("pca"), selection_mode="points")
-        _metrics("pca")
+        pca_scores = st.container()
+    metrics = cache.embedding_metrics(path, mtime)
+    with vae_scores:
+        _metrics(metrics, "vae", other="pca")
+    with pca_scores:
+        _metrics(metrics, "pca")
 
     st.subheader("Selected digit")
     if selected is None:

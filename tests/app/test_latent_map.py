@@ -62,7 +62,8 @@ def test_selected_digit_shows_image_reconstruction_label_z_and_sigma(real_data):
     assert len(shapes) == 3 + 2  # prior circles + the 1σ and 2σ posterior ellipses
     assert shapes[3]["x0"] == pytest.approx(mu[1234, 0] - sigma[0], abs=1e-4)
     marker = spec(at, 1)["data"][-1]  # the selected digit is marked on the PCA map too
-    assert marker["x"] == [pytest.approx(float(cache.pca_codes()[1][1234, 0]), abs=1e-4)]
+    pca_test = cache.pca_codes(*cache.checkpoint_key(DEFAULT_CHECKPOINT))[1]
+    assert marker["x"] == [pytest.approx(float(pca_test[1234, 0]), abs=1e-4)]
 
     at.toggle(key="latent_show_ellipse").set_value(False).run()
     assert len(spec(at, 0)["layout"]["shapes"]) == 3
@@ -78,3 +79,16 @@ def test_without_mnist_the_page_says_what_is_missing(no_mnist):
     message = " ".join(e.value for e in at.error)
     assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message and str(no_mnist) in message
     assert not at.get("plotly_chart")
+
+
+def test_the_pca_map_uses_the_stored_baseline_or_fits_one(real_data, tmp_path):
+    """The default checkpoint stores the PCA its scores used; an older one without it gets the same PCA fitted."""
+    train_x, test_x = cache.mnist("train")[0], cache.mnist("test")[0]
+    expected = vc.pca_2d(train_x, test_x)
+    stored = cache.pca_codes(*cache.checkpoint_key(DEFAULT_CHECKPOINT))
+    without = vc.save_checkpoint(tmp_path / "no_pca.pt", vc.VAE(vc.ModelConfig(hidden=(32,))))
+    assert vc.load_checkpoint(without).pca == {}
+    fitted = cache.pca_codes(*cache.checkpoint_key(without))
+    for codes in (stored, fitted):
+        np.testing.assert_allclose(codes[0], expected[0], atol=1e-3)
+        np.testing.assert_allclose(codes[1], expected[1], atol=1e-3)
