@@ -5,10 +5,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .clicks import cell_centres
+from .palette import DIGIT_COLOURS
 
-# One fixed qualitative palette (Plotly's D3 / matplotlib "tab10"): digit d is always DIGIT_COLOURS[d].
-DIGIT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 FONT_SIZE = 18
 HIGHLIGHT = "#111111"
 

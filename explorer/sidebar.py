@@ -72,7 +72,8 @@ def current_model() -> vc.Checkpoint:
 
 
 def render_sidebar() -> None:
-    """Picker, model card and retraining; call once per run, before the page."""
+    """Picker, model card and retraining, written where the caller is (`with st.sidebar:`); once per run,
+    before the page."""
     pending = st.session_state.pop(PENDING_KEY, None)
     paths = [str(p) for p in list_checkpoints()]
     if pending and pending in paths:
@@ -80,17 +81,18 @@ def render_sidebar() -> None:
     if st.session_state.get(STATE_KEY) not in paths:
         st.session_state[STATE_KEY] = str(DEFAULT_CHECKPOINT)
     st.session_state[REPORTED_KEY] = None
-    with st.sidebar:
-        st.selectbox("Model", paths, key=STATE_KEY, format_func=_label,
-                     help=f"The shipped default plus every model trained since (in {checkpoint_dir()}).")
-        path, error = _resolve()
-        if error:
-            st.error(error, icon=":material/warning:")
-            st.session_state[REPORTED_KEY] = error
-        _model_card(path)
-        st.divider()
-        _retrain_form()
-        _progress_panel()  # below the form: in view right after pressing Train
+    st.selectbox("Model", paths, key=STATE_KEY, format_func=_label,
+                 help=f"The shipped default plus every model trained since (in {checkpoint_dir()}).")
+    path, error = _resolve()
+    if error:
+        st.error(error, icon=":material/warning:")
+        st.session_state[REPORTED_KEY] = error
+    _model_card(path)
+    st.divider()
+    _retrain_form()
+    _progress_panel()  # below the form: in view right after pressing Train
+
+
 
 
 def _label(path: str) -> str:

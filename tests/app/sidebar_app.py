@@ -8,6 +8,7 @@ import streamlit as st
 
 from explorer.sidebar import render_sidebar, selected_checkpoint
 
-render_sidebar()
+with st.sidebar:
+    render_sidebar()
 path, mtime = selected_checkpoint()
 st.markdown(f"page uses: {path}")

@@ -1,9 +1,11 @@
 """App shell and overview page in AppTest: renders, widgets change what is shown, works without MNIST."""
+import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
+from explorer.palette import DIGIT_COLOURS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,6 +28,8 @@ def test_app_shell_opens_on_the_overview_with_sidebar(real_data):
     assert at.button(key="FormSubmitter:sidebar_train_form-Train") is not None
     assert len(at.get("image")) == 30  # 10 test digits, 10 reconstructions, 10 prior samples
     assert len(at.latex) >= 3
+    (key,) = at.sidebar.get("plotly_chart")  # the digit colour key, in the colours the maps use
+    assert json.loads(key.proto.spec)["data"][0]["marker"]["color"] == list(DIGIT_COLOURS)
 
 
 def test_overview_widgets_change_what_is_shown(real_data):
@@ -55,4 +59,4 @@ def test_overview_without_mnist_still_shows_curves_and_prior_samples(no_mnist):
     message = " ".join(w.value for w in at.warning)
     assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
     assert len(at.get("image")) == 10  # the prior samples: decoder only
-    assert len(at.get("plotly_chart")) == 1  # curves come from the checkpoint
+    assert len(at.main.get("plotly_chart")) == 1  # curves come from the checkpoint

@@ -71,13 +71,14 @@ def chromium(viewport=(1600, 1000)):
 NAV = '[data-testid="stSidebarNav"]'
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 EXCEPTION = '[data-testid="stException"]'
-# Page coordinates of point k of trace t in the i-th Plotly chart on the page.
-POINT_JS = """([i, t, k]) => { const el = document.querySelectorAll('.js-plotly-plot')[i];
+MAIN_PLOTS = '[data-testid="stMain"] .js-plotly-plot'  # the page's charts (the sidebar has a colour key)
+# Page coordinates of point k of trace t in the i-th Plotly chart of the page.
+POINT_JS = """([i, t, k]) => { const el = document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')[i];
   const fl = el._fullLayout, d = el._fullData[t], r = el.getBoundingClientRect();
   return [r.left + fl.xaxis._offset + fl.xaxis.l2p(d.x[k]), r.top + fl.yaxis._offset + fl.yaxis.l2p(d.y[k])]; }"""
-N_TRACES_JS = "(i) => document.querySelectorAll('.js-plotly-plot')[i]._fullData.length"
+N_TRACES_JS = "(i) => document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')[i]._fullData.length"
 # How many pixels the WebGL layer of the i-th Plotly chart has drawn (Plotly keeps the drawing buffer, so it can be read).
-GL_PIXELS_JS = """(i) => { const el = document.querySelectorAll('.js-plotly-plot')[i];
+GL_PIXELS_JS = """(i) => { const el = document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')[i];
   const c = el && el.querySelector('canvas.gl-canvas-context');
   if (!c || !c.width || !c.height) return 0;
   const o = document.createElement('canvas'); o.width = c.width; o.height = c.height;
@@ -103,7 +104,7 @@ def open_page(page, base_url: str, slug: str | None = None, timeout_ms: float = 
 
 def point_position(page, chart: int, trace: int, point: int) -> tuple[float, float]:
     """Viewport (x, y) of a point of a Plotly chart, after scrolling the chart into view."""
-    page.locator(".js-plotly-plot").nth(chart).scroll_into_view_if_needed()
+    page.locator(MAIN_PLOTS).nth(chart).scroll_into_view_if_needed()
     x, y = page.evaluate(POINT_JS, [chart, trace, point])
     return x, y
 
@@ -127,5 +128,5 @@ def gl_pixels(page, chart: int) -> int:
 
 def wait_plot(page, chart: int = 0, timeout_ms: float = 90_000) -> None:
     """Until the chart-th Plotly chart on the page has been drawn (Plotly's bundle is loaded lazily)."""
-    page.wait_for_function("(i) => { const el = document.querySelectorAll('.js-plotly-plot')[i];"
+    page.wait_for_function("(i) => { const el = document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')[i];"
                            " return !!(el && el._fullData && el._fullLayout); }", arg=chart, timeout=timeout_ms)

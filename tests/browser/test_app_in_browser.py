@@ -140,7 +140,7 @@ def test_decoder_grid_cell_click_decodes_that_z(app):
     expect_text(page, "z = (+0.00, +0.00)", "decoder grid, initial z", SLOW)
     page.locator('[data-testid="stMain"] .js-plotly-plot').first.wait_for(timeout=SLOW)
     assert_rendered(page, "decoder grid")
-    picture = page.locator(".js-plotly-plot .imagelayer image")
+    picture = page.locator('[data-testid="stMain"] .js-plotly-plot .imagelayer image')
     try:
         picture.wait_for(state="attached", timeout=WAIT)
     except PlaywrightTimeout as e:

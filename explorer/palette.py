@@ -1,0 +1,22 @@
+"""The digit colours every page uses, and a small key to them for the sidebar. Imports only Plotly (no torch), so
+app.py can draw the key before it imports the model code."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+# One fixed qualitative palette (Plotly's D3 / matplotlib "tab10"): digit d is always DIGIT_COLOURS[d].
+DIGIT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def colour_key_figure() -> go.Figure:
+    """The ten digits in a row, each a dot of its colour with the digit on it."""
+    fig = go.Figure(go.Scatter(
+        x=list(range(10)), y=[0] * 10, mode="markers+text", text=[str(d) for d in range(10)],
+        marker=dict(size=26, color=list(DIGIT_COLOURS)), textfont=dict(size=15, color="white"), hoverinfo="skip",
+    ))
+    fig.update_layout(height=44, margin=dict(l=4, r=4, t=4, b=4), showlegend=False,
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+    fig.update_xaxes(visible=False, range=[-0.6, 9.6], fixedrange=True)
+    fig.update_yaxes(visible=False, fixedrange=True)
+    return fig
