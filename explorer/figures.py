@@ -35,11 +35,13 @@ def _padded_range(values: np.ndarray, pad: float = 0.05, at_least: float = 0.0) 
 
 def digit_scatter(codes: np.ndarray, labels: np.ndarray, coord: str = "z", title: str = "",
                   height: int = 620, marker_size: int = 4, opacity: float = 0.7,
-                  min_half_range: float = 0.0) -> go.Figure:
+                  min_half_range: float = 0.0, highlight_selection: bool = False) -> go.Figure:
     """WebGL scatter of 2-D codes, one trace per digit (so the legend toggles classes).
 
     customdata[:, 0] is the global test index (point indices are per trace), customdata[:, 1] the label.
     The axes span the data (and at least [-min_half_range, min_half_range], e.g. 3 to show the prior's 3σ circle).
+    highlight_selection: a clicked point is drawn large and the others faded by Plotly itself, so a click does
+    not change the figure and the 10k points are not sent again.
     """
     codes, labels = np.asarray(codes, dtype=np.float32), np.asarray(labels)
     index = np.arange(len(labels))
@@ -52,6 +54,8 @@ def digit_scatter(codes: np.ndarray, labels: np.ndarray, coord: str = "z", title
             customdata=np.column_stack([index[rows], labels[rows]]).astype(np.int32),
             hovertemplate=(f"test #%{{customdata[0]}} · label %{{customdata[1]}}<br>"
                            f"{coord} = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"),
+            **(dict(selected=dict(marker=dict(size=max(16, 4 * marker_size), opacity=1.0)),
+                    unselected=dict(marker=dict(opacity=0.25))) if highlight_selection else {}),
         ))
     fig.update_layout(title=dict(text=title, font=dict(size=FONT_SIZE + 4), y=0.99, yanchor="top"))
     _layout(fig, height, f"{coord}₁", f"{coord}₂")
@@ -72,23 +76,46 @@ def add_prior_contours(fig: go.Figure, radii=(1.0, 2.0, 3.0)) -> go.Figure:
     return fig
 
 
-def add_posterior_ellipse(fig: go.Figure, mu, sigma, label: str = "", scales=(1.0, 2.0)) -> go.Figure:
-    """The axis-aligned 1σ and 2σ ellipses of a diagonal Gaussian q(z|x) = N(mu, diag(sigma²)), and its mean."""
+def add_posterior_ellipse(fig: go.Figure, mu, sigma, scales=(1.0, 2.0)) -> go.Figure:
+    """The axis-aligned 1σ and 2σ ellipses of a diagonal Gaussian q(z|x) = N(mu, diag(sigma²))."""
     mu, sigma = np.asarray(mu, dtype=float), np.asarray(sigma, dtype=float)
     for k, s in enumerate(scales):
         fig.add_shape(type="circle", xref="x", yref="y", layer="above",
                       x0=mu[0] - s * sigma[0], x1=mu[0] + s * sigma[0],
                       y0=mu[1] - s * sigma[1], y1=mu[1] + s * sigma[1],
                       line=dict(color=HIGHLIGHT, width=3 if k == 0 else 2, dash="solid" if k == 0 else "dot"))
-    return add_marker(fig, mu, label)
+        fig.add_annotation(x=mu[0] + s * sigma[0] * 0.7071, y=mu[1] + s * sigma[1] * 0.7071, text=f"{s:g}σ",
+                           showarrow=False, xanchor="left", yanchor="bottom", bgcolor="rgba(255,255,255,0.8)",
+                           font=dict(size=FONT_SIZE - 4, color=HIGHLIGHT))
+    return fig
 
 
-def add_marker(fig: go.Figure, xy, label: str = "selected") -> go.Figure:
-    """A bold cross at one point (the selected digit), drawn above the scatter and not clickable."""
-    # WebGL like the scatter, so it is drawn above the 10k points (SVG traces sit under the WebGL canvas)
-    fig.add_trace(go.Scattergl(x=[float(xy[0])], y=[float(xy[1])], mode="markers", name=label, showlegend=False,
-                               hoverinfo="skip", marker=dict(symbol="circle-open", size=30, color=HIGHLIGHT,
-                                                             line=dict(width=4, color=HIGHLIGHT))))
+def posterior_closeup(codes: np.ndarray, labels: np.ndarray, index: int, sigma, show_ellipse: bool = True,
+                      height: int = 380) -> go.Figure:
+    """A close-up of the latent map around test digit `index`: its mean, the test digits nearby in their colours,
+    and (show_ellipse) the 1σ and 2σ ellipses of its q(z|x) -- too small to read on the whole map."""
+    codes, sigma = np.asarray(codes, dtype=float), np.asarray(sigma, dtype=float)
+    centre = codes[index]
+    half = max(5 * float(sigma.max()), 0.05)  # the 2σ ellipse spans 40% of the view
+    near = np.flatnonzero((np.abs(codes - centre) <= half).all(axis=1))
+    fig = go.Figure()
+    for digit in np.unique(labels[near]):
+        rows = near[labels[near] == digit]
+        fig.add_trace(go.Scatter(
+            x=codes[rows, 0], y=codes[rows, 1], mode="markers", name=str(digit), showlegend=False,
+            marker=dict(color=DIGIT_COLOURS[int(digit)], size=9, opacity=0.8),
+            customdata=np.column_stack([rows, labels[rows]]).astype(np.int32),
+            hovertemplate="test #%{customdata[0]} · label %{customdata[1]}<extra></extra>",
+        ))
+    fig.add_trace(go.Scatter(x=[centre[0]], y=[centre[1]], mode="markers", name=f"test #{index}", showlegend=False,
+                             hoverinfo="skip", marker=dict(symbol="x-thin-open", size=14, color=HIGHLIGHT,
+                                                           line=dict(width=4, color=HIGHLIGHT))))
+    if show_ellipse:
+        add_posterior_ellipse(fig, centre, sigma)
+    _layout(fig, height, "z₁", "z₂")
+    fig.update_layout(margin=dict(t=10), showlegend=False, dragmode=False)
+    fig.update_xaxes(range=[centre[0] - half, centre[0] + half], zeroline=False)
+    fig.update_yaxes(range=[centre[1] - half, centre[1] + half], zeroline=False)
     return fig
 
 

@@ -4,14 +4,14 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
-from explorer.clicks import selected_index
+from explorer.clicks import selected_index, selected_points
 from explorer.digit_images import CRISP_CSS, digit
-from explorer.figures import add_marker, add_posterior_ellipse, add_prior_contours, digit_scatter
+from explorer.figures import add_prior_contours, digit_scatter, posterior_closeup
 from explorer.page_guards import need_mnist, need_model
 from explorer.sidebar import selected_checkpoint
 
 SELECTED = "latent_selected"  # test index of the clicked digit (either map)
-CHARTS = {"vae": "latent_vae_chart", "pca": "latent_pca_chart"}
+VERSIONS = "latent_chart_versions"  # per map: bumped to redraw it without a stale highlight
 
 st.html(CRISP_CSS)
 st.title("Latent map: VAE vs PCA")
@@ -26,14 +26,23 @@ mu, logvar = cache.test_latents(path, mtime)
 
 controls = st.columns(3)
 show_prior = controls[0].toggle("Prior N(0, I) contours (1σ, 2σ, 3σ)", value=True, key="latent_show_prior")
-show_ellipse = controls[1].toggle("σ-ellipse of the selected digit", value=True, key="latent_show_ellipse")
+show_ellipse = controls[1].toggle("σ-ellipse of the selected digit", value=True, key="latent_show_ellipse",
+                                  help="Drawn on the close-up under the maps: at the scale of the whole map "
+                                       "q(z|x) is a few pixels wide.")
 
 
-def _remember(chart: str):
+def _chart_key(chart: str) -> str:
+    versions = st.session_state.setdefault(VERSIONS, {"vae": 0, "pca": 0})
+    return f"latent_{chart}_chart_{versions[chart]}"
+
+
+def _remember(chart: str, other: str):
     def callback():
-        index = selected_index(st.session_state.get(CHARTS[chart]))
+        index = selected_index(st.session_state.get(_chart_key(chart)))
         if index is not None:
             st.session_state[SELECTED] = index
+            if selected_points(st.session_state.get(_chart_key(other))):  # it highlights the previous digit:
+                st.session_state[VERSIONS][other] += 1  # a new key redraws it without (the one slow click)
     return callback
 
 
@@ -54,26 +63,19 @@ def _metrics(metrics: dict[str, float], prefix: str, other: str | None = None) -
 def maps_and_selection() -> None:
     """Both maps and the clicked digit: a click reruns only this part of the page."""
     selected = st.session_state.get(SELECTED)
-    sigma = np.exp(0.5 * logvar)
     left, right = st.columns(2, gap="large")
-    with left:
-        fig = digit_scatter(mu, test_y, coord="z", title="VAE: latent means μ(x)", min_half_range=3.2)
+    with left:  # the maps do not depend on the selection: a click does not send their 10k points again
+        fig = digit_scatter(mu, test_y, coord="z", title="VAE: latent means μ(x)", min_half_range=3.2,
+                            highlight_selection=True)
         if show_prior:
             add_prior_contours(fig)
-        if selected is not None:
-            if show_ellipse:
-                add_posterior_ellipse(fig, mu[selected], sigma[selected], label=f"test #{selected}")
-            else:
-                add_marker(fig, mu[selected], label=f"test #{selected}")
-        st.plotly_chart(fig, key=CHARTS["vae"], on_select=_remember("vae"), selection_mode="points")
+        st.plotly_chart(fig, key=_chart_key("vae"), on_select=_remember("vae", "pca"), selection_mode="points")
         vae_scores = st.container()
     with right:
         need_mnist("train")  # PCA is fitted on the training images
         pca_test = cache.pca_codes(path, mtime)[1]
-        fig = digit_scatter(pca_test, test_y, coord="PC", title="PCA-2D of the pixels")
-        if selected is not None:
-            add_marker(fig, pca_test[selected], label=f"test #{selected}")
-        st.plotly_chart(fig, key=CHARTS["pca"], on_select=_remember("pca"), selection_mode="points")
+        fig = digit_scatter(pca_test, test_y, coord="PC", title="PCA-2D of the pixels", highlight_selection=True)
+        st.plotly_chart(fig, key=_chart_key("pca"), on_select=_remember("pca", "vae"), selection_mode="points")
         pca_scores = st.container()
     metrics = cache.embedding_metrics(path, mtime)
     with vae_scores:
@@ -86,14 +88,21 @@ def maps_and_selection() -> None:
         st.info("Click a dot on either map to see that digit, its reconstruction, its latent mean z and its σ.")
         return
     side = ckpt.model_config.image_size
+    sigma = np.exp(0.5 * logvar[selected])
     recon = vc.decode(ckpt.model, mu[selected])[0]
-    cols = st.columns([1, 1, 2])
+    cols = st.columns([1, 1, 1.2, 2])
     cols[0].image(digit(test_x[selected], side), caption=f"test #{selected}", output_format="PNG")
     cols[1].image(digit(recon, side), caption="reconstruction (decoded μ)", output_format="PNG")
     with cols[2]:
         st.metric("Label", str(int(test_y[selected])))
         st.metric("z = μ(x)", f"({mu[selected, 0]:+.2f}, {mu[selected, 1]:+.2f})")
-        st.metric("σ = exp(½·log σ²)", f"({sigma[selected, 0]:.3f}, {sigma[selected, 1]:.3f})")
+        st.metric("σ = exp(½·log σ²)", f"({sigma[0]:.3f}, {sigma[1]:.3f})")
+        st.metric("PCA-2D", f"({pca_test[selected, 0]:+.2f}, {pca_test[selected, 1]:+.2f})")
+    with cols[3]:
+        st.caption(f"Close-up of the VAE map around test #{selected}"
+                   + (": q(z|x) = N(μ, σ²) as its 1σ and 2σ ellipses" if show_ellipse else ""))
+        st.plotly_chart(posterior_closeup(mu, test_y, selected, sigma, show_ellipse), key="latent_closeup",
+                        config={"displayModeBar": False})
 
 
 maps_and_selection()

@@ -44,13 +44,16 @@ def test_prior_toggle_changes_the_vae_map(real_data):
     assert not spec(at, 0)["layout"].get("shapes")
 
 
-def test_selected_digit_shows_image_reconstruction_label_z_and_sigma(real_data):
-    at = AppTest.from_file(PAGE, default_timeout=120)
+def test_selected_digit_shows_image_reconstruction_label_z_sigma_and_a_closeup(real_data):
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    maps_before = spec(at, 0), spec(at, 1)
     at.session_state["latent_selected"] = 1234  # what a click on test digit 1234 stores
     at.run()
     assert not at.exception, at.exception
     _, labels = cache.mnist("test")
-    mu, logvar = cache.test_latents(*cache.checkpoint_key(DEFAULT_CHECKPOINT))
+    key = cache.checkpoint_key(DEFAULT_CHECKPOINT)
+    mu, logvar = cache.test_latents(*key)
+    pca_test = cache.pca_codes(*key)[1]
     captions = [c for img in at.get("image") for c in img.captions]
     assert captions == ["test #1234", "reconstruction (decoded μ)"]
     values = {m.label: m.value for m in at.metric}
@@ -58,15 +61,19 @@ def test_selected_digit_shows_image_reconstruction_label_z_and_sigma(real_data):
     assert values["z = μ(x)"] == f"({mu[1234, 0]:+.2f}, {mu[1234, 1]:+.2f})"
     sigma = np.exp(0.5 * logvar[1234])
     assert values["σ = exp(½·log σ²)"] == f"({sigma[0]:.3f}, {sigma[1]:.3f})"
-    shapes = spec(at, 0)["layout"]["shapes"]
-    assert len(shapes) == 3 + 2  # prior circles + the 1σ and 2σ posterior ellipses
-    assert shapes[3]["x0"] == pytest.approx(mu[1234, 0] - sigma[0], abs=1e-4)
-    marker = spec(at, 1)["data"][-1]  # the selected digit is marked on the PCA map too
-    pca_test = cache.pca_codes(*cache.checkpoint_key(DEFAULT_CHECKPOINT))[1]
-    assert marker["x"] == [pytest.approx(float(pca_test[1234, 0]), abs=1e-4)]
+    assert values["PCA-2D"] == f"({pca_test[1234, 0]:+.2f}, {pca_test[1234, 1]:+.2f})"
+    # a selection leaves both 10k-point maps as they were, so a click does not send them again
+    assert (spec(at, 0), spec(at, 1)) == maps_before
+    closeup = spec(at, 2)
+    shapes = closeup["layout"]["shapes"]
+    assert len(shapes) == 2  # the 1σ and 2σ posterior ellipses
+    assert shapes[0]["x0"] == pytest.approx(mu[1234, 0] - sigma[0], abs=1e-4)
+    assert shapes[1]["y1"] == pytest.approx(mu[1234, 1] + 2 * sigma[1], abs=1e-4)
+    x_range = closeup["layout"]["xaxis"]["range"]
+    assert x_range[0] < mu[1234, 0] < x_range[1]
 
     at.toggle(key="latent_show_ellipse").set_value(False).run()
-    assert len(spec(at, 0)["layout"]["shapes"]) == 3
+    assert not spec(at, 2)["layout"].get("shapes")
 
     at.session_state["latent_selected"] = 7
     at.run()
