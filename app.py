@@ -1,17 +1,17 @@
-"""VAE Latent Explorer: `streamlit run app.py`.
+"""VAE Latent Explorer: `streamlit run app.py` -- navigation over the pages in pages/, the shared sidebar, the layout.
 
-The page files live in views/, not pages/: with a pages/ folder Streamlit's legacy multipage mode runs the first
-request of a fresh server (e.g. a bookmarked /latent_map) without this script, so without the sidebar and layout."""
+Each page starts with explorer.app_shell.require_app_shell(): a fresh server runs a first request for
+/latent_map in Streamlit's legacy pages/ mode, without this script, and the page then reruns through it."""
 import streamlit as st
 
 from explorer.palette import colour_key_figure
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
 pages = st.navigation([
-    st.Page("views/overview.py", title="Overview", icon=":material/home:", default=True),
-    st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
-    st.Page("views/decoder_grid.py", title="Decoder grid", icon=":material/grid_on:"),
-    st.Page("views/interpolation.py", title="Interpolation", icon=":material/swap_horiz:"),
+    st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("pages/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
+    st.Page("pages/decoder_grid.py", title="Decoder grid", icon=":material/grid_on:"),
+    st.Page("pages/interpolation.py", title="Interpolation", icon=":material/swap_horiz:"),
 ])
 with st.sidebar:
     sidebar = st.container()  # filled below, once the model code is imported

@@ -14,7 +14,7 @@ import vae_core as vc
 from explorer import cache
 from explorer.checkpoints import DEFAULT_CHECKPOINT
 
-PAGE = str(Path(__file__).resolve().parents[2] / "views" / "decoder_grid.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "decoder_grid.py")
 
 
 def figure(at: AppTest) -> dict:

@@ -11,7 +11,7 @@ import vae_core as vc
 from explorer import cache
 from explorer.checkpoints import DEFAULT_CHECKPOINT
 
-PAGE = str(Path(__file__).resolve().parents[2] / "views" / "interpolation.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "interpolation.py")
 
 
 def captions(at: AppTest) -> list[str]:

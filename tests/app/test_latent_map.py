@@ -12,7 +12,7 @@ import vae_core as vc
 from explorer import cache
 from explorer.checkpoints import DEFAULT_CHECKPOINT
 
-PAGE = str(Path(__file__).resolve().parents[2] / "views" / "latent_map.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "latent_map.py")
 
 
 def spec(at: AppTest, i: int) -> dict:

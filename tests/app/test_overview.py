@@ -10,7 +10,7 @@ from explorer.palette import DIGIT_COLOURS
 ROOT = Path(__file__).resolve().parents[2]
 
 APP = str(ROOT / "app.py")
-OVERVIEW = str(ROOT / "views" / "overview.py")
+OVERVIEW = str(ROOT / "pages" / "overview.py")
 
 
 def captions(at: AppTest) -> list[str]:

@@ -17,6 +17,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from tests.browser.harness import (
     EXCEPTION,
     GL_PIXELS_JS,
+    NAV,
     ROOT,
     chromium,
     click_point,
@@ -92,12 +93,29 @@ def image_sources(page) -> list[str]:
     return page.locator('[data-testid="stMain"] [data-testid="stImage"] img').evaluate_all("els => els.map(e => e.src)")
 
 
+def test_a_bookmarked_page_on_a_fresh_server_gets_the_sidebar(app):
+    """First in the file, so this is the server's first request: a deep link, which Streamlit would run in its
+    legacy pages/ mode without app.py (explorer/app_shell.py)."""
+    url, page, _ = app
+    page.goto(f"{url}/decoder_grid")
+    expect_text(page, "z = (+0.00, +0.00)", "deep link to the decoder grid", SLOW)
+    assert_rendered(page, "deep link")
+    links = page.locator(f"{NAV} a").all_inner_texts()
+    assert [re.sub(r"^\w+\s+", "", t.strip()) for t in links] == ["Overview", "Latent map", "Decoder grid",
+                                                                    "Interpolation"], links
+    assert page.get_by_text("Digit colours on every map").count() == 1, "no app sidebar on a deep link"
+    assert page.locator('[data-testid="stSidebar"] input[aria-label="Model"]').count() == 1, "no model picker"
+    assert page.url.endswith("/decoder_grid")
+
+
 def test_overview_renders(app):
     url, page, _ = app
     open_page(page, url)
     expect_text(page, "Variational autoencoder on MNIST", "overview title", SLOW)
     expect_text(page, "Samples from the prior", "overview prior section", SLOW)
     assert_rendered(page, "overview")
+    with contextlib.suppress(PlaywrightTimeout):  # Plotly draws a moment after the run ends
+        page.locator('[data-testid="stMain"] .js-plotly-plot').first.wait_for(timeout=WAIT)
     assert page.locator('[data-testid="stMain"] .js-plotly-plot').count() == 1, "overview: no loss-curve chart"
     images = '[data-testid="stMain"] [data-testid="stImage"] img'
     with contextlib.suppress(PlaywrightTimeout):

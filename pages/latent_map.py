@@ -4,11 +4,14 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
+from explorer.app_shell import require_app_shell
 from explorer.clicks import selected_index, selected_points
 from explorer.digit_images import CRISP_CSS, digit
 from explorer.figures import add_prior_contours, digit_scatter, posterior_closeup
 from explorer.page_guards import need_mnist, need_model
 from explorer.sidebar import selected_checkpoint
+
+require_app_shell()  # a bookmarked page on a fresh server still gets app.py's sidebar
 
 SELECTED = "latent_selected"  # test index of the clicked digit (either map)
 VERSIONS = "latent_chart_versions"  # per map: bumped to redraw it without a stale highlight
