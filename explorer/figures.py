@@ -71,8 +71,9 @@ def add_prior_contours(fig: go.Figure, radii=(1.0, 2.0, 3.0)) -> go.Figure:
     for r in radii:
         fig.add_shape(type="circle", xref="x", yref="y", x0=-r, y0=-r, x1=r, y1=r, layer="above",
                       line=dict(color="#444444", width=1.5, dash="dash"))
-        fig.add_annotation(x=r * 0.7071, y=r * 0.7071, text=f"{r:g}σ", showarrow=False,
-                           font=dict(size=FONT_SIZE - 2, color="#444444"), xanchor="left", yanchor="bottom")
+        fig.add_annotation(x=r * 0.7071, y=r * 0.7071, text=f"{r:g}σ", showarrow=False, xanchor="left",
+                           yanchor="bottom", bgcolor="rgba(255,255,255,0.85)",  # readable over the dots
+                           font=dict(size=FONT_SIZE - 2, color="#444444"))
     return fig
 
 

@@ -87,7 +87,9 @@ def frame_at_t() -> None:
     left, right = st.columns(2)
     left.image(digit(frames_fine[k], side, px=280), output_format="PNG",
                caption=f"decoded z(t) = ({z_fine[k, 0]:+.2f}, {z_fine[k, 1]:+.2f})")
-    right.image(digit(blend_fine[k], side, px=280), caption=f"pixel blend (1−t)·A + t·B, t = {t:.2f}", output_format="PNG")
+    right.image(digit(blend_fine[k], side, px=280), caption=f"pixel blend at t = {t:.2f}", output_format="PNG")
+    st.caption("Left: the decoder at the point z(t) of the latent path. Right: the images themselves cross-faded, "
+               "(1−t)·A + t·B -- a double exposure, not a digit.")
 
 
 map_col, frame_col = st.columns([3, 2], gap="large")

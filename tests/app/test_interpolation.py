@@ -41,7 +41,7 @@ def test_default_pair_strip_and_path(real_data):
     path = path_on_map(at)
     assert len(path) == 10 and np.allclose(path[0], mu[a]) and np.allclose(path[-1], mu[b])
     assert "(10 frames)" in " ".join(m.value for m in at.markdown)
-    assert captions(at)[3] == "pixel blend (1−t)·A + t·B, t = 0.50"
+    assert captions(at)[3] == "pixel blend at t = 0.50"
 
 
 def test_class_and_index_choose_the_digit(real_data):
@@ -90,7 +90,7 @@ def test_t_slider_moves_the_large_frames(real_data):
     frames = urls(at)[2:4]
     at.slider(key="interp_t").set_value(0.2).run()
     assert not at.exception
-    assert captions(at)[3] == "pixel blend (1−t)·A + t·B, t = 0.20"
+    assert captions(at)[3] == "pixel blend at t = 0.20"
     assert urls(at)[2] != frames[0] and urls(at)[3] != frames[1]
     at.slider(key="interp_t").set_value(0.0).run()
     a = int(captions(at)[0].removeprefix("test #"))
