@@ -150,6 +150,20 @@ def cold_starts(browser, rounds: int) -> dict[str, list[float]]:
     return out
 
 
+def timed_click(page, x: float, y: float, done_body: str) -> float:
+    """Hover (x, y) as a user does (Plotly picks the point under the cursor), then click it: seconds from the
+    mousedown to the first frame in which `done_body` holds; then wait until the app is idle again."""
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.evaluate(ARM_JS, ["mousedown", done_body])
+    page.mouse.click(x, y)
+    page.wait_for_function(RESULT_JS, timeout=WAIT)
+    seconds = page.evaluate(RESULT_JS)
+    wait_idle(page, SLOW)
+    page.wait_for_timeout(400)
+    return seconds
+
+
 def grid_clicks(page, url: str, n: int) -> list[float]:
     open_page(page, url, "decoder_grid")
     page.get_by_text("z = (+0.00, +0.00)").first.wait_for(timeout=SLOW)
@@ -163,16 +177,9 @@ def grid_clicks(page, url: str, n: int) -> list[float]:
     for row, col in cells:
         layer = n_traces(page, 0) - 1
         x, y = point_position(page, 0, layer, row * g + col)
-        page.mouse.move(x, y)
-        page.wait_for_timeout(300)  # hover first, as a user does (Plotly picks the point under the cursor)
         old_src = page.locator('[data-testid="stMain"] [data-testid="stImage"] img').get_attribute("src")
         expected = f"z = ({lo + col * step:+.2f}, {hi - row * step:+.2f})"
-        page.evaluate(ARM_JS, ["mousedown", GRID_DONE % (expected, old_src)])
-        page.mouse.click(x, y)
-        page.wait_for_function(RESULT_JS, timeout=WAIT)
-        times.append(page.evaluate(RESULT_JS))
-        wait_idle(page, SLOW)
-        page.wait_for_timeout(400)
+        times.append(timed_click(page, x, y, GRID_DONE % (expected, old_src)))
     return times
 
 
@@ -213,14 +220,7 @@ def map_clicks(page, url: str, n: int) -> list[float]:
     for k in range(n):
         trace, point = k % 10, 40 + 37 * k  # n different points, over all ten digit classes
         x, y = point_position(page, 0, trace, point)
-        page.mouse.move(x, y)
-        page.wait_for_timeout(300)  # hover first, as a user does
-        page.evaluate(ARM_JS, ["mousedown", MAP_DONE % page.evaluate(CAPTION_JS)])
-        page.mouse.click(x, y)
-        page.wait_for_function(RESULT_JS, timeout=WAIT)
-        times.append(page.evaluate(RESULT_JS))
-        wait_idle(page, SLOW)
-        page.wait_for_timeout(400)
+        times.append(timed_click(page, x, y, MAP_DONE % page.evaluate(CAPTION_JS)))
     return times
 
 

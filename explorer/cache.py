@@ -42,18 +42,12 @@ def test_latents(path: str, mtime: float) -> tuple[np.ndarray, np.ndarray]:
     return vc.encode(load_model(path, mtime).model, mnist("test")[0])
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner="PCA of the pixels…", max_entries=8)
 def pca_codes(path: str, mtime: float) -> tuple[np.ndarray, np.ndarray]:
     """PCA-2D of the training and test images: (train codes, test codes), with the PCA baseline stored in the
     checkpoint (fitted on the training images when it was scored) -- a matrix product, no scikit-learn import
     (~2 s) or fit (~0.5 s) on a fresh server -- or, for a checkpoint without one, a PCA fitted here."""
-    pca = load_model(path, mtime).pca or _fitted_pca(str(vc.data_dir().resolve()))
-    return vc.project_pca(pca, mnist("train")[0]), vc.project_pca(pca, mnist("test")[0])
-
-
-@st.cache_data(show_spinner="Fitting PCA on the training images…", max_entries=1)
-def _fitted_pca(root: str) -> dict[str, np.ndarray]:
-    return vc.fit_pca(mnist("train")[0])
+    return vc.pca_codes(load_model(path, mtime).pca or None, mnist("train")[0], mnist("test")[0])
 
 
 @st.cache_data(show_spinner="Scoring the embeddings…", max_entries=8)

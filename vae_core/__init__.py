@@ -30,7 +30,7 @@ from .checkpoint import (
 )
 from .config import ARCHITECTURES, ModelConfig, TrainConfig
 from .data import DATA_ENV, DOWNLOAD_COMMAND, MnistNotFoundError, data_dir, download_mnist, load_mnist
-from .metrics import compare_embeddings, embedding_quality, evaluate_model, knn_accuracy, trust
+from .metrics import compare_embeddings, embedding_quality, evaluate_model, knn_accuracy, pca_codes, trust
 from .model import VAE, kl_divergence, negative_elbo
 from .train import Progress, TrainingCancelled, TrainingDiverged, TrainResult, pick_device, train
 
