@@ -1,16 +1,17 @@
 """Decoder grid: what the decoder draws at each point of a G x G lattice over [-a, a]^2 (needs no data)."""
+from explorer.app_shell import require_app_shell
+
+require_app_shell()  # first: a bookmarked page on a fresh server reruns through shell.py before importing torch
+
 import streamlit as st
 
 import vae_core as vc
 from explorer import cache
-from explorer.app_shell import require_app_shell
 from explorer.clicks import selected_z
 from explorer.digit_images import CRISP_CSS, digit
 from explorer.figures import decoder_grid_figure
 from explorer.page_guards import mnist_missing_short, mnist_or_none, need_model
 from explorer.sidebar import selected_checkpoint
-
-require_app_shell()  # a bookmarked page on a fresh server still gets app.py's sidebar
 
 Z_LIMIT = 6.0  # the fine-tune sliders span [-Z_LIMIT, Z_LIMIT] (the largest extent)
 CHART = "grid_chart"

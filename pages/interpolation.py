@@ -1,16 +1,17 @@
 """Interpolation: walk through latent space from one test digit to another, beside a plain pixel cross-fade."""
+from explorer.app_shell import require_app_shell
+
+require_app_shell()  # first: a bookmarked page on a fresh server reruns through shell.py before importing torch
+
 import numpy as np
 import streamlit as st
 
 from explorer import cache
-from explorer.app_shell import require_app_shell
 from explorer.clicks import digit_and_rank, index_of, selected_index
 from explorer.digit_images import CRISP_CSS, digit, strip
 from explorer.figures import add_path, digit_scatter
 from explorer.page_guards import need_mnist, need_model
 from explorer.sidebar import selected_checkpoint
-
-require_app_shell()  # a bookmarked page on a fresh server still gets app.py's sidebar
 
 CHART = "interp_chart"
 ENDS = ("a", "b")

@@ -1,17 +1,18 @@
 """Latent map: the 10,000 test digits at their VAE latent means, beside a PCA-2D projection of the same digits."""
+from explorer.app_shell import require_app_shell
+
+require_app_shell()  # first: a bookmarked page on a fresh server reruns through shell.py before importing torch
+
 import numpy as np
 import streamlit as st
 
 import vae_core as vc
 from explorer import cache
-from explorer.app_shell import require_app_shell
 from explorer.clicks import selected_index, selected_points
 from explorer.digit_images import CRISP_CSS, digit
 from explorer.figures import add_prior_contours, digit_scatter, posterior_closeup
 from explorer.page_guards import need_mnist, need_model
 from explorer.sidebar import selected_checkpoint
-
-require_app_shell()  # a bookmarked page on a fresh server still gets app.py's sidebar
 
 SELECTED = "latent_selected"  # test index of the clicked digit (either map)
 VERSIONS = "latent_chart_versions"  # per map: bumped to redraw it without a stale highlight
@@ -75,8 +76,9 @@ def maps_and_selection() -> None:
         st.plotly_chart(fig, key=_chart_key("vae"), on_select=_remember("vae", "pca"), selection_mode="points")
         vae_scores = st.container()
     with right:
-        need_mnist("train")  # PCA is fitted on the training images
-        pca_test = cache.pca_codes(path, mtime)[1]
+        if not ckpt.pca:
+            need_mnist("train")  # no stored PCA baseline: it is fitted on the training images
+        pca_test = cache.pca_test_codes(path, mtime)
         fig = digit_scatter(pca_test, test_y, coord="PC", title="PCA-2D of the pixels", highlight_selection=True)
         st.plotly_chart(fig, key=_chart_key("pca"), on_select=_remember("pca", "vae"), selection_mode="points")
         pca_scores = st.container()

@@ -1,17 +1,18 @@
 """Overview: what a VAE is, then the current model -- loss curves, test digits beside their reconstructions,
 samples decoded from the prior."""
+from explorer.app_shell import require_app_shell
+
+require_app_shell()  # first: a bookmarked page on a fresh server reruns through shell.py before importing torch
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
 import vae_core as vc
 from explorer import cache
-from explorer.app_shell import require_app_shell
 from explorer.digit_images import CRISP_CSS, digit
 from explorer.page_guards import mnist_missing_text, mnist_or_none
 from explorer.sidebar import selected_checkpoint
-
-require_app_shell()  # a bookmarked page on a fresh server still gets app.py's sidebar
 
 N_SHOWN = 10
 CURVE_TERMS = {"−ELBO (total)": "loss", "Reconstruction": "reconstruction", "KL": "kl"}
