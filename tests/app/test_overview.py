@@ -1,4 +1,4 @@
-"""App shell and overview page in AppTest: renders, widgets change what is shown, works without MNIST."""
+"""App shell (shell.py) and overview page in AppTest: renders, widgets change what is shown, works without MNIST."""
 import json
 from pathlib import Path
 
@@ -9,7 +9,7 @@ from explorer.palette import DIGIT_COLOURS
 
 ROOT = Path(__file__).resolve().parents[2]
 
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "shell.py")  # the Streamlit script app.py serves
 OVERVIEW = str(ROOT / "pages" / "overview.py")
 
 

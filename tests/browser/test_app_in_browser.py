@@ -95,7 +95,7 @@ def image_sources(page) -> list[str]:
 
 def test_a_bookmarked_page_on_a_fresh_server_gets_the_sidebar(app):
     """First in the file, so this is the server's first request: a deep link, which Streamlit would run in its
-    legacy pages/ mode without app.py (explorer/app_shell.py)."""
+    legacy pages/ mode without shell.py (explorer/app_shell.py)."""
     url, page, _ = app
     page.goto(f"{url}/decoder_grid")
     expect_text(page, "z = (+0.00, +0.00)", "deep link to the decoder grid", SLOW)

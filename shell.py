@@ -1,0 +1,29 @@
+"""The Streamlit script that app.py serves: navigation over the pages in pages/, the shared sidebar, the layout.
+
+Each page starts with explorer.app_shell.require_app_shell(): a fresh server runs a first request for
+/latent_map in Streamlit's legacy pages/ mode, without this script, and the page then reruns through it."""
+import streamlit as st
+
+from explorer.palette import colour_key_figure
+
+st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
+pages = st.navigation([
+    st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("pages/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
+    st.Page("pages/decoder_grid.py", title="Decoder grid", icon=":material/grid_on:"),
+    st.Page("pages/interpolation.py", title="Interpolation", icon=":material/swap_horiz:"),
+])
+with st.sidebar:
+    sidebar = st.container()  # filled below, once the model code is imported
+    st.caption("Digit colours on every map")
+    # Sent before the import below, and drawn with Plotly: on a fresh server the browser then loads Plotly's
+    # 4.7 MB bundle (~2 s here) while this process imports torch (~2 s), instead of one after the other.
+    st.plotly_chart(colour_key_figure(), key="app_colour_key", theme=None, config={"staticPlot": True})
+
+from explorer.heap import freeze_long_lived_objects  # noqa: E402 -- imports torch: after the key is sent
+from explorer.sidebar import render_sidebar  # noqa: E402
+
+with sidebar:
+    render_sidebar()
+pages.run()
+freeze_long_lived_objects(pages.url_path)  # once per page: later clicks skip the long-lived heap in GC

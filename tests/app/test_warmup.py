@@ -1,0 +1,85 @@
+"""app.py and explorer.warmup: `streamlit run app.py` serves shell.py and warms the default model's caches in a
+background thread as the server starts; the warm-up fills the caches the pages read and never fails the server."""
+import asyncio
+import threading
+from pathlib import Path
+
+from streamlit.web.server.app_discovery import discover_asgi_app
+
+import explorer.checkpoints
+import vae_core as vc
+from explorer import cache, warmup
+from explorer.checkpoints import DEFAULT_CHECKPOINT
+
+ROOT = Path(__file__).resolve().parents[2]
+STEPS = ["import", "model", "test latents", "PCA of the test digits", "embedding scores"]
+
+
+def clear_caches():
+    for cached in (cache.load_model, cache.test_latents, cache.pca_test_codes, cache.embedding_metrics):
+        cached.clear()
+
+
+def test_streamlit_run_app_py_serves_shell_py_with_the_warm_up():
+    found = discover_asgi_app(ROOT / "app.py")  # what `streamlit run app.py` looks for before running it
+    assert found.is_asgi_app and found.import_string == "app:app"
+    from app import app
+
+    assert app._script_path == Path("shell.py") and app._user_lifespan is warmup.warm_up_in_background
+    assert (ROOT / "shell.py").exists()
+
+
+def test_warm_up_fills_the_caches_the_latent_map_reads(real_data, monkeypatch):
+    clear_caches()
+    assert warmup.warm_up() == STEPS
+    key = cache.checkpoint_key(DEFAULT_CHECKPOINT)
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("computed again after the warm-up")
+
+    monkeypatch.setattr(vc, "load_checkpoint", must_not_run)  # every call below must be a cache hit
+    monkeypatch.setattr(vc, "encode", must_not_run)
+    monkeypatch.setattr(vc, "project_pca", must_not_run)
+    assert cache.load_model(*key).path == DEFAULT_CHECKPOINT
+    mu, logvar = cache.test_latents(*key)
+    assert mu.shape == logvar.shape == (10_000, 2)
+    assert cache.pca_test_codes(*key).shape == (10_000, 2)
+    assert set(cache.embedding_metrics(*key)) == {"vae_knn_accuracy", "vae_trustworthiness",
+                                                  "pca_knn_accuracy", "pca_trustworthiness"}
+
+
+def test_warm_up_without_mnist_loads_the_model_and_stops_quietly(no_mnist):
+    clear_caches()
+    done = warmup.warm_up()
+    assert done[:2] == ["import", "model"]
+    assert done[2].startswith("stopped: MnistNotFoundError") and len(done) == 3
+
+
+def test_warm_up_with_a_broken_default_checkpoint_stops_quietly(tmp_path, monkeypatch):
+    broken = tmp_path / "default.pt"
+    broken.write_bytes(b"not a checkpoint")
+    monkeypatch.setattr(explorer.checkpoints, "DEFAULT_CHECKPOINT", broken)
+    clear_caches()
+    done = warmup.warm_up()
+    assert done[0] == "import" and done[1].startswith("stopped: CheckpointCorruptError") and len(done) == 2
+
+
+def test_lifespan_starts_the_warm_up_in_a_thread_and_serves_at_once(monkeypatch):
+    started, release = threading.Event(), threading.Event()
+
+    def slow_warm_up():
+        started.set()
+        release.wait(10)
+        return ["import"]
+
+    monkeypatch.setattr(warmup, "warm_up", slow_warm_up)
+
+    async def serve():
+        async with warmup.warm_up_in_background(None):
+            return started.wait(10)  # entered while the warm-up is still running: serving is not held up
+
+    try:
+        assert asyncio.run(serve())
+        assert any(t.name == "warm-up" and t.is_alive() for t in threading.enumerate())
+    finally:
+        release.set()
