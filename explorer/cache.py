@@ -38,8 +38,10 @@ def _mnist(split: str, root: str) -> tuple[np.ndarray, np.ndarray]:
 
 @st.cache_data(show_spinner="Encoding the 10,000 test digits…", max_entries=8)
 def test_latents(path: str, mtime: float) -> tuple[np.ndarray, np.ndarray]:
-    """Latent means and log-variances of every test digit."""
-    return vc.encode(load_model(path, mtime).model, mnist("test")[0])
+    """Latent means and log-variances of every test digit: stored in the checkpoint when they were made from these
+    test images (no encoder pass on a fresh server), else encoded here."""
+    ckpt = load_model(path, mtime)
+    return vc.stored_or_fresh_encodings(ckpt.model, mnist("test")[0], ckpt.test_latents)
 
 
 @st.cache_data(show_spinner="PCA of the pixels…", max_entries=8)

@@ -180,11 +180,11 @@ class TrainingJob:
             if self._cancel.is_set():
                 raise vc.TrainingCancelled("training cancelled before saving")
             self._update(job_id, state="saving", fraction=1.0, history=[dict(h) for h in result.history])
-            metrics = self._test_metrics(result.model, evaluate_subset)
+            metrics, test_latents = self._test_metrics(result.model, evaluate_subset)
             if path.exists():  # written meanwhile by someone else (e.g. the CLI): never overwrite
                 raise FileExistsError(f"{path} appeared while training; nothing was overwritten")
             vc.save_checkpoint(path, result.model, tc, result.history, metrics, result.snapshots,
-                               command=f"trained in the app as {request.name!r}")
+                               command=f"trained in the app as {request.name!r}", test_latents=test_latents)
             last = result.history[-1]
             self._update(job_id, state="succeeded", path=str(path), finished=time.time(),
                          message=f"Trained {request.name!r} in {result.seconds:.0f} s: "
@@ -203,8 +203,9 @@ class TrainingJob:
                          message=f"Training failed ({type(e).__name__}: {e}); nothing was saved.")
 
     @staticmethod
-    def _test_metrics(model: vc.VAE, limit: int) -> dict:
-        """Test -ELBO on the test set (one z sample per image) -- the cheap part of `evaluate_model`.
+    def _test_metrics(model: vc.VAE, limit: int) -> tuple[dict, dict]:
+        """Test -ELBO on the test set (one z sample per image) -- the cheap part of `evaluate_model` -- and the
+        test digits' encodings, which the checkpoint stores for the latent map.
 
         The embedding scores (5-NN, trustworthiness, PCA) are left to the latent-map page, which computes
         them on the full data on first view and caches them; on a small training subset scoring them here
@@ -212,5 +213,6 @@ class TrainingJob:
         """
         test_x, _ = vc.load_mnist("test", limit=limit)
         elbo = vc.per_image_elbo(model, test_x)
-        return {"n_test": len(test_x), "test_loss": float(elbo["loss"].mean()),
-                "test_reconstruction": float(elbo["reconstruction"].mean()), "test_kl": float(elbo["kl"].mean())}
+        return ({"n_test": len(test_x), "test_loss": float(elbo["loss"].mean()),
+                 "test_reconstruction": float(elbo["reconstruction"].mean()), "test_kl": float(elbo["kl"].mean())},
+                vc.encodings_to_store(model, test_x))

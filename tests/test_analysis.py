@@ -102,3 +102,23 @@ def test_knn_accuracy_and_trustworthiness_separate_good_from_bad_embeddings():
     assert vc.trust(high, shuffled) < 0.7
     quality = vc.embedding_quality(high, labels, high, labels, codes, codes)
     assert set(quality) == {"knn_accuracy", "trustworthiness"}
+
+
+def test_stored_encodings_are_used_only_for_the_images_they_were_made_from(tiny_model, monkeypatch):
+    images = torch.rand(30, 784)
+    stored = vc.encodings_to_store(tiny_model, images)
+    fresh = vc.encode(tiny_model, images)
+    assert all(np.array_equal(a, b) for a, b in zip((stored["mu"], stored["logvar"]), fresh, strict=True))
+    assert stored["digest"] == vc.images_digest(images.numpy()) != vc.images_digest(images[:29])
+
+    other = images.clone()
+    other[3, 100] += 0.5  # one pixel of one image differs
+    assert vc.images_digest(other) != stored["digest"]
+    expected_other = vc.encode(tiny_model, other)
+    calls = []
+    monkeypatch.setattr("vae_core.analysis.encode", lambda *a, **k: calls.append(1) or expected_other)
+    mu, logvar = vc.stored_or_fresh_encodings(tiny_model, images.numpy(), stored)
+    assert mu is stored["mu"] and logvar is stored["logvar"] and not calls  # same images: no encoder pass
+    mu, _ = vc.stored_or_fresh_encodings(tiny_model, other, stored)
+    assert calls and mu is expected_other[0]  # other images: encoded afresh
+    assert vc.stored_or_fresh_encodings(tiny_model, images, {})[0] is expected_other[0]  # nothing stored

@@ -15,13 +15,15 @@ def saved(tmp_path, tiny_model):
     history = [{"epoch": 1, "train_loss": 200.0, "test_loss": 190.5}]
     snapshots = {"indices": torch.arange(5), "labels": torch.arange(5), "means": torch.randn(2, 5, 2)}
     pca = vc.fit_pca(torch.rand(50, 784).numpy())
+    test_latents = vc.encodings_to_store(tiny_model, torch.rand(20, 784))
     path = vc.save_checkpoint(tmp_path / "m.pt", tiny_model, vc.TrainConfig(epochs=1), history,
-                              {"test_loss": 190.5}, snapshots, command="python -m vae_core train --epochs 1", pca=pca)
-    return path, tiny_model, history, snapshots, pca
+                              {"test_loss": 190.5}, snapshots, command="python -m vae_core train --epochs 1", pca=pca,
+                              test_latents=test_latents)
+    return path, tiny_model, history, snapshots, pca, test_latents
 
 
 def test_round_trip_restores_every_tensor_and_field(saved):
-    path, model, history, snapshots, pca = saved
+    path, model, history, snapshots, pca, test_latents = saved
     ckpt = vc.load_checkpoint(path)
     original, loaded = model.state_dict(), ckpt.model.state_dict()
     assert original.keys() == loaded.keys()
@@ -30,6 +32,10 @@ def test_round_trip_restores_every_tensor_and_field(saved):
     assert ckpt.history == history and ckpt.metrics == {"test_loss": 190.5}
     assert all(torch.equal(snapshots[k], ckpt.snapshots[k]) for k in snapshots)
     assert ckpt.pca.keys() == {"mean", "components"} and all((pca[k] == ckpt.pca[k]).all() for k in pca)
+    assert ckpt.test_latents.keys() == {"mu", "logvar", "digest"}
+    assert all(torch.equal(torch.as_tensor(test_latents[k]), torch.as_tensor(ckpt.test_latents[k]))
+               for k in ("mu", "logvar"))
+    assert ckpt.test_latents["digest"] == test_latents["digest"]
     assert ckpt.command.startswith("python -m vae_core train") and ckpt.created
     assert not ckpt.model.training
 

@@ -24,6 +24,9 @@ def test_train_then_evaluate(tmp_path, capsys, real_data):
     assert ckpt.snapshots["means"].shape == (4, 50, 2)
     for key in ("test_loss", "vae_knn_accuracy", "pca_knn_accuracy", "vae_trustworthiness", "pca_trustworthiness"):
         assert key in ckpt.metrics
+    test_x = vc.load_mnist("test")[0]
+    assert ckpt.test_latents["digest"] == vc.images_digest(test_x)  # the app reuses them instead of encoding
+    assert (ckpt.test_latents["mu"] == vc.encode(ckpt.model, test_x)[0]).all()
     assert ckpt.metrics["vae_knn_accuracy"] > 0.2  # twice chance after a few seconds; the shipped model is tested for 0.8
     assert ckpt.pca["mean"].shape == (784,) and ckpt.pca["components"].shape == (2, 784)  # the baseline scored
 

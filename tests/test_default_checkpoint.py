@@ -1,6 +1,7 @@
 """The shipped default checkpoint meets the issue's targets on the 10,000 MNIST test digits."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import vae_core as vc
@@ -34,3 +35,11 @@ def test_knn_accuracy_of_the_latent_means_meets_the_target(default, real_data):
     (train_x, train_y), (test_x, test_y) = vc.load_mnist("train"), vc.load_mnist("test")
     accuracy = vc.knn_accuracy(vc.encode(default.model, train_x)[0], train_y, vc.encode(default.model, test_x)[0], test_y)
     assert accuracy >= 0.80, f"5-NN accuracy {accuracy:.4f}"
+
+
+def test_stored_test_encodings_are_the_models_own(default, real_data):
+    x, _ = vc.load_mnist("test")
+    assert default.test_latents["digest"] == vc.images_digest(x)
+    mu, logvar = vc.encode(default.model, x)
+    assert np.allclose(default.test_latents["mu"], mu, atol=1e-5)
+    assert np.allclose(default.test_latents["logvar"], logvar, atol=1e-5)

@@ -3,8 +3,10 @@ from .analysis import (
                        decode,
                        decode_grid,
                        encode,
+                       encodings_to_store,
                        fit_pca,
                        grid_axes,
+                       images_digest,
                        interpolate,
                        iwae_log_likelihood,
                        pca_2d,
@@ -13,6 +15,7 @@ from .analysis import (
                        project_pca,
                        reconstruct,
                        sample_prior,
+                       stored_or_fresh_encodings,
                        tile,
 )
 from .checkpoint import (

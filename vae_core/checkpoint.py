@@ -55,6 +55,7 @@ class Checkpoint:
     metrics: dict = field(default_factory=dict)
     snapshots: dict = field(default_factory=dict)
     pca: dict = field(default_factory=dict)  # the PCA baseline its VAE-vs-PCA scores used: {"mean", "components"}
+    test_latents: dict = field(default_factory=dict)  # `encodings_to_store` of its test set: {"mu", "logvar", "digest"}
     created: str = ""
     command: str = ""
     path: Path | None = None
@@ -62,10 +63,12 @@ class Checkpoint:
 
 def save_checkpoint(path: str | Path, model: VAE, train_config: TrainConfig | None = None,
                     history: list[dict] | None = None, metrics: dict | None = None,
-                    snapshots: dict | None = None, command: str = "", pca: dict | None = None) -> Path:
+                    snapshots: dict | None = None, command: str = "", pca: dict | None = None,
+                    test_latents: dict | None = None) -> Path:
     """Write the checkpoint to a temp file beside `path`, then rename it into place (atomic).
 
-    pca: the fitted PCA baseline (`fit_pca`) that metrics compare against, stored so it need not be refitted."""
+    pca: the fitted PCA baseline (`fit_pca`) that metrics compare against, stored so it need not be refitted.
+    test_latents: `encodings_to_store(model, test images)`, so the app can draw the latent map without encoding."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -78,6 +81,8 @@ def save_checkpoint(path: str | Path, model: VAE, train_config: TrainConfig | No
         "metrics": dict(metrics or {}),
         "snapshots": dict(snapshots or {}),
         "pca": {k: torch.as_tensor(v).detach().cpu().clone() for k, v in (pca or {}).items()},
+        "test_latents": {k: v if isinstance(v, str) else torch.as_tensor(v).detach().cpu().clone()
+                         for k, v in (test_latents or {}).items()},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
         "torch_version": str(torch.__version__),
@@ -136,6 +141,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise CheckpointMismatchError(f"{path}: the weights do not match its model config "
                                       f"({model_config}): {_first_line(e)}") from e
     model.eval()
-    pca = {k: v.numpy() for k, v in ckpt.get("pca", {}).items()}  # absent in checkpoints saved before it was stored
+    arrays = lambda d: {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in d.items()}
+    # pca and test_latents are absent in checkpoints saved before they were stored
     return Checkpoint(model, model_config, train_config, ckpt.get("history", []), ckpt.get("metrics", {}),
-                      ckpt.get("snapshots", {}), pca, ckpt.get("created", ""), ckpt.get("command", ""), path)
+                      ckpt.get("snapshots", {}), arrays(ckpt.get("pca", {})), arrays(ckpt.get("test_latents", {})),
+                      ckpt.get("created", ""), ckpt.get("command", ""), path)

@@ -8,7 +8,7 @@ import sys
 
 from tqdm.auto import tqdm
 
-from .analysis import fit_pca
+from .analysis import encodings_to_store, fit_pca
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import ARCHITECTURES, ModelConfig, TrainConfig
 from .data import MnistNotFoundError, download_mnist, load_mnist
@@ -45,13 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _evaluate(model, iwae_k: int, trust_points: int) -> tuple[dict, dict]:
-    """(the metrics, the PCA baseline they compare against)."""
+def _evaluate(model, iwae_k: int, trust_points: int) -> tuple[dict, dict, dict]:
+    """(the metrics, the PCA baseline they compare against, the test digits' encodings to store)."""
     train_x, train_y = load_mnist("train")
     test_x, test_y = load_mnist("test")
     pca = fit_pca(train_x.numpy())
-    return evaluate_model(model, train_x, train_y, test_x, test_y, iwae_k=iwae_k, trust_points=trust_points,
-                          pca=pca), pca
+    return (evaluate_model(model, train_x, train_y, test_x, test_y, iwae_k=iwae_k, trust_points=trust_points, pca=pca),
+            pca, encodings_to_store(model, test_x))
 
 
 def _print_epoch(p) -> None:
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"MNIST is in {download_mnist(args.root)}")
         elif args.command == "evaluate":
             ckpt = load_checkpoint(args.path)
-            metrics, _ = _evaluate(ckpt.model, args.iwae_k, args.trust_points)
+            metrics, _, _ = _evaluate(ckpt.model, args.iwae_k, args.trust_points)
             print(json.dumps(metrics, indent=2) if args.json else _report(metrics))
         else:
             model_config = ModelConfig(arch=args.arch, latent_dim=args.latent_dim, hidden=tuple(args.hidden))
@@ -90,10 +90,10 @@ def main(argv: list[str] | None = None) -> int:
                                        device=args.device, train_subset=args.train_subset,
                                        snapshot_size=args.snapshot_size)
             result = train(model_config, train_config, progress=_print_epoch)
-            metrics, pca = _evaluate(result.model, args.iwae_k, 5000)
+            metrics, pca, test_latents = _evaluate(result.model, args.iwae_k, 5000)
             command = "python -m vae_core " + shlex.join(argv)
             path = save_checkpoint(args.out, result.model, train_config, result.history, metrics,
-                                   result.snapshots, command, pca=pca)
+                                   result.snapshots, command, pca=pca, test_latents=test_latents)
             print(_report(metrics))
             print(f"saved {path} after {result.seconds:.0f} s on {result.device}")
     except (CheckpointError, MnistNotFoundError, TrainingDiverged, ValueError) as e:

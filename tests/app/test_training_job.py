@@ -83,6 +83,8 @@ def test_a_short_real_training_writes_a_checkpoint_that_loads(tmp_path, real_dat
     assert ckpt.model_config.hidden == (64, 32)
     assert len(ckpt.history) == 1 and ckpt.train_config.train_subset == 1000
     assert ckpt.metrics["n_test"] == 1000 and math.isfinite(ckpt.metrics["test_loss"])
+    test_x = vc.load_mnist("test", limit=1000)[0]  # the encodings stored for the latent map are of these digits
+    assert ckpt.test_latents["digest"] == vc.images_digest(test_x) and ckpt.test_latents["mu"].shape == (1000, 2)
     assert status.fraction == 1.0 and len(status.history) == 1
     assert [p.name for p in tmp_path.iterdir()] == ["tiny.pt"]  # no temp files left behind
 
