@@ -5,6 +5,6 @@ default model's caches in the background the moment the server starts (explorer/
 first page request. `streamlit run shell.py` also works, without the warm-up."""
 import streamlit as st
 
-from explorer.warmup import warm_up_in_background
+from explorer.warmup import lifespan
 
-app = st.App("shell.py", lifespan=warm_up_in_background)
+app = st.App("shell.py", lifespan=lifespan)

@@ -1,9 +1,11 @@
 """app.py and explorer.warmup: `streamlit run app.py` serves shell.py and warms the default model's caches in a
 background thread as the server starts; the warm-up fills the caches the pages read and never fails the server."""
 import asyncio
+import sys
 import threading
 from pathlib import Path
 
+import pytest
 from streamlit.web.server.app_discovery import discover_asgi_app
 
 import explorer.checkpoints
@@ -25,17 +27,19 @@ def test_streamlit_run_app_py_serves_shell_py_with_the_warm_up():
     assert found.is_asgi_app and found.import_string == "app:app"
     from app import app
 
-    assert app._script_path == Path("shell.py") and app._user_lifespan is warmup.warm_up_in_background
+    assert app._script_path == Path("shell.py") and app._user_lifespan is warmup.lifespan
     assert (ROOT / "shell.py").exists()
+
+
+def must_not_run(*args, **kwargs):
+    raise AssertionError("computed when it should not be")
 
 
 def test_warm_up_fills_the_caches_the_latent_map_reads(real_data, monkeypatch):
     clear_caches()
+    monkeypatch.setattr("vae_core.analysis.encode", must_not_run)  # the default stores its test encodings
     assert warmup.warm_up() == STEPS
     key = cache.checkpoint_key(DEFAULT_CHECKPOINT)
-
-    def must_not_run(*args, **kwargs):
-        raise AssertionError("computed again after the warm-up")
 
     monkeypatch.setattr(vc, "load_checkpoint", must_not_run)  # every call below must be a cache hit
     monkeypatch.setattr(vc, "encode", must_not_run)
@@ -75,11 +79,14 @@ def test_lifespan_starts_the_warm_up_in_a_thread_and_serves_at_once(monkeypatch)
     monkeypatch.setattr(warmup, "warm_up", slow_warm_up)
 
     async def serve():
-        async with warmup.warm_up_in_background(None):
+        async with warmup.lifespan(None):
             return started.wait(10)  # entered while the warm-up is still running: serving is not held up
 
+    interval = sys.getswitchinterval()
     try:
         assert asyncio.run(serve())
         assert any(t.name == "warm-up" and t.is_alive() for t in threading.enumerate())
+        assert sys.getswitchinterval() == pytest.approx(warmup.SWITCH_INTERVAL)
     finally:
         release.set()
+        sys.setswitchinterval(interval)
