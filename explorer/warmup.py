@@ -1,9 +1,10 @@
 """Load the shipped default model and compute what its pages show first while the server starts, so the first
 visitor does not wait for it.
 
-Importing torch takes ~1.5 s here and encoding the 10,000 test digits ~0.2 s; done on the first page request,
-they came after the browser had loaded Streamlit, one after the other. app.py starts `warm_up` in a background
-thread from the server's lifespan, so the work overlaps the browser's own start. The thread fills the same
+Importing torch takes ~1.5 s here (~2.5 s while a browser loads the app), loading the model and reading the test
+digits a few tenths more; done on the first page request, they came after the browser had loaded Streamlit, one
+after the other. app.py starts `warm_up` in a background thread from the server's lifespan, so the work overlaps
+the browser's own start. The thread fills the same
 caches the pages read (explorer.cache); a page that needs an entry still being computed waits for it instead of
 computing it twice. Nothing here can fail the server: without MNIST or with a broken default checkpoint the
 warm-up stops and the pages report the problem as usual.

@@ -101,6 +101,21 @@ def test_unknown_format_version(saved):
         vc.load_checkpoint(saved[0])
 
 
+@pytest.mark.parametrize("entry", ["pca", "test_latents"])
+def test_a_malformed_stored_extra_is_a_clear_error(saved, entry):
+    _rewrite(saved[0], **{entry: [1, 2, 3]})
+    with pytest.raises(vc.NotACheckpointError, match="malformed"):
+        vc.load_checkpoint(saved[0])
+
+
+def test_an_older_checkpoint_without_stored_extras_loads(saved):
+    ckpt = torch.load(saved[0], weights_only=True)
+    del ckpt["pca"], ckpt["test_latents"]
+    torch.save(ckpt, saved[0])
+    loaded = vc.load_checkpoint(saved[0])
+    assert loaded.pca == {} and loaded.test_latents == {}
+
+
 def test_weights_that_do_not_match_the_config(saved):
     _rewrite(saved[0], model_config=vc.ModelConfig(hidden=(64, 16)).to_dict())
     with pytest.raises(vc.CheckpointMismatchError):

@@ -141,8 +141,10 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise CheckpointMismatchError(f"{path}: the weights do not match its model config "
                                       f"({model_config}): {_first_line(e)}") from e
     model.eval()
+    extras = {name: ckpt.get(name) or {} for name in ("pca", "test_latents")}  # absent in older checkpoints
+    if not all(isinstance(d, dict) for d in extras.values()):
+        raise NotACheckpointError(f"{path} has a malformed pca or test_latents entry")
     arrays = lambda d: {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in d.items()}
-    # pca and test_latents are absent in checkpoints saved before they were stored
     return Checkpoint(model, model_config, train_config, ckpt.get("history", []), ckpt.get("metrics", {}),
-                      ckpt.get("snapshots", {}), arrays(ckpt.get("pca", {})), arrays(ckpt.get("test_latents", {})),
+                      ckpt.get("snapshots", {}), arrays(extras["pca"]), arrays(extras["test_latents"]),
                       ckpt.get("created", ""), ckpt.get("command", ""), path)
