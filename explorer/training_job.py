@@ -180,7 +180,7 @@ class TrainingJob:
             if self._cancel.is_set():
                 raise vc.TrainingCancelled("training cancelled before saving")
             self._update(job_id, state="saving", fraction=1.0, history=[dict(h) for h in result.history])
-            metrics, test_latents = self._test_metrics(result.model, evaluate_subset)
+            metrics, test_latents = self._evaluate_on_test(result.model, evaluate_subset)
             if path.exists():  # written meanwhile by someone else (e.g. the CLI): never overwrite
                 raise FileExistsError(f"{path} appeared while training; nothing was overwritten")
             vc.save_checkpoint(path, result.model, tc, result.history, metrics, result.snapshots,
@@ -203,7 +203,7 @@ class TrainingJob:
                          message=f"Training failed ({type(e).__name__}: {e}); nothing was saved.")
 
     @staticmethod
-    def _test_metrics(model: vc.VAE, limit: int) -> tuple[dict, dict]:
+    def _evaluate_on_test(model: vc.VAE, limit: int) -> tuple[dict, dict]:
         """Test -ELBO on the test set (one z sample per image) -- the cheap part of `evaluate_model` -- and the
         test digits' encodings, which the checkpoint stores for the latent map.
 
