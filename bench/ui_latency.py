@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.harness import (  # noqa: E402 -- after the sys.path line, so `python bench/ui_latency.py` works
+from bench.browser_harness import (  # noqa: E402 -- after the sys.path line, so `python bench/ui_latency.py` works
     GL_PIXELS_JS,
     NAV,
     chromium,

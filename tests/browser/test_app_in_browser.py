@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser.harness import (
+from bench.browser_harness import (
     EXCEPTION,
     GL_PIXELS_JS,
     NAV,

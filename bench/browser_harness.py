@@ -1,5 +1,5 @@
-"""Start the app on 127.0.0.1 and drive it with Debian's Chromium through Playwright (shared by the browser
-test and bench/ui_latency.py). Never downloads a browser: it uses /usr/bin/chromium."""
+"""Start the app on 127.0.0.1 and drive it with Debian's Chromium through Playwright (used by bench/ and by tests/browser:
+bench code never imports test modules). Never downloads a browser: it uses /usr/bin/chromium."""
 from __future__ import annotations
 
 import contextlib
@@ -12,7 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
