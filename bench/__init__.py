@@ -1,1 +1,2 @@
-"""Benchmarks (print measured numbers; never part of the test suite) and the browser harness they share with tests/browser."""
+"""Benchmarks (they print measured numbers; never part of the test suite) and the browser harness tests/browser
+shares."""

@@ -1,7 +1,6 @@
-"""Everything the pages compute, cached: the model once per (path, mtime), arrays with st.cache_data."""
+"""Everything the pages compute, cached per model: the checkpoint once per ModelKey (path, mtime), arrays with
+st.cache_data. Every function takes the key as its first argument."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -9,15 +8,10 @@ import streamlit as st
 import vae_core as vc
 
 
-def checkpoint_key(path: str | Path) -> tuple[str, float]:
-    """(path, mtime): the cache key of a checkpoint, so a file rewritten in place is reloaded."""
-    p = Path(path)
-    return str(p), p.stat().st_mtime
-
-
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
-def load_model(path: str, mtime: float) -> vc.Checkpoint:
-    return vc.load_checkpoint(path)
+def load_model(key) -> vc.Checkpoint:
+    """The checkpoint of a ModelKey (explorer.model_choice), loaded once per key."""
+    return vc.load_checkpoint(key.path)
 
 
 def mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -37,67 +31,67 @@ def _mnist(split: str, root: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 @st.cache_data(show_spinner="Encoding the 10,000 test digits…", max_entries=8)
-def test_latents(path: str, mtime: float) -> tuple[np.ndarray, np.ndarray]:
+def test_latents(key) -> tuple[np.ndarray, np.ndarray]:
     """Latent means and log-variances of every test digit: stored in the checkpoint when they were made from these
     test images (no encoder pass on a fresh server), else encoded here."""
-    ckpt = load_model(path, mtime)
+    ckpt = load_model(key)
     return vc.stored_or_fresh_encodings(ckpt.model, mnist("test")[0], ckpt.test_latents)
 
 
 @st.cache_data(show_spinner="PCA of the pixels…", max_entries=8)
-def pca_codes(path: str, mtime: float) -> tuple[np.ndarray, np.ndarray]:
+def pca_codes(key) -> tuple[np.ndarray, np.ndarray]:
     """PCA-2D of the training and test images: (train codes, test codes), with the PCA baseline stored in the
     checkpoint (fitted on the training images when it was scored) -- a matrix product, no scikit-learn import
     (~2 s) or fit (~0.5 s) on a fresh server -- or, for a checkpoint without one, a PCA fitted here."""
-    return vc.pca_codes(load_model(path, mtime).pca or None, mnist("train")[0], mnist("test")[0])
+    return vc.pca_codes(load_model(key).pca or None, mnist("train")[0], mnist("test")[0])
 
 
 @st.cache_data(show_spinner="PCA of the pixels…", max_entries=8)
-def pca_test_codes(path: str, mtime: float) -> np.ndarray:
+def pca_test_codes(key) -> np.ndarray:
     """PCA-2D of the test images, as the latent map shows them: with the checkpoint's stored baseline only the
     10,000 test images are projected (the 188 MB training set is not read); without one, as `pca_codes`."""
-    pca = load_model(path, mtime).pca
-    return vc.project_pca(pca, mnist("test")[0]) if pca else pca_codes(path, mtime)[1]
+    pca = load_model(key).pca
+    return vc.project_pca(pca, mnist("test")[0]) if pca else pca_codes(key)[1]
 
 
 @st.cache_data(show_spinner="Scoring the embeddings…", max_entries=8)
-def embedding_metrics(path: str, mtime: float) -> dict[str, float]:
+def embedding_metrics(key) -> dict[str, float]:
     """5-NN accuracy and trustworthiness of the VAE latent means and of PCA-2D (from the checkpoint when stored)."""
-    stored = load_model(path, mtime).metrics
+    stored = load_model(key).metrics
     keys = ("vae_knn_accuracy", "vae_trustworthiness", "pca_knn_accuracy", "pca_trustworthiness")
     if all(k in stored for k in keys):
         return {k: stored[k] for k in keys}
     (train_x, train_y), (test_x, test_y) = mnist("train"), mnist("test")
-    model = load_model(path, mtime).model
-    codes = {"vae": (vc.encode(model, train_x)[0], test_latents(path, mtime)[0]), "pca": pca_codes(path, mtime)}
+    model = load_model(key).model
+    codes = {"vae": (vc.encode(model, train_x)[0], test_latents(key)[0]), "pca": pca_codes(key)}
     return vc.compare_embeddings(train_x, train_y, test_x, test_y, codes)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def decoded_grid(path: str, mtime: float, grid_size: int, lo: float, hi: float) -> np.ndarray:
+def decoded_grid(key, grid_size: int, lo: float, hi: float) -> np.ndarray:
     """(G, G, 28, 28) decoded lattice over [lo, hi]^2, row 0 at z2 = hi."""
-    return vc.decode_grid(load_model(path, mtime).model, grid_size, (lo, hi))
+    return vc.decode_grid(load_model(key).model, grid_size, (lo, hi))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def grid_picture(path: str, mtime: float, grid_size: int, lo: float, hi: float) -> tuple[str, bytes]:
+def grid_picture(key, grid_size: int, lo: float, hi: float) -> tuple[str, bytes]:
     """The decoded grid as one mosaic: (PNG data URI for the on-screen figure, PNG bytes of at least ~1000 px
     for download), both upscaled nearest-neighbour so digits stay crisp."""
     from .digit_images import data_uri, png_bytes
 
-    mosaic = vc.tile(decoded_grid(path, mtime, grid_size, lo, hi))
+    mosaic = vc.tile(decoded_grid(key, grid_size, lo, hi))
     screen_scale = max(1, -(-800 // mosaic.shape[1]))  # ceil: the figure is drawn ~800 px high
     file_scale = max(1, -(-1000 // mosaic.shape[1]))
     return data_uri(mosaic, screen_scale), png_bytes(mosaic, file_scale)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def interpolation(path: str, mtime: float, index_a: int, index_b: int, steps: int, mode: str
+def interpolation(key, index_a: int, index_b: int, steps: int, mode: str
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """From test digit index_a to index_b in `steps` frames: (latent path (steps, 2), decoded frames
     (steps, 28, 28), pixel-space cross-fade of the two images (steps, 28, 28))."""
-    model = load_model(path, mtime).model
-    mu = test_latents(path, mtime)[0]
+    model = load_model(key).model
+    mu = test_latents(key)[0]
     images = mnist("test")[0]
     side = model.config.image_size
     z = vc.interpolate(mu[index_a], mu[index_b], steps, mode)

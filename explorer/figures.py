@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .clicks import cell_centres
+from .grid_geometry import cell_centres
 from .palette import DIGIT_COLOURS
 
 FONT_SIZE = 18
@@ -174,4 +174,26 @@ def decoder_grid_figure(image_uri: str, grid_size: int, extent: tuple[float, flo
     fig.update_xaxes(range=[lo - pad, hi + pad], showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(range=[lo - pad, hi + pad], showgrid=False, zeroline=False, constrain="domain")
     fig.update_layout(showlegend=overlay is not None, dragmode=False, plot_bgcolor="black")
+    return fig
+
+
+def loss_curves(history: list[dict], term: str = "loss", label: str = "−ELBO", height: int = 400,
+                font_size: int = FONT_SIZE, epochs: int | None = None, running: tuple[int, float] | None = None
+                ) -> go.Figure:
+    """Train (solid) and test (dashed) curves of one term of the −ELBO per epoch ("loss", "reconstruction" or "kl").
+
+    epochs: fix the x axis to a whole run (a live training); running: (epoch, loss so far) of the epoch under way."""
+    x = [h["epoch"] for h in history]
+    fig = go.Figure()
+    for split, dash in (("train", "solid"), ("test", "dash")):
+        fig.add_scatter(x=x, y=[h[f"{split}_{term}"] for h in history], name=split, mode="lines+markers",
+                        line=dict(width=3, dash=dash), marker=dict(size=8))
+    if running is not None:
+        fig.add_scatter(x=[running[0]], y=[running[1]], mode="markers", name="this epoch",
+                        marker=dict(size=12, symbol="diamond"))
+    n = epochs or max(x, default=1)
+    fig.update_layout(height=height, font=dict(size=font_size), template="plotly_white", hovermode="x unified",
+                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+                      xaxis=dict(title="epoch", dtick=max(1, n // 10), **({"range": [0.5, n + 0.5]} if epochs else {})),
+                      yaxis=dict(title=f"{label} (nats / image)"))
     return fig

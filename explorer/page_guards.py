@@ -1,6 +1,11 @@
-"""What a page needs before it can draw: a loadable model and, for most pages, MNIST. Each guard either returns
-the thing or shows a clear message in the page and stops it (never a traceback)."""
+"""What a page needs before it can draw: the chosen model and, for most pages, MNIST. Each guard either returns the
+thing or shows one clear message in the page and stops it (never a traceback).
+
+A page is: `ensure_navigation()`, imports, `key, ckpt = page_model()`, widgets, one vae_core call (through
+explorer.cache), display."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -8,41 +13,42 @@ import streamlit as st
 import vae_core as vc
 
 from . import cache
+from .model_choice import ModelKey, chosen
 
 
-def mnist_missing_text(error: Exception | None = None) -> str:
-    """What is missing and how to fix it, naming VAE_DATA_DIR and the download command."""
-    return (f"**MNIST is not available**, so this view cannot be drawn. The app reads the dataset from the folder "
-            f"in the environment variable `{vc.DATA_ENV}` (now: `{vc.data_dir()}`), which must hold `MNIST/raw`. "
-            f"Point `{vc.DATA_ENV}` at a copy, or fetch one on a machine with internet access with "
-            f"`{vc.DOWNLOAD_COMMAND}`, then reload this page."
-            + (f"\n\nDetails: {error}" if error else ""))
+def page_model(latent_2d: bool = True) -> tuple[ModelKey, vc.Checkpoint]:
+    """(the key of the model this session shows, its checkpoint); or an error in the page, which stops.
 
-
-def mnist_missing_short() -> str:
-    return (f"MNIST was not found under `{vc.DATA_ENV}` (now `{vc.data_dir()}`). Point `{vc.DATA_ENV}` at a copy "
-            f"or run `{vc.DOWNLOAD_COMMAND}`.")
+    latent_2d: the page draws the latent space, so a model whose latent is not 2-D is explained, not crashed on."""
+    key = chosen()
+    try:
+        ckpt = cache.load_model(key)
+    except (vc.CheckpointError, OSError) as e:
+        st.error(f"**The model {Path(key.path).name} cannot be loaded.** {e}", icon=":material/error:")
+        st.stop()
+    if latent_2d and ckpt.model_config.latent_dim != 2:
+        st.warning(f"**{Path(key.path).stem}** has a {ckpt.model_config.latent_dim}-D latent space; this page draws "
+                   "a 2-D one. Pick a model with a 2-D latent space in the sidebar.", icon=":material/info:")
+        st.stop()
+    return key, ckpt
 
 
 def mnist_or_none(split: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """(images, labels) of a split, or None when MNIST is missing."""
+    """(images, labels) of a split, or None when MNIST is missing (say why with `mnist_advice()`)."""
     try:
         return cache.mnist(split)
     except vc.MnistNotFoundError:
         return None
 
 
+def mnist_advice() -> str:
+    return vc.mnist_missing_advice()
+
+
 def need_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
+    """(images, labels) of a split; without MNIST the page says what is missing and how to fix it, and stops."""
     try:
         return cache.mnist(split)
     except vc.MnistNotFoundError as e:
-        st.error(mnist_missing_text(e), icon=":material/folder_off:")
-        st.stop()
-
-
-def need_model(path: str, mtime: float) -> vc.Checkpoint:
-    try:
-        return cache.load_model(path, mtime)
-    except vc.CheckpointError as e:
-        st.error(f"**The checkpoint could not be loaded.** {e}", icon=":material/error:")
+        st.error(f"**MNIST is not available**, so this view cannot be drawn. {e}", icon=":material/folder_off:")
         st.stop()

@@ -1,5 +1,5 @@
 """The digit colours every page uses, and a small key to them for the sidebar. Imports only Plotly (no torch), so
-shell.py can draw the key before it imports the model code."""
+navigation.py can draw the key before it imports the model code."""
 from __future__ import annotations
 
 import plotly.graph_objects as go

@@ -1,7 +1,8 @@
-"""Retraining in a background thread: validate a request, run vae_core.train, save atomically -- one job at a time.
+"""Retraining in a background thread: run vae_core.train on a TrainingRequest, save atomically -- one job at a time.
 
-No Streamlit here: the sidebar holds one `TrainingJob` per server process (st.cache_resource) and polls
-`snapshot()`; tests drive the same object directly.
+No Streamlit here: the server process has one job, `shared_job()` -- a module-level singleton, not a Streamlit cache
+entry, so no cache clearing (any websocket client can send one) can make a second job run beside the first. The
+sidebar polls `snapshot()`; tests drive the same object directly.
 """
 from __future__ import annotations
 
@@ -13,87 +14,12 @@ from pathlib import Path
 
 import vae_core as vc
 
-from .checkpoints import checkpoint_dir, name_problem
-
-# Validated ranges of the retraining form: (min, max).
-RANGES = {
-    "epochs": (1, 100),
-    "batch_size": (16, 4096),
-    "lr": (1e-5, 1.0),
-    "beta": (0.0, 10.0),
-    "seed": (0, 2**31 - 1),
-    "train_subset": (1000, 60000),
-    "hidden": (4, 2048),  # each layer width (mlp) or channel count (conv)
-    "layers": (1, 4),  # mlp hidden layers
-}
-FULL_TRAIN = 60000
+from .model_files import checkpoint_dir
+from .training_form import FULL_TRAIN, TrainingRequest
 
 
 class TrainingAlreadyRunning(RuntimeError):
     """Another training (from any browser session) is under way."""
-
-
-@dataclass(frozen=True)
-class TrainingRequest:
-    name: str
-    model_config: vc.ModelConfig
-    train_config: vc.TrainConfig
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """'512, 256' -> (512, 256); ValueError with a readable message otherwise."""
-    parts = [p for p in str(text).replace(";", ",").replace(" ", ",").split(",") if p]
-    try:
-        sizes = tuple(int(p) for p in parts)
-    except ValueError:
-        raise ValueError("Hidden sizes: write whole numbers separated by commas, e.g. 512, 256 "
-                         f"(got {text!r}).") from None
-    if not sizes:
-        raise ValueError("Hidden sizes: give at least one size, e.g. 512, 256.")
-    return sizes
-
-
-def validate_request(*, name: str, epochs: int, batch_size: int, lr: float, beta: float, arch: str, hidden: str,
-                     seed: int, train_subset: int, directory: Path | None = None) -> TrainingRequest:
-    """Check every field of the form; raise ValueError listing all problems (one per line), else a request."""
-    problems = []
-
-    def check_range(label: str, key: str, value) -> None:
-        lo, hi = RANGES[key]
-        if value is None or (isinstance(value, float) and not math.isfinite(value)) or not lo <= value <= hi:
-            problems.append(f"{label}: must be between {lo:g} and {hi:g} (got {value!r}).")
-
-    name = (name or "").strip()
-    problem = name_problem(name, directory)
-    if problem:
-        problems.append(problem)
-    check_range("Epochs", "epochs", epochs)
-    check_range("Batch size", "batch_size", batch_size)
-    check_range("Learning rate", "lr", lr)
-    check_range("β", "beta", beta)
-    check_range("Seed", "seed", seed)
-    check_range("Training images", "train_subset", train_subset)
-    if arch not in vc.ARCHITECTURES:
-        problems.append(f"Architecture: must be one of {', '.join(vc.ARCHITECTURES)} (got {arch!r}).")
-    sizes: tuple[int, ...] = ()
-    try:
-        sizes = parse_hidden(hidden)
-    except ValueError as e:
-        problems.append(str(e))
-    if sizes:
-        lo, hi = RANGES["hidden"]
-        if not all(lo <= s <= hi for s in sizes):
-            problems.append(f"Hidden sizes: each must be between {lo} and {hi} (got {', '.join(map(str, sizes))}).")
-        if arch == "conv" and len(sizes) != 2:
-            problems.append("Hidden sizes: the conv architecture takes exactly two channel counts, e.g. 32, 64.")
-        elif arch == "mlp" and not RANGES["layers"][0] <= len(sizes) <= RANGES["layers"][1]:
-            problems.append(f"Hidden sizes: the mlp takes 1 to {RANGES['layers'][1]} layer widths (got {len(sizes)}).")
-    if problems:
-        raise ValueError("\n".join(problems))
-    model_config = vc.ModelConfig(arch=arch, hidden=sizes)
-    train_config = vc.TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), beta=float(beta),
-                                  seed=int(seed), train_subset=0 if train_subset >= FULL_TRAIN else int(train_subset))
-    return TrainingRequest(name, model_config, train_config)
 
 
 @dataclass
@@ -216,3 +142,16 @@ class TrainingJob:
         return ({"n_test": len(test_x), "test_loss": float(elbo["loss"].mean()),
                  "test_reconstruction": float(elbo["reconstruction"].mean()), "test_kl": float(elbo["kl"].mean())},
                 vc.encodings_to_store(model, test_x))
+
+
+_SHARED: TrainingJob | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_job() -> TrainingJob:
+    """The one training job of this server process, shared by every browser session."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = TrainingJob()
+        return _SHARED

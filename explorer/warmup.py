@@ -25,15 +25,16 @@ _CONTEXT_LOGGER = logging.getLogger("streamlit.runtime.scriptrunner_utils.script
 def warm_up() -> list[str]:
     """Fill the caches for the default checkpoint; returns the steps that completed (for the log and tests)."""
     from . import cache  # imports torch: the slow part, and the reason this runs in a thread
-    from .checkpoints import DEFAULT_CHECKPOINT
+    from .model_choice import ModelKey
+    from .model_files import DEFAULT_CHECKPOINT
 
     done = ["import"]
     steps = (("model", cache.load_model), ("test latents", cache.test_latents),
              ("PCA of the test digits", cache.pca_test_codes), ("embedding scores", cache.embedding_metrics))
     try:
-        key = cache.checkpoint_key(DEFAULT_CHECKPOINT)
+        key = ModelKey.of(DEFAULT_CHECKPOINT)
         for name, step in steps:
-            step(*key)
+            step(key)
             done.append(name)
     except Exception as e:  # noqa: BLE001 -- a page shows the same error to the user, with its fix
         done.append(f"stopped: {type(e).__name__}: {e}")

@@ -1,31 +1,25 @@
 """Decoder grid: what the decoder draws at each point of a G x G lattice over [-a, a]^2 (needs no data)."""
-from explorer.app_shell import require_app_shell
+from explorer.deep_link import ensure_navigation
 
-require_app_shell()  # first: a bookmarked page on a fresh server reruns through shell.py before importing torch
+ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
 import streamlit as st
 
 import vae_core as vc
 from explorer import cache
 from explorer.clicks import selected_z
-from explorer.digit_images import CRISP_CSS, digit
+from explorer.digit_images import digit
 from explorer.figures import decoder_grid_figure
-from explorer.page_guards import mnist_missing_short, mnist_or_none, need_model
-from explorer.sidebar import selected_checkpoint
+from explorer.page_guards import mnist_advice, mnist_or_none, page_model
 
 Z_LIMIT = 6.0  # the fine-tune sliders span [-Z_LIMIT, Z_LIMIT] (the largest extent)
 CHART = "grid_chart"
 
-st.html(CRISP_CSS)
 st.title("Decoder grid")
 st.caption("The decoder applied to an evenly spaced G × G lattice of latent codes z = (z₁, z₂): up is +z₂, right is "
            "+z₁, exactly as on the latent map. Click a cell to decode that z large, then fine-tune it with the sliders.")
 
-path, mtime = selected_checkpoint()
-ckpt = need_model(path, mtime)
-if ckpt.model_config.latent_dim != 2:
-    st.error(f"This model has a {ckpt.model_config.latent_dim}-D latent space; a decoded grid needs 2-D.")
-    st.stop()
+key, ckpt = page_model()
 
 controls = st.columns([2, 2, 3])
 grid_size = controls[0].slider("Grid size G (G × G digits)", 5, 40, 20, key="grid_size")
@@ -35,11 +29,11 @@ with controls[2]:
     overlay = st.toggle("Overlay the test digits' latent means", key="grid_overlay", disabled=test is None,
                         help="10,000 coloured dots, one per MNIST test digit, at the mean of q(z|x).")
     if test is None:
-        st.caption("Overlay unavailable: " + mnist_missing_short())
+        st.caption("Overlay unavailable: " + mnist_advice())
     overlay = overlay and test is not None
 
 lo, hi = -float(extent), float(extent)
-image_uri, png = cache.grid_picture(path, mtime, grid_size, lo, hi)
+image_uri, png = cache.grid_picture(key, grid_size, lo, hi)
 st.session_state.setdefault("grid_z1", 0.0)
 st.session_state.setdefault("grid_z2", 0.0)
 
@@ -68,7 +62,7 @@ def grid_and_cell() -> None:
     """The grid and the clicked cell: a click reruns only this part (the grid picture itself is unchanged)."""
     left, right = st.columns([2, 1], gap="large")
     with left:
-        codes = (cache.test_latents(path, mtime)[0], test[1]) if overlay else None
+        codes = (cache.test_latents(key)[0], test[1]) if overlay else None
         fig = decoder_grid_figure(image_uri, grid_size, (lo, hi), overlay=codes)
         st.plotly_chart(fig, key=CHART, on_select=_on_cell, selection_mode="points",
                         config={"displayModeBar": False, "scrollZoom": False})

@@ -1,32 +1,29 @@
 """Interpolation: walk through latent space from one test digit to another, beside a plain pixel cross-fade."""
-from explorer.app_shell import require_app_shell
+from explorer.deep_link import ensure_navigation
 
-require_app_shell()  # first: a bookmarked page on a fresh server reruns through shell.py before importing torch
+ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
 import numpy as np
 import streamlit as st
 
 from explorer import cache
 from explorer.clicks import digit_and_rank, index_of, selected_index
-from explorer.digit_images import CRISP_CSS, digit, strip
+from explorer.digit_images import digit, strip
 from explorer.figures import add_path, digit_scatter
-from explorer.page_guards import need_mnist, need_model
-from explorer.sidebar import selected_checkpoint
+from explorer.page_guards import need_mnist, page_model
 
 CHART = "interp_chart"
 ENDS = ("a", "b")
 MODES = {"linear": "Linear (straight line)", "spherical": "Spherical (slerp)"}
 FINE = 101  # frames precomputed for the t slider: t = 0.00, 0.01, ..., 1.00
 
-st.html(CRISP_CSS)
 st.title("Interpolation")
 st.caption("Pick two test digits A and B. Their latent means are joined by a path through z-space and every point "
            "on it is decoded. For contrast, the pixel blend simply cross-fades the two images.")
 
-path, mtime = selected_checkpoint()
-ckpt = need_model(path, mtime)
+key, ckpt = page_model()
 test_x, test_y = need_mnist("test")
-mu = cache.test_latents(path, mtime)[0]
+mu = cache.test_latents(key)[0]
 side = ckpt.model_config.image_size
 counts = np.bincount(test_y, minlength=10)
 
@@ -76,14 +73,14 @@ with columns[2]:
     steps = st.slider("Steps (frames in the strip)", 3, 25, 10, key="interp_steps")
 
 a, b = ends["a"], ends["b"]
-z_path, frames, blend = cache.interpolation(path, mtime, a, b, steps, mode)
+z_path, frames, blend = cache.interpolation(key, a, b, steps, mode)
 
 
 @st.fragment
 def frame_at_t() -> None:
     """The frame at t, large: moving the slider reruns only this part (the scatter is not sent again)."""
     t = st.slider("t (0 = A, 1 = B)", 0.0, 1.0, 0.5, step=0.01, key="interp_t")
-    z_fine, frames_fine, blend_fine = cache.interpolation(path, mtime, a, b, FINE, mode)
+    z_fine, frames_fine, blend_fine = cache.interpolation(key, a, b, FINE, mode)
     k = int(round(t * (FINE - 1)))
     left, right = st.columns(2)
     left.image(digit(frames_fine[k], side, px=280), output_format="PNG",

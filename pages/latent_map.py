@@ -1,7 +1,7 @@
 """Latent map: the 10,000 test digits at their VAE latent means, beside a PCA-2D projection of the same digits."""
-from explorer.app_shell import require_app_shell
+from explorer.deep_link import ensure_navigation
 
-require_app_shell()  # first: a bookmarked page on a fresh server reruns through shell.py before importing torch
+ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
 import numpy as np
 import streamlit as st
@@ -9,24 +9,21 @@ import streamlit as st
 import vae_core as vc
 from explorer import cache
 from explorer.clicks import selected_index, selected_points
-from explorer.digit_images import CRISP_CSS, digit
+from explorer.digit_images import digit
 from explorer.figures import add_prior_contours, digit_scatter, posterior_closeup
-from explorer.page_guards import need_mnist, need_model
-from explorer.sidebar import selected_checkpoint
+from explorer.page_guards import need_mnist, page_model
 
 SELECTED = "latent_selected"  # test index of the clicked digit (either map)
 VERSIONS = "latent_chart_versions"  # per map: bumped to redraw it without a stale highlight
 
-st.html(CRISP_CSS)
 st.title("Latent map: VAE vs PCA")
 st.caption("Each dot is one of the 10,000 MNIST test digits. Left: the mean of q(z|x) from the VAE encoder. "
            "Right: the first two principal components of the raw pixels. Click a dot to inspect that digit; "
            "click a legend entry to hide or show a digit class.")
 
-path, mtime = selected_checkpoint()
-ckpt = need_model(path, mtime)
+key, ckpt = page_model()
 test_x, test_y = need_mnist("test")
-mu, logvar = cache.test_latents(path, mtime)
+mu, logvar = cache.test_latents(key)
 
 controls = st.columns(3)
 show_prior = controls[0].toggle("Prior N(0, I) contours (1σ, 2σ, 3σ)", value=True, key="latent_show_prior")
@@ -78,11 +75,11 @@ def maps_and_selection() -> None:
     with right:
         if not ckpt.pca:
             need_mnist("train")  # no stored PCA baseline: it is fitted on the training images
-        pca_test = cache.pca_test_codes(path, mtime)
+        pca_test = cache.pca_test_codes(key)
         fig = digit_scatter(pca_test, test_y, coord="PC", title="PCA-2D of the pixels", highlight_selection=True)
         st.plotly_chart(fig, key=_chart_key("pca"), on_select=_remember("pca", "vae"), selection_mode="points")
         pca_scores = st.container()
-    metrics = cache.embedding_metrics(path, mtime)
+    metrics = cache.embedding_metrics(key)
     with vae_scores:
         _metrics(metrics, "vae", other="pca")
     with pca_scores:

@@ -1,25 +1,23 @@
 """Overview: what a VAE is, then the current model -- loss curves, test digits beside their reconstructions,
 samples decoded from the prior."""
-from explorer.app_shell import require_app_shell
+from explorer.deep_link import ensure_navigation
 
-require_app_shell()  # first: a bookmarked page on a fresh server reruns through shell.py before importing torch
+ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 import vae_core as vc
-from explorer import cache
-from explorer.digit_images import CRISP_CSS, digit
-from explorer.page_guards import mnist_missing_text, mnist_or_none
-from explorer.sidebar import selected_checkpoint
+from explorer.digit_images import digit
+from explorer.figures import loss_curves
+from explorer.page_guards import mnist_advice, mnist_or_none, page_model
 
 N_SHOWN = 10
 CURVE_TERMS = {"−ELBO (total)": "loss", "Reconstruction": "reconstruction", "KL": "kl"}
-FONT = dict(size=18)
 
-st.markdown(CRISP_CSS, unsafe_allow_html=True)
 st.title("Variational autoencoder on MNIST, with a 2-D latent space")
+key, ckpt = page_model(latent_2d=False)  # curves, digits and prior samples need no 2-D latent
+model = ckpt.model
 
 text, maths = st.columns([1.1, 1], gap="large")
 with text:
@@ -40,24 +38,11 @@ with maths:
              r"\mathcal{N}(0, I)\big)}_{\text{KL}}\end{aligned}")
     st.latex(r"\log p_\theta(x) \;\ge\; \mathrm{ELBO}(x)")
 
-path, mtime = selected_checkpoint()
-ckpt = cache.load_model(path, mtime)
-model = ckpt.model
-
 st.header("Training curves")
 term = st.radio("Show", list(CURVE_TERMS), horizontal=True, key="overview_curve_term")
 if ckpt.history:
-    key = CURVE_TERMS[term]
-    epochs = [h["epoch"] for h in ckpt.history]
-    fig = go.Figure()
-    for split, dash in (("train", "solid"), ("test", "dash")):
-        fig.add_scatter(x=epochs, y=[h[f"{split}_{key}"] for h in ckpt.history], name=split,
-                        mode="lines+markers", line=dict(width=3, dash=dash), marker=dict(size=10))
-    fig.update_layout(height=400, font=FONT, template="plotly_white", margin=dict(l=10, r=10, t=30, b=10),
-                      hovermode="x unified",
-                      xaxis=dict(title="epoch", dtick=max(1, len(epochs) // 10)),
-                      yaxis=dict(title=f"{term} (nats / image)"), legend=dict(orientation="h", y=1.12))
-    st.plotly_chart(fig, key="overview_curves", theme=None)  # keep the large projector fonts
+    st.plotly_chart(loss_curves(ckpt.history, CURVE_TERMS[term], label=term), key="overview_curves",
+                    theme=None)  # keep the large projector fonts
 else:
     st.info("This checkpoint stores no training history.")
 
@@ -72,7 +57,8 @@ def digit_row(label: str, images, captions) -> None:
 st.header("Test digits and their reconstructions")
 test = mnist_or_none("test")
 if test is None:
-    st.warning(mnist_missing_text(), icon=":material/folder_off:")
+    st.warning(f"**MNIST is not available**, so no test digits can be shown. {mnist_advice()}",
+               icon=":material/folder_off:")
 else:
     test_x, test_y = test
     c1, c2 = st.columns(2)
@@ -91,4 +77,4 @@ st.header("Samples from the prior")
 st.caption("z drawn from N(0, I) and decoded — the decoder alone, no data needed.")
 seed = st.number_input("Sample seed", 0, 1_000_000, 0, key="overview_prior_seed")
 z, samples = vc.sample_prior(model, N_SHOWN, seed=int(seed))
-digit_row("Decoded p(x|z), with z", samples, [f"({a:+.1f}, {b:+.1f})" for a, b in z[:, :2]])
+digit_row("Decoded p(x|z), with z", samples, [", ".join(f"{v:+.1f}" for v in row[:2]).join("()") for row in z])

@@ -32,7 +32,15 @@ from .checkpoint import (
                        save_checkpoint,
 )
 from .config import ARCHITECTURES, ModelConfig, TrainConfig
-from .data import DATA_ENV, DOWNLOAD_COMMAND, MnistNotFoundError, data_dir, download_mnist, load_mnist
+from .data import (
+                       DATA_ENV,
+                       DOWNLOAD_COMMAND,
+                       MnistNotFoundError,
+                       data_dir,
+                       download_mnist,
+                       load_mnist,
+                       mnist_missing_advice,
+)
 from .metrics import compare_embeddings, embedding_quality, evaluate_model, knn_accuracy, pca_codes, trust
 from .model import VAE, kl_divergence, negative_elbo
 from .train import Progress, TrainingCancelled, TrainingDiverged, TrainResult, pick_device, train

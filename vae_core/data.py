@@ -25,12 +25,17 @@ def data_dir() -> Path:
     return Path(os.environ.get(DATA_ENV) or "./data")
 
 
+def mnist_missing_advice(root: str | Path | None = None) -> str:
+    """What to do when MNIST is not in `root` (default VAE_DATA_DIR): the one wording the CLI, the app and the
+    errors share."""
+    root = Path(root) if root is not None else data_dir()
+    return (f"MNIST was not found under {root.resolve()} (expected {root.resolve() / 'MNIST' / 'raw'}/*-ubyte). "
+            f"Set {DATA_ENV} to the folder that holds MNIST/raw, or run `{DOWNLOAD_COMMAND}` "
+            f"(it needs internet access) to fetch it into {DATA_ENV} (default ./data).")
+
+
 def _not_found(root: Path) -> MnistNotFoundError:
-    return MnistNotFoundError(
-        f"MNIST was not found under {root.resolve()} (expected {root.resolve() / 'MNIST' / 'raw'}/*-ubyte). "
-        f"Set {DATA_ENV} to the folder that holds MNIST/raw, or run `{DOWNLOAD_COMMAND}` "
-        f"on a machine with internet access to fetch it into {DATA_ENV} (default ./data)."
-    )
+    return MnistNotFoundError(mnist_missing_advice(root))
 
 
 RAW_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

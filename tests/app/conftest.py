@@ -1,7 +1,7 @@
 import pytest
 
 import vae_core as vc
-from explorer.checkpoints import CHECKPOINT_DIR_ENV
+from explorer.model_files import CHECKPOINT_DIR_ENV
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from explorer import cache
-from explorer.checkpoints import DEFAULT_CHECKPOINT
+from explorer.model_choice import ModelKey
+from explorer.model_files import DEFAULT_CHECKPOINT
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "decoder_grid.py")
 
@@ -86,8 +87,7 @@ def test_z_sliders_change_the_decoded_digit(real_data):
 
 def test_download_is_the_grid_as_png():
     # the bytes the download button serves (AppTest does not expose a download's payload)
-    path, mtime = cache.checkpoint_key(DEFAULT_CHECKPOINT)
-    _, png = cache.grid_picture(path, mtime, 10, -3.0, 3.0)
+    _, png = cache.grid_picture(ModelKey.of(DEFAULT_CHECKPOINT), 10, -3.0, 3.0)
     img = Image.open(io.BytesIO(png))
     assert img.format == "PNG" and img.size[0] == img.size[1] >= 1000 and img.size[0] % 280 == 0
 

@@ -9,7 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from explorer import cache
-from explorer.checkpoints import DEFAULT_CHECKPOINT
+from explorer.model_choice import ModelKey
+from explorer.model_files import DEFAULT_CHECKPOINT
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "interpolation.py")
 
@@ -37,7 +38,7 @@ def test_default_pair_strip_and_path(real_data):
     _, labels = cache.mnist("test")
     a, b = (int(np.flatnonzero(labels == d)[0]) for d in (1, 0))  # defaults: the first 1 and the first 0
     assert captions(at)[:2] == [f"test #{a}", f"test #{b}"]
-    mu = cache.test_latents(*cache.checkpoint_key(DEFAULT_CHECKPOINT))[0]
+    mu = cache.test_latents(ModelKey.of(DEFAULT_CHECKPOINT))[0]
     path = path_on_map(at)
     assert len(path) == 10 and np.allclose(path[0], mu[a]) and np.allclose(path[-1], mu[b])
     assert "(10 frames)" in " ".join(m.value for m in at.markdown)
@@ -94,7 +95,7 @@ def test_t_slider_moves_the_large_frames(real_data):
     assert urls(at)[2] != frames[0] and urls(at)[3] != frames[1]
     at.slider(key="interp_t").set_value(0.0).run()
     a = int(captions(at)[0].removeprefix("test #"))
-    mu = cache.test_latents(*cache.checkpoint_key(DEFAULT_CHECKPOINT))[0]
+    mu = cache.test_latents(ModelKey.of(DEFAULT_CHECKPOINT))[0]
     assert captions(at)[2] == f"decoded z(t) = ({mu[a, 0]:+.2f}, {mu[a, 1]:+.2f})"  # t = 0 is A's latent mean
 
 

@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from explorer import cache
-from explorer.checkpoints import DEFAULT_CHECKPOINT
+from explorer.model_choice import ModelKey
+from explorer.model_files import DEFAULT_CHECKPOINT
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "latent_map.py")
 
@@ -51,9 +52,9 @@ def test_selected_digit_shows_image_reconstruction_label_z_sigma_and_a_closeup(r
     at.run()
     assert not at.exception, at.exception
     _, labels = cache.mnist("test")
-    key = cache.checkpoint_key(DEFAULT_CHECKPOINT)
-    mu, logvar = cache.test_latents(*key)
-    pca_test = cache.pca_codes(*key)[1]
+    key = ModelKey.of(DEFAULT_CHECKPOINT)
+    mu, logvar = cache.test_latents(key)
+    pca_test = cache.pca_codes(key)[1]
     captions = [c for img in at.get("image") for c in img.captions]
     assert captions == ["test #1234", "reconstruction (decoded μ)"]
     values = {m.label: m.value for m in at.metric}
@@ -92,10 +93,10 @@ def test_the_pca_map_uses_the_stored_baseline_or_fits_one(real_data, tmp_path):
     """The default checkpoint stores the PCA its scores used; an older one without it gets the same PCA fitted."""
     train_x, test_x = cache.mnist("train")[0], cache.mnist("test")[0]
     expected = vc.pca_2d(train_x, test_x)
-    stored = cache.pca_codes(*cache.checkpoint_key(DEFAULT_CHECKPOINT))
+    stored = cache.pca_codes(ModelKey.of(DEFAULT_CHECKPOINT))
     without = vc.save_checkpoint(tmp_path / "no_pca.pt", vc.VAE(vc.ModelConfig(hidden=(32,))))
     assert vc.load_checkpoint(without).pca == {}
-    fitted = cache.pca_codes(*cache.checkpoint_key(without))
+    fitted = cache.pca_codes(ModelKey.of(without))
     for codes in (stored, fitted):
         np.testing.assert_allclose(codes[0], expected[0], atol=1e-3)
         np.testing.assert_allclose(codes[1], expected[1], atol=1e-3)

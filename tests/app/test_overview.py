@@ -1,4 +1,5 @@
-"""App shell (shell.py) and overview page in AppTest: renders, widgets change what is shown, works without MNIST."""
+"""The navigation script (navigation.py) and the overview page in AppTest: renders, widgets change what is shown,
+works without MNIST."""
 import json
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from explorer.palette import DIGIT_COLOURS
 
 ROOT = Path(__file__).resolve().parents[2]
 
-APP = str(ROOT / "shell.py")  # the Streamlit script app.py serves
+APP = str(ROOT / "navigation.py")  # the Streamlit script app.py serves
 OVERVIEW = str(ROOT / "pages" / "overview.py")
 
 
@@ -17,7 +18,7 @@ def captions(at: AppTest) -> list[str]:
     return [c for img in at.get("image") for c in img.captions]
 
 
-def test_app_shell_opens_on_the_overview_with_sidebar(real_data):
+def test_the_app_opens_on_the_overview_with_the_sidebar(real_data):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception, at.exception
     assert at.title[0].value.startswith("Variational autoencoder")

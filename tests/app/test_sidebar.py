@@ -6,9 +6,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
-from explorer import sidebar
-from explorer.checkpoints import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT
-from explorer.training_job import TrainingRequest
+from explorer.model_files import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT
+from explorer.model_picker import PICKER
+from explorer.training_form import TrainingRequest
+from explorer.training_job import shared_job
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +27,7 @@ def ckpt_dir(tmp_path, monkeypatch):
 @pytest.fixture
 def job():
     """The process-wide job the sidebar uses; no test may leave it running."""
-    job = sidebar.training_job()
+    job = shared_job()
     yield job
     job.cancel()
     job.wait(timeout=120)
@@ -54,7 +55,7 @@ def small_model(path: Path, hidden=(16,)) -> Path:
 def test_picker_lists_default_and_trained_models_and_the_card_follows_the_choice(ckpt_dir):
     small_model(ckpt_dir / "tiny16.pt")
     at = run_harness()
-    picker = at.selectbox(key=sidebar.STATE_KEY)
+    picker = at.selectbox(key=PICKER)
     assert picker.options == ["default (shipped)", "tiny16"]
     assert "512 × 256" in card(at) and page_uses(at).endswith("default.pt")
     picker.set_value(str(ckpt_dir / "tiny16.pt")).run()
@@ -90,7 +91,7 @@ def test_retraining_from_the_form_saves_and_selects_the_new_model(ckpt_dir, job,
     assert not at.exception
     new = ckpt_dir / "lecture-demo.pt"
     assert new.exists() and vc.load_checkpoint(new).model_config.hidden == (64, 32)
-    assert at.selectbox(key=sidebar.STATE_KEY).value == str(new)
+    assert at.selectbox(key=PICKER).value == str(new)
     assert "hidden 64 × 32" in card(at) and "on 1,000 images" in card(at)
     assert page_uses(at).endswith("lecture-demo.pt")
     assert any("Trained 'lecture-demo'" in s.value for s in at.sidebar.success)
@@ -117,7 +118,7 @@ def test_a_broken_checkpoint_shows_its_error_and_the_default_is_used(ckpt_dir, c
     broken = ckpt_dir / "broken.pt"
     broken.write_bytes(content)
     at = run_harness()
-    at.selectbox(key=sidebar.STATE_KEY).set_value(str(broken)).run()
+    at.selectbox(key=PICKER).set_value(str(broken)).run()
     assert not at.exception
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "Could not load broken.pt" in errors[0] and "default model instead" in errors[0]
@@ -129,7 +130,7 @@ def test_a_foreign_checkpoint_is_refused_too(ckpt_dir):
     import torch
     torch.save({"weights": torch.zeros(3)}, ckpt_dir / "foreign.pt")
     at = run_harness()
-    at.selectbox(key=sidebar.STATE_KEY).set_value(str(ckpt_dir / "foreign.pt")).run()
+    at.selectbox(key=PICKER).set_value(str(ckpt_dir / "foreign.pt")).run()
     assert not at.exception
     assert "not a VAE Latent Explorer checkpoint" in at.error[0].value
     assert page_uses(at).endswith("default.pt")

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 import vae_core as vc
-from explorer.checkpoints import CHECKPOINT_DIR_ENV, checkpoint_dir, list_checkpoints, name_problem
-from explorer.training_job import TrainingAlreadyRunning, TrainingJob, TrainingRequest, validate_request
+from explorer.model_files import CHECKPOINT_DIR_ENV, checkpoint_dir, list_checkpoints, name_problem
+from explorer.training_form import TrainingRequest, validate_request
+from explorer.training_job import TrainingAlreadyRunning, TrainingJob
 
 ROOT = Path(__file__).resolve().parents[2]
 

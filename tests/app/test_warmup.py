@@ -1,4 +1,4 @@
-"""app.py and explorer.warmup: `streamlit run app.py` serves shell.py and warms the default model's caches in a
+"""app.py and explorer.warmup: `streamlit run app.py` serves navigation.py and warms the default model's caches in a
 background thread as the server starts; the warm-up fills the caches the pages read and never fails the server."""
 import asyncio
 import sys
@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from streamlit.web.server.app_discovery import discover_asgi_app
 
-import explorer.checkpoints
+import explorer.model_files
 import vae_core as vc
 from explorer import cache, warmup
-from explorer.checkpoints import DEFAULT_CHECKPOINT
+from explorer.model_choice import ModelKey
+from explorer.model_files import DEFAULT_CHECKPOINT
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = ["import", "model", "test latents", "PCA of the test digits", "embedding scores"]
@@ -22,13 +23,13 @@ def clear_caches():
         cached.clear()
 
 
-def test_streamlit_run_app_py_serves_shell_py_with_the_warm_up():
+def test_streamlit_run_app_py_serves_navigation_py_with_the_warm_up():
     found = discover_asgi_app(ROOT / "app.py")  # what `streamlit run app.py` looks for before running it
     assert found.is_asgi_app and found.import_string == "app:app"
     from app import app
 
-    assert app._script_path == Path("shell.py") and app._user_lifespan is warmup.lifespan
-    assert (ROOT / "shell.py").exists()
+    assert app._script_path == Path("navigation.py") and app._user_lifespan is warmup.lifespan
+    assert (ROOT / "navigation.py").exists()
 
 
 def must_not_run(*args, **kwargs):
@@ -39,16 +40,16 @@ def test_warm_up_fills_the_caches_the_latent_map_reads(real_data, monkeypatch):
     clear_caches()
     monkeypatch.setattr("vae_core.analysis.encode", must_not_run)  # the default stores its test encodings
     assert warmup.warm_up() == STEPS
-    key = cache.checkpoint_key(DEFAULT_CHECKPOINT)
+    key = ModelKey.of(DEFAULT_CHECKPOINT)
 
     monkeypatch.setattr(vc, "load_checkpoint", must_not_run)  # every call below must be a cache hit
     monkeypatch.setattr(vc, "encode", must_not_run)
     monkeypatch.setattr(vc, "project_pca", must_not_run)
-    assert cache.load_model(*key).path == DEFAULT_CHECKPOINT
-    mu, logvar = cache.test_latents(*key)
+    assert cache.load_model(key).path == DEFAULT_CHECKPOINT
+    mu, logvar = cache.test_latents(key)
     assert mu.shape == logvar.shape == (10_000, 2)
-    assert cache.pca_test_codes(*key).shape == (10_000, 2)
-    assert set(cache.embedding_metrics(*key)) == {"vae_knn_accuracy", "vae_trustworthiness",
+    assert cache.pca_test_codes(key).shape == (10_000, 2)
+    assert set(cache.embedding_metrics(key)) == {"vae_knn_accuracy", "vae_trustworthiness",
                                                   "pca_knn_accuracy", "pca_trustworthiness"}
 
 
@@ -62,7 +63,7 @@ def test_warm_up_without_mnist_loads_the_model_and_stops_quietly(no_mnist):
 def test_warm_up_with_a_broken_default_checkpoint_stops_quietly(tmp_path, monkeypatch):
     broken = tmp_path / "default.pt"
     broken.write_bytes(b"not a checkpoint")
-    monkeypatch.setattr(explorer.checkpoints, "DEFAULT_CHECKPOINT", broken)
+    monkeypatch.setattr(explorer.model_files, "DEFAULT_CHECKPOINT", broken)
     clear_caches()
     done = warmup.warm_up()
     assert done[0] == "import" and done[1].startswith("stopped: CheckpointCorruptError") and len(done) == 2

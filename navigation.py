@@ -1,9 +1,11 @@
-"""The Streamlit script that app.py serves: navigation over the pages in pages/, the shared sidebar, the layout.
+"""The Streamlit script that app.py serves: the navigation over the pages in pages/, the layout, the styles every
+page shares, and the sidebar -- which chooses the model the page then shows (explorer.model_choice).
 
-Each page starts with explorer.app_shell.require_app_shell(): a fresh server runs a first request for
-/latent_map in Streamlit's legacy pages/ mode, without this script, and the page then reruns through it."""
+Each page starts with explorer.deep_link.ensure_navigation(): on a fresh server, a first request for /latent_map
+runs in Streamlit's legacy pages/ mode without this script, and the page then reruns through it."""
 import streamlit as st
 
+from explorer.digit_images import CRISP_CSS
 from explorer.palette import colour_key_figure
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
@@ -13,11 +15,13 @@ pages = st.navigation([
     st.Page("pages/decoder_grid.py", title="Decoder grid", icon=":material/grid_on:"),
     st.Page("pages/interpolation.py", title="Interpolation", icon=":material/swap_horiz:"),
 ])
+st.html(CRISP_CSS)  # once for every page: digit pixels stay square when the browser scales them
 with st.sidebar:
     sidebar = st.container()  # filled below, once the model code is imported
     st.caption("Digit colours on every map")
     # Sent before the import below, and drawn with Plotly: on a fresh server the browser then loads Plotly's
     # 4.7 MB bundle (~2 s here) while this process imports torch (~2 s), instead of one after the other.
+    # tests/app/test_import_order.py fails if torch is imported before this chart is sent.
     st.plotly_chart(colour_key_figure(), key="app_colour_key", theme=None, config={"staticPlot": True})
 
 from explorer.heap import freeze_long_lived_objects  # noqa: E402 -- imports torch: after the key is sent

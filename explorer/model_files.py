@@ -1,0 +1,61 @@
+"""Which model files exist, which one is the shipped default, and where models trained in the app are written.
+
+(The file format itself is vae_core.checkpoint; this module only knows folders and names.)"""
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_DIR = ROOT / "checkpoints"
+DEFAULT_CHECKPOINT = SHIPPED_DIR / "default.pt"
+# Where models trained from the sidebar are written (tests point it to a tmp dir).
+CHECKPOINT_DIR_ENV = "VAE_CHECKPOINT_DIR"
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+RESERVED_NAMES = {"default"}
+
+
+def checkpoint_dir() -> Path:
+    """The folder for models trained in the app: $VAE_CHECKPOINT_DIR, else the repo's checkpoints/."""
+    return Path(os.environ.get(CHECKPOINT_DIR_ENV) or SHIPPED_DIR)
+
+
+def _regular_mtime(path: Path) -> float | None:
+    """The file's mtime if it is a regular file (not a symlink, dangling link or directory) that can be stat'ed."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return None
+    return st.st_mtime if stat.S_ISREG(st.st_mode) else None
+
+
+def list_checkpoints(directory: Path | None = None) -> list[Path]:
+    """The shipped default first, then every other regular *.pt file in the checkpoint folder, newest first.
+
+    Symlinks (dangling or not), directories and files that vanish or cannot be stat'ed are skipped: one odd entry
+    in the folder must not break the picker on every page."""
+    directory = checkpoint_dir() if directory is None else Path(directory)
+    try:
+        entries = list(directory.glob("*.pt")) if directory.is_dir() else []
+    except OSError:
+        entries = []
+    default = DEFAULT_CHECKPOINT.resolve()
+    dated = [(mtime, p) for p in entries if p.resolve() != default and (mtime := _regular_mtime(p)) is not None]
+    others = [p for _, p in sorted(dated, key=lambda t: t[0], reverse=True)]
+    return ([DEFAULT_CHECKPOINT] if DEFAULT_CHECKPOINT.is_file() else []) + others
+
+
+def name_problem(name: str, directory: Path | None = None) -> str | None:
+    """Why `name` cannot be used for a new checkpoint file, or None if it can."""
+    directory = checkpoint_dir() if directory is None else Path(directory)
+    if not NAME_PATTERN.fullmatch(name or ""):
+        return ("Name: use 1–64 letters, digits, '-' or '_', starting with a letter or digit "
+                f"(got {name!r}); it becomes the file name <name>.pt.")
+    if name.lower() in RESERVED_NAMES:
+        return f"Name: {name!r} is the shipped model and cannot be overwritten; choose another name."
+    if os.path.lexists(directory / f"{name}.pt"):
+        return f"Name: a model called {name!r} already exists; choose another name (nothing is overwritten)."
+    return None

@@ -1,0 +1,59 @@
+"""The sidebar's model picker and the card describing the chosen model. The pick is resolved here, once per run, into
+the ModelKey the page uses (explorer.model_choice)."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import streamlit as st
+
+import vae_core as vc
+
+from . import cache
+from .model_choice import choose, chosen
+from .model_files import DEFAULT_CHECKPOINT, checkpoint_dir, list_checkpoints
+
+PICKER = "sidebar_checkpoint"  # the picker's widget key: the selected checkpoint path
+PENDING = "sidebar_pending_checkpoint"  # a path to select on the next full run (a freshly trained model)
+
+
+def render_picker() -> None:
+    """The picker, then the card of the model in use (or why the picked one is not)."""
+    pending = st.session_state.pop(PENDING, None)
+    paths = [str(p) for p in list_checkpoints()]
+    if pending and pending in paths:
+        st.session_state[PICKER] = pending
+    if st.session_state.get(PICKER) not in paths:
+        st.session_state[PICKER] = str(DEFAULT_CHECKPOINT)
+    st.selectbox("Model", paths, key=PICKER, format_func=label,
+                 help=f"The shipped default plus every model trained since (in {checkpoint_dir()}).")
+    problem = choose(st.session_state[PICKER])
+    if problem:
+        st.error(problem, icon=":material/warning:")
+    _model_card()
+
+
+def select_next_run(path: str) -> None:
+    """Select `path` in the picker on the next full run (a model this session just trained)."""
+    st.session_state[PENDING] = path
+
+
+def label(path: str) -> str:
+    return "default (shipped)" if Path(path) == DEFAULT_CHECKPOINT else Path(path).stem
+
+
+def _model_card() -> None:
+    try:
+        ckpt = cache.load_model(chosen())
+    except (vc.CheckpointError, OSError) as e:
+        st.error(f"The shipped default model cannot be loaded: {e}", icon=":material/error:")
+        return
+    mc, tc = ckpt.model_config, ckpt.train_config
+    test_loss = ckpt.metrics.get("test_loss", ckpt.history[-1]["test_loss"] if ckpt.history else math.nan)
+    epochs = tc.epochs if tc else len(ckpt.history)
+    lines = [f"**{mc.arch.upper()}**, hidden {' × '.join(map(str, mc.hidden))}, latent {mc.latent_dim}-D",
+             f"**{epochs}** epoch{'' if epochs == 1 else 's'}"
+             + (f" on {tc.train_subset:,} images" if tc and tc.train_subset else "")
+             + (f", β = {tc.beta:g}" if tc and tc.beta != 1 else ""),
+             f"test −ELBO **{test_loss:.1f}** nats/image"]
+    st.markdown("  \n".join(lines))

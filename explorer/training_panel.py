@@ -1,0 +1,96 @@
+"""The sidebar's retraining: the form that starts a training and the live progress of the one shared training job."""
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+import vae_core as vc
+
+from .figures import loss_curves
+from .model_picker import select_next_run
+from .training_form import SUBSET_RANGE, validate_request
+from .training_job import TrainingAlreadyRunning, shared_job
+
+MY_JOB = "sidebar_my_job"  # id of the training this session started
+SEEN_JOB = "sidebar_seen_job"  # id of the last finished training this session has reacted to
+POLL_SECONDS = 1.0
+
+
+def render_training() -> None:
+    """The form, then the progress panel below it (in view right after pressing Train)."""
+    _form()
+    _progress_panel()
+
+
+def _form() -> None:
+    with st.expander("Train a new model", expanded=False), st.form("sidebar_train_form"):
+        name = st.text_input("Name", value="my-model", key="sidebar_name", max_chars=64,
+                             help="Saved as checkpoints/<name>.pt; letters, digits, '-' and '_'. "
+                                  "'default' and existing names are refused.")
+        epochs = st.number_input("Epochs", 1, 100, 5, key="sidebar_epochs")
+        subset = st.number_input("Training images", *SUBSET_RANGE, SUBSET_RANGE[1], step=1000, key="sidebar_subset",
+                                 help="Train on the first N of the 60,000 training images: fewer = faster "
+                                      "(1,000 images × 1 epoch takes seconds). The test set is always all 10,000.")
+        batch = st.number_input("Batch size", 16, 4096, 128, step=16, key="sidebar_batch")
+        lr = st.number_input("Learning rate", 1e-5, 1.0, 1e-3, step=1e-4, format="%.5f", key="sidebar_lr")
+        beta = st.number_input("β (KL weight)", 0.0, 10.0, 1.0, step=0.1, key="sidebar_beta",
+                               help="1 is the true ELBO; >1 pushes the codes towards the prior (β-VAE).")
+        arch = st.selectbox("Architecture", vc.ARCHITECTURES, key="sidebar_arch",
+                            help="mlp: fully connected; conv: small convolutional net (slower on CPU).")
+        hidden = st.text_input("Hidden sizes", "512, 256", key="sidebar_hidden",
+                               help="mlp: 1–4 layer widths, e.g. 512, 256. conv: two channel counts, e.g. 32, 64.")
+        seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="sidebar_seed")
+        submitted = st.form_submit_button("Train", type="primary", width="stretch")
+    if not submitted:
+        return
+    try:
+        request = validate_request(name=name, epochs=epochs, batch_size=batch, lr=lr, beta=beta, arch=arch,
+                                   hidden=hidden, seed=seed, train_subset=subset)
+    except ValueError as e:
+        st.error("Not started:\n\n" + "\n".join(f"- {line}" for line in str(e).splitlines()),
+                 icon=":material/block:")
+        return
+    try:
+        st.session_state[MY_JOB] = shared_job().start(request)
+    except TrainingAlreadyRunning as e:
+        st.warning(f"Not started: {e}.", icon=":material/hourglass_top:")
+        return
+    st.rerun(scope="app")  # re-render with the progress panel polling
+
+
+def _progress_panel() -> None:
+    """Live progress of the shared training job: polled by a fragment while a training runs."""
+    running = shared_job().snapshot().active
+    st.fragment(run_every=POLL_SECONDS if running else None)(_progress_body)()
+
+
+def _progress_body() -> None:
+    job = shared_job()
+    s = job.snapshot()
+    mine = st.session_state.get(MY_JOB) == s.job_id
+    if s.active:
+        who = "Your training" if mine else "A training is already running (started in another session)"
+        st.markdown(f"**{who}: `{s.name}`**")
+        text = ("Saving…" if s.state == "saving" else
+                f"Epoch {max(s.epoch, 1)}/{s.epochs} · loss {s.running_loss:.1f}" if not math.isnan(s.running_loss)
+                else f"Epoch {max(s.epoch, 1)}/{s.epochs} · starting…")
+        st.progress(min(max(s.fraction, 0.0), 1.0), text=text)
+        if s.history or not math.isnan(s.running_loss):
+            running = (s.epoch, s.running_loss) if s.state == "running" and not math.isnan(s.running_loss) else None
+            st.plotly_chart(loss_curves(s.history, height=260, font_size=15, epochs=s.epochs, running=running),
+                            theme=None, config={"displayModeBar": False})  # no key: redrawn each poll
+        if st.button("Cancel training", key="sidebar_cancel", type="secondary", disabled=s.state == "saving"):
+            job.cancel()
+            st.toast("Cancelling… the training stops at its next progress report.")
+        return
+    if s.job_id and st.session_state.get(SEEN_JOB) != s.job_id:
+        # a training just ended: rerun the whole app so the picker lists (and, for the starter, selects) it
+        st.session_state[SEEN_JOB] = s.job_id
+        if mine and s.state == "succeeded":
+            select_next_run(s.path)
+        st.rerun(scope="app")
+    if mine and s.state == "succeeded":
+        st.success(s.message, icon=":material/check_circle:")
+    elif mine and s.state in ("failed", "cancelled"):
+        st.error(s.message, icon=":material/error:")
