@@ -5,8 +5,8 @@ Each page starts with explorer.deep_link.ensure_navigation(): on a fresh server,
 runs in Streamlit's legacy pages/ mode without this script, and the page then reruns through it."""
 import streamlit as st
 
-from explorer.digit_images import CRISP_CSS
 from explorer.palette import colour_key_figure
+from explorer.styles import CRISP_CSS
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
 pages = st.navigation([

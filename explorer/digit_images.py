@@ -9,9 +9,6 @@ from PIL import Image
 
 import vae_core as vc
 
-# Browsers smooth images they rescale; this keeps digit pixels square on a projector.
-CRISP_CSS = "<style>img, .js-plotly-plot image { image-rendering: pixelated; }</style>"
-
 
 def to_pil(image, scale: int = 1) -> Image.Image:
     """A (h, w) array in [0, 1] as an 8-bit greyscale image, each pixel scale x scale."""

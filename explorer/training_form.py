@@ -14,6 +14,9 @@ from .model_files import name_problem
 
 FULL_TRAIN = 60000
 SUBSET_RANGE = (1000, FULL_TRAIN)  # fewer than 1,000 images give no readable latent map
+# The configs name their fields; the form shows its own labels.
+LABELS = {"arch": "Architecture", "hidden": "Hidden sizes", "epochs": "Epochs", "batch_size": "Batch size",
+          "lr": "Learning rate", "beta": "β", "seed": "Seed"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,9 @@ def _build(config_class, problems: list[str], **fields):
     try:
         return config_class(**fields)
     except (TypeError, ValueError) as e:
-        problems.extend(getattr(e, "problems", None) or str(e).splitlines())
+        for problem in getattr(e, "problems", None) or str(e).splitlines():
+            field, _, rest = problem.partition(": ")
+            problems.append(f"{LABELS[field]}: {rest}" if field in LABELS and rest else problem)
         return None
 
 

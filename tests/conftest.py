@@ -1,12 +1,25 @@
-import os
-from pathlib import Path
-
 import pytest
 import torch
 
 import vae_core as vc
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def mnist_available() -> bool:
+    return (vc.data_dir() / "MNIST" / "raw" / "t10k-images-idx3-ubyte").exists()
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that reads MNIST (it asks for the real_data fixture, directly or through another fixture) is
+    marked real_data, so `pytest -m "not real_data"` runs everything else on a machine without the dataset."""
+    for item in items:
+        if "real_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.real_data)
+
+
+@pytest.fixture(scope="session")
+def real_data():
+    """Real MNIST from VAE_DATA_DIR: a missing copy is a failure, not a skip (CI sets VAE_DATA_DIR)."""
+    assert mnist_available(), "MNIST not found: set VAE_DATA_DIR=../shared/data (see README)"
 
 
 @pytest.fixture
@@ -22,13 +35,3 @@ def tiny_data():
 def tiny_model():
     torch.manual_seed(0)
     return vc.VAE(vc.ModelConfig(hidden=(32, 16))).eval()
-
-
-def mnist_available() -> bool:
-    return (Path(os.environ.get("VAE_DATA_DIR") or "./data") / "MNIST" / "raw" / "t10k-images-idx3-ubyte").exists()
-
-
-@pytest.fixture
-def real_data():
-    """Real MNIST from VAE_DATA_DIR: a missing copy is a failure, not a skip (CI sets VAE_DATA_DIR)."""
-    assert mnist_available(), "MNIST not found: set VAE_DATA_DIR=../shared/data (see README)"

@@ -26,7 +26,6 @@ def test_bad_split():
         vc.load_mnist("validation")
 
 
-@pytest.mark.real_data
 def test_real_mnist_loads_as_in_memory_tensors(real_data):
     x, y = vc.load_mnist("test")
     assert x.shape == (10000, 784) and x.dtype == torch.float32 and y.shape == (10000,)
@@ -83,7 +82,6 @@ def test_a_damaged_file_is_named_with_the_fix(tmp_path, damage):
     assert str(path) in str(err.value)
 
 
-@pytest.mark.real_data
 def test_same_tensors_as_torchvision(real_data):
     from torchvision.datasets import MNIST
 

@@ -7,7 +7,6 @@ import pytest
 import vae_core as vc
 
 DEFAULT = Path(__file__).resolve().parent.parent / "checkpoints" / "default.pt"
-pytestmark = pytest.mark.real_data
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ TRAINED = "browser-1epoch"
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory, real_data_module):
+def app(tmp_path_factory, real_data):
     """(base url, Playwright page, checkpoint dir): one server and one browser for the whole module."""
     tmp = tmp_path_factory.mktemp("browser")
     checkpoints = tmp / "checkpoints"
@@ -46,13 +46,6 @@ def app(tmp_path_factory, real_data_module):
     with serve_app(checkpoints, tmp / "streamlit.log") as (url, _), chromium(viewport=(1600, 1800)) as page:
         page.set_default_timeout(WAIT)
         yield url, page, checkpoints
-
-
-@pytest.fixture(scope="module")
-def real_data_module():
-    from tests.conftest import mnist_available
-
-    assert mnist_available(), "MNIST not found: set VAE_DATA_DIR=../shared/data (see README)"
 
 
 def shot(page, name: str) -> Path:
