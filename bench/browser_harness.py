@@ -93,9 +93,10 @@ def wait_idle(page, timeout_ms: float = 60_000) -> None:
     page.wait_for_selector(IDLE, timeout=timeout_ms)
 
 
-def open_page(page, base_url: str, slug: str | None = None, timeout_ms: float = 90_000) -> None:
-    """Open the root, then (if slug) follow the sidebar link to /slug, as a user would."""
-    page.goto(f"{base_url}/")
+def open_page(page, base_url: str, slug: str | None = None, timeout_ms: float = 90_000, query: str = "") -> None:
+    """Open the root (with `query`, e.g. "?presenter=<token>"), then (if slug) follow the sidebar link to /slug, as a
+    user would."""
+    page.goto(f"{base_url}/{query}")
     page.wait_for_selector(NAV, timeout=timeout_ms)
     if slug:
         page.locator(f'{NAV} a[href$="/{slug}"]').click()

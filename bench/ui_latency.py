@@ -170,8 +170,8 @@ def timed_click(page, x: float, y: float, done_body: str) -> float:
     return seconds
 
 
-def grid_clicks(page, url: str, n: int) -> list[float]:
-    open_page(page, url, "decoder_grid")
+def grid_clicks(page, url: str, n: int, query: str = "") -> list[float]:
+    open_page(page, url, "decoder_grid", query=query)
     page.get_by_text("z = (+0.00, +0.00)").first.wait_for(timeout=SLOW)
     wait_idle(page, SLOW)
     wait_plot(page, 0, SLOW)
