@@ -1,8 +1,9 @@
-"""Build, forward and objective."""
+"""Build, forward and objective; the configs' checks and the size caps they enforce."""
 import pytest
 import torch
 
 import vae_core as vc
+from vae_core.limits import LIMITS, parameter_count
 
 
 @pytest.mark.parametrize("config", [vc.ModelConfig(), vc.ModelConfig(arch="conv", hidden=(8, 16)),
@@ -63,3 +64,81 @@ def test_one_optimiser_step_changes_every_parameter(tiny_model):
     opt.step()
     for name, value in tiny_model.state_dict().items():
         assert not torch.equal(before[name], value), name
+
+
+# --- configs: every problem listed, caps enforced before anything is built ---
+
+def test_a_config_error_lists_every_problem_each_naming_its_field():
+    with pytest.raises(vc.ConfigError) as caught:
+        vc.ModelConfig(arch="rnn", latent_dim=0, image_size=32)
+    problems = caught.value.problems
+    assert [p.split(":")[0] for p in problems] == ["arch", "latent_dim", "image_size"]
+    assert str(caught.value) == "\n".join(problems) and isinstance(caught.value, ValueError)
+
+    with pytest.raises(vc.ConfigError) as caught:
+        vc.TrainConfig(epochs=0, batch_size=10_000, lr=float("nan"), lr_schedule="step", beta=-1.0, binarize="yes",
+                       seed=-1, device="gpu", train_subset=-1, test_subset=2.5, snapshot_size=-3)
+    fields = [p.split(":")[0] for p in caught.value.problems]
+    assert fields == ["epochs", "batch_size", "lr", "lr_schedule", "beta", "binarize", "seed", "device",
+                      "train_subset", "test_subset", "snapshot_size"]
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    (dict(hidden=[3_000_000]), "hidden: each width must be between 4 and 2048 (got 3000000)"),
+    (dict(hidden=[3]), "each width must be between 4 and 2048"),
+    (dict(hidden=[8] * 5), "the mlp takes 1 to 4 layer widths"),
+    (dict(hidden=()), "the mlp takes 1 to 4 layer widths"),
+    (dict(hidden="512"), "must be a list of whole numbers"),
+    (dict(hidden=[512.5]), "must be a list of whole numbers"),
+    (dict(hidden=(2048, 2048)), "parameters, over the limit of 5,000,000"),
+    (dict(arch="conv", hidden=(256, 8)), "each channel count must be between 1 and 128"),
+    (dict(arch="conv", hidden=(0, 8)), "each channel count must be between 1 and 128"),
+    (dict(arch="conv", hidden=(8, 16, 32)), "exactly two channel counts"),
+    (dict(latent_dim=17), "latent_dim: must be a whole number between 1 and 16"),
+    (dict(latent_dim=True), "latent_dim"),
+    (dict(image_size=32), "image_size: must be 28"),
+])
+def test_model_configs_beyond_the_caps_are_refused(fields, message):
+    with pytest.raises(vc.ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        vc.ModelConfig(**fields)
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    (dict(batch_size=4097), "batch_size: must be a whole number between 1 and 4,096"),
+    (dict(epochs=1001), "epochs: must be a whole number between 1 and 1,000"),
+    (dict(lr=float("inf")), "lr: must be a number > 0"),
+    (dict(train_subset=-1), "train_subset: must be a whole number >= 0"),
+    (dict(device="meta"), "device: must be 'auto', 'cpu', 'cuda'"),
+])
+def test_train_configs_beyond_the_caps_are_refused(fields, message):
+    with pytest.raises(vc.ConfigError, match=message):
+        vc.TrainConfig(**fields)
+
+
+def test_the_largest_allowed_configs_are_accepted():
+    for config in (vc.ModelConfig(arch="conv", hidden=(128, 128), latent_dim=16), vc.ModelConfig(hidden=(2048,)),
+                   vc.ModelConfig(hidden=(4, 4, 4, 4), latent_dim=1), vc.ModelConfig(hidden=(1024, 512, 256))):
+        assert parameter_count(config) <= LIMITS.max_parameters
+    vc.TrainConfig(epochs=1000, batch_size=4096, device="cuda:1")  # a device is checked for availability only to train
+
+
+@pytest.mark.parametrize("config", [
+    vc.ModelConfig(), vc.ModelConfig(hidden=(4,), latent_dim=1), vc.ModelConfig(hidden=(1024, 512, 256)),
+    vc.ModelConfig(hidden=(2048, 384), latent_dim=16), vc.ModelConfig(hidden=(64, 32, 16, 8), latent_dim=5),
+    vc.ModelConfig(arch="conv", hidden=(8, 16)), vc.ModelConfig(arch="conv", hidden=(1, 1), latent_dim=16),
+    vc.ModelConfig(arch="conv", hidden=(128, 128), latent_dim=3),
+])
+def test_parameter_count_from_the_config_equals_the_built_models(config):
+    assert parameter_count(config) == sum(p.numel() for p in vc.VAE(config).parameters())
+
+
+def test_a_checkpoint_asking_for_a_huge_model_is_refused_before_it_is_built(tmp_path, monkeypatch):
+    path = vc.save_checkpoint(tmp_path / "hostile.pt", vc.VAE(vc.ModelConfig(hidden=(8,))))
+    payload = torch.load(path, weights_only=True)
+    payload["model_config"]["hidden"] = [3_000_000]
+    torch.save(payload, path)
+    built = []
+    monkeypatch.setattr("vae_core.checkpoint.VAE", lambda config: built.append(config))
+    with pytest.raises(vc.CheckpointError, match="hidden: each width must be between 4 and 2048"):
+        vc.load_checkpoint(path)
+    assert built == []

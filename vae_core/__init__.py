@@ -31,7 +31,7 @@ from .checkpoint import (
                        load_checkpoint,
                        save_checkpoint,
 )
-from .config import ARCHITECTURES, ModelConfig, TrainConfig
+from .config import ARCHITECTURES, ConfigError, ModelConfig, TrainConfig
 from .data import (
                        DATA_ENV,
                        DOWNLOAD_COMMAND,
@@ -41,6 +41,7 @@ from .data import (
                        load_mnist,
                        mnist_missing_advice,
 )
+from .limits import LIMITS, Limits, chunk_size, parameter_count
 from .metrics import compare_embeddings, embedding_quality, evaluate_model, knn_accuracy, pca_codes, trust
 from .model import VAE, kl_divergence, negative_elbo
 from .train import Progress, TrainingCancelled, TrainingDiverged, TrainResult, pick_device, train

@@ -1,9 +1,72 @@
-"""Frozen configs: what a model is (ModelConfig) and how it was trained (TrainConfig)."""
+"""Frozen configs: what a model is (ModelConfig) and how it was trained (TrainConfig).
+
+Both check every field against vae_core.limits when built -- from the CLI, the app's form or a checkpoint's
+stored dict -- and raise one ConfigError listing every problem, before anything is allocated.
+"""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
+from numbers import Integral, Real
+
+from .limits import LIMITS, parameter_count
 
 ARCHITECTURES = ("mlp", "conv")
+LR_SCHEDULES = ("constant", "cosine")
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+
+
+class ConfigError(ValueError):
+    """A config has one or more invalid fields. `problems` holds one sentence per problem, each starting with the
+    field's name (e.g. "hidden: each width must be between 4 and 2048 (got 3000000)"); str(e) joins them by lines."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _int_problem(name: str, value, lo: int, hi: int | None = None, note: str = "") -> str | None:
+    """None if value is a whole number in [lo, hi] (no upper bound if hi is None), else the sentence saying so."""
+    if _is_int(value) and value >= lo and (hi is None or value <= hi):
+        return None
+    allowed = f"between {lo:,} and {hi:,}" if hi is not None else f">= {lo:,}"
+    return f"{name}: must be a whole number {allowed}{note} (got {value!r})"
+
+
+def _number_problem(name: str, value, lo: float, strict: bool) -> str | None:
+    if isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and (
+            value > lo if strict else value >= lo):
+        return None
+    return f"{name}: must be a number {'>' if strict else '>='} {lo:g} (got {value!r})"
+
+
+def _sizes(hidden) -> tuple[tuple[int, ...], str | None]:
+    """hidden as a tuple of ints, or () and the problem when it is not a sequence of whole numbers."""
+    if isinstance(hidden, (list, tuple)) and all(_is_int(h) for h in hidden):
+        return tuple(int(h) for h in hidden), None
+    shown = repr(hidden) if len(repr(hidden)) <= 60 else repr(hidden)[:57] + "..."
+    return (), f"hidden: must be a list of whole numbers, e.g. (512, 256) (got {shown})"
+
+
+def device_type_problem(device) -> str | None:
+    """None if device is "auto" or parses as a cpu/cuda/mps torch device string; says nothing about availability
+    (a checkpoint trained on cuda still loads on a CPU-only machine -- see train.device_problem)."""
+    import torch  # here, not at the top: the configs themselves need no torch
+
+    expected = f"device: must be 'auto', 'cpu', 'cuda', 'cuda:<index>' or 'mps' (got {device!r})"
+    if device == "auto":
+        return None
+    if not isinstance(device, str):
+        return expected
+    try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        return expected
+    return None if parsed.type in DEVICE_TYPES else expected
 
 
 @dataclass(frozen=True)
@@ -11,18 +74,41 @@ class ModelConfig:
     arch: str = "mlp"  # "mlp" (fully connected) or "conv" (small convolutional net)
     latent_dim: int = 2  # size of z; 2 so the latent space can be drawn
     hidden: tuple[int, ...] = (512, 256)  # mlp: widths of the encoder layers (decoder mirrors them); conv: channels
-    image_size: int = 28  # images are image_size x image_size, one channel (MNIST)
+    image_size: int = 28  # images are image_size x image_size, one channel (MNIST only)
 
     def __post_init__(self):
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        if self.arch not in ARCHITECTURES:
-            raise ValueError(f"arch must be one of {ARCHITECTURES}, got {self.arch!r}")
-        if self.latent_dim < 1:
-            raise ValueError(f"latent_dim must be >= 1, got {self.latent_dim}")
-        if not self.hidden or min(self.hidden) < 1:
-            raise ValueError(f"hidden must be one or more positive sizes, got {self.hidden}")
-        if self.arch == "conv" and len(self.hidden) != 2:
-            raise ValueError("the conv architecture takes exactly two channel counts in hidden, e.g. (32, 64)")
+        hidden, problem = _sizes(self.hidden)
+        object.__setattr__(self, "hidden", hidden)
+        lim = LIMITS
+        problems = [
+            None if self.arch in ARCHITECTURES else f"arch: must be 'mlp' or 'conv' (got {self.arch!r})",
+            _int_problem("latent_dim", self.latent_dim, *lim.latent_dim),
+            None if _is_int(self.image_size) and self.image_size == lim.image_size else
+            f"image_size: must be {lim.image_size}, the size of MNIST's digits: no other images are supported "
+            f"(got {self.image_size!r})",
+            problem or self._hidden_problem(),
+        ]
+        if not any(problems) and parameter_count(self) > lim.max_parameters:
+            problems.append(f"hidden: this model would have {parameter_count(self):,} parameters, over the limit of "
+                            f"{lim.max_parameters:,}; use fewer or narrower layers")
+        if any(problems):
+            raise ConfigError([p for p in problems if p])
+
+    def _hidden_problem(self) -> str | None:
+        hidden, lim = self.hidden, LIMITS
+        if self.arch == "conv":
+            lo, hi = lim.conv_channels
+            if len(hidden) != 2:
+                return f"hidden: the conv architecture takes exactly two channel counts, e.g. (32, 64) (got {len(hidden)})"
+            if not all(lo <= h <= hi for h in hidden):
+                return f"hidden: each channel count must be between {lo} and {hi} (got {_listed(hidden)})"
+        elif self.arch == "mlp":
+            (fewest, most), (lo, hi) = lim.mlp_layers, lim.mlp_width
+            if not fewest <= len(hidden) <= most:
+                return f"hidden: the mlp takes {fewest} to {most} layer widths, e.g. (512, 256) (got {len(hidden)})"
+            if not all(lo <= h <= hi for h in hidden):
+                return f"hidden: each width must be between {lo} and {hi} (got {_listed(hidden)})"
+        return None
 
     @property
     def n_pixels(self) -> int:
@@ -30,6 +116,10 @@ class ModelConfig:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "hidden": list(self.hidden)}
+
+
+def _listed(sizes: tuple[int, ...]) -> str:
+    return ", ".join(map(str, sizes[:8])) + (", ..." if len(sizes) > 8 else "")
 
 
 @dataclass(frozen=True)
@@ -40,25 +130,42 @@ class TrainConfig:
     lr_schedule: str = "constant"  # "constant" or "cosine" (decays lr to 1% of its peak over the run)
     beta: float = 1.0  # weight on the KL term (1.0 is the true ELBO; beta-VAE otherwise)
     binarize: bool = False  # resample training images as Bernoulli(pixels) every step (dynamic binarisation, a regulariser)
-    seed: int = 0  # seeds torch for init, shuffling and sampling (reproducible on CPU)
+    seed: int = 0  # seeds torch for init, shuffling and sampling (reproducible on CPU); 0 to 2**32 - 1
     device: str = "auto"  # "auto" (cuda, then mps, then cpu) or an explicit torch device string
     train_subset: int = 0  # use only the first N training images (0 = all 60,000)
     test_subset: int = 0  # evaluate on only the first N test images (0 = all 10,000)
     snapshot_size: int = 0  # keep the latent means of this many fixed test digits after every epoch (0 = off)
 
     def __post_init__(self):
-        checks = [
-            (self.epochs >= 1, "epochs must be >= 1"),
-            (self.batch_size >= 1, "batch_size must be >= 1"),
-            (self.lr > 0, "lr must be > 0"),
-            (self.lr_schedule in ("constant", "cosine"), "lr_schedule must be 'constant' or 'cosine'"),
-            (self.beta >= 0, "beta must be >= 0"),
-            (min(self.train_subset, self.test_subset, self.snapshot_size) >= 0, "subset sizes must be >= 0"),
+        lim = LIMITS
+        problems = [
+            _int_problem("epochs", self.epochs, *lim.epochs),
+            _int_problem("batch_size", self.batch_size, *lim.batch_size),
+            _number_problem("lr", self.lr, 0.0, strict=True),
+            None if self.lr_schedule in LR_SCHEDULES else
+            f"lr_schedule: must be 'constant' or 'cosine' (got {self.lr_schedule!r})",
+            _number_problem("beta", self.beta, 0.0, strict=False),
+            None if isinstance(self.binarize, bool) else f"binarize: must be True or False (got {self.binarize!r})",
+            _int_problem("seed", self.seed, 0, 2 ** 32 - 1),
+            device_type_problem(self.device),
+            _int_problem("train_subset", self.train_subset, 0, note=" (0 = all 60,000)"),
+            _int_problem("test_subset", self.test_subset, 0, note=" (0 = all 10,000)"),
+            _int_problem("snapshot_size", self.snapshot_size, 0, note=" (0 = off)"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+        problems = [p for p in problems if p]
+        if problems:
+            raise ConfigError(problems)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+
+def run_problems(model_config: ModelConfig, train_config: TrainConfig) -> list[str]:
+    """Limits that need both configs: the snapshot means kept in memory and in the checkpoint,
+    (epochs + 1) x snapshot_size x latent_dim floats."""
+    snapshot_bytes = (train_config.epochs + 1) * train_config.snapshot_size * model_config.latent_dim * 4
+    if snapshot_bytes <= LIMITS.snapshot_bytes:
+        return []
+    return [f"snapshot_size: keeping the latent means of {train_config.snapshot_size:,} digits after each of "
+            f"{train_config.epochs:,} epochs would take {snapshot_bytes / 2 ** 20:,.0f} MiB, over the limit of "
+            f"{LIMITS.snapshot_bytes / 2 ** 20:.0f} MiB; keep fewer digits or train fewer epochs"]

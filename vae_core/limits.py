@@ -1,0 +1,70 @@
+"""What one training may cost: size caps checked by the configs, and the memory budget evaluation is chunked by.
+
+No torch here: the configs check a model's size from these numbers before anything is allocated, so a hostile
+checkpoint asking for hidden=[3_000_000] is refused without building it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    image_size: int = 28  # MNIST only: the data loader, the app and the conv strides all assume 28 x 28
+    latent_dim: tuple[int, int] = (1, 16)  # the app draws 2-D; 16 is ample for a 784-pixel digit
+    mlp_layers: tuple[int, int] = (1, 4)  # hidden layers of the mlp encoder (the decoder mirrors them)
+    mlp_width: tuple[int, int] = (4, 2048)  # units per mlp layer; the default model's widest is 1024
+    conv_channels: tuple[int, int] = (1, 128)  # each of the conv architecture's two channel counts
+    # 5M parameters: the largest mlp under it (2048, 256) takes 0.30 s per step of 128 images here (2 threads),
+    # ~70 s per 60k-image epoch; the conv cap (128, 128) lands at 3.75M parameters but 1.9 s per 128-image step.
+    max_parameters: int = 5_000_000
+    batch_size: tuple[int, int] = (1, 4096)  # 4096 x the largest conv keeps ~3.5 GB of activations for backward
+    epochs: tuple[int, int] = (1, 1000)  # the time budget (VAE_MAX_TRAIN_MINUTES) is what really bounds a run
+    # (epochs + 1) x snapshot_size x latent_dim floats of snapshot means, in memory and in the checkpoint: the CLI's
+    # default 1000 digits fit for 1000 epochs at latent_dim 16 (61 MiB)
+    snapshot_bytes: int = 64 * 1024 ** 2
+    # activations one evaluation/encoding chunk may hold: the conv cap (128, 128) gets 509 images per chunk, the
+    # default mlp 7,000+; whatever the batch size the model was trained with
+    chunk_bytes: int = 256 * 1024 ** 2
+    # peak RSS growth of one chunk / (4 bytes x activation_floats_per_image x chunk), measured over encode, -ELBO,
+    # evaluate_loss and IWAE: up to 3.25 for the conv cap (oneDNN keeps reordered copies of the feature maps),
+    # up to 1.75 for the mlps
+    chunk_safety: float = 4.0
+
+
+LIMITS = Limits()
+
+
+def parameter_count(config) -> int:
+    """Weights and biases of VAE(config), from the config alone (nothing is allocated); equals
+    sum(p.numel() for p in VAE(config).parameters())."""
+    pixels, latent, side = config.image_size ** 2, config.latent_dim, config.image_size
+    linear = (lambda a, b: a * b + b)
+    if config.arch == "conv":
+        c1, c2 = config.hidden
+        flat = c2 * (side // 4) ** 2
+        conv = (lambda a, b: a * b * 16 + b)  # 4 x 4 kernels
+        encoder = conv(1, c1) + conv(c1, c2) + linear(flat, 256) + linear(256, 2 * latent)
+        decoder = linear(latent, 256) + linear(256, flat) + conv(c2, c1) + conv(c1, 1)
+        return encoder + decoder
+    sizes = [pixels, *config.hidden]
+    encoder = sum(linear(a, b) for a, b in zip(sizes, [*sizes[1:], 2 * latent], strict=True))
+    decoder = sum(linear(a, b) for a, b in zip([latent, *reversed(sizes[1:])], reversed(sizes), strict=True))
+    return encoder + decoder
+
+
+def activation_floats_per_image(config) -> int:
+    """Floats one image's forward pass holds at its peak, roughly: the widest layer for the mlp, both feature maps
+    for the conv (c1 x 14 x 14 + c2 x 7 x 7), plus twice the pixels (the logits and their cross-entropy)."""
+    pixels, side = config.image_size ** 2, config.image_size
+    if config.arch == "conv":
+        c1, c2 = config.hidden
+        return c1 * (side // 2) ** 2 + c2 * (side // 4) ** 2 + 2 * pixels
+    return max(config.hidden) + 2 * pixels
+
+
+def chunk_size(config, limits: Limits = LIMITS) -> int:
+    """Images per evaluation/encoding chunk, so its activations stay under limits.chunk_bytes whatever the
+    training batch size was: chunk x floats per image x 4 bytes x safety <= budget."""
+    per_image = activation_floats_per_image(config) * 4 * limits.chunk_safety
+    return max(1, int(limits.chunk_bytes // per_image))
