@@ -24,7 +24,10 @@ with st.sidebar:
     # tests/app/test_import_order.py fails if torch is imported before this chart is sent.
     st.plotly_chart(colour_key_figure(), key="app_colour_key", theme=None, config={"staticPlot": True})
 
-from explorer.heap import freeze_long_lived_objects  # noqa: E402 -- imports torch: after the key is sent
+from explorer.app_imports import import_app_modules  # noqa: E402
+
+import_app_modules()  # torch & co., after the key is sent; one thread at a time (a room connecting at once)
+from explorer.heap import freeze_long_lived_objects  # noqa: E402
 from explorer.sidebar import render_sidebar  # noqa: E402
 
 with sidebar:

@@ -48,6 +48,21 @@ def list_checkpoints(directory: Path | None = None) -> list[Path]:
     return ([DEFAULT_CHECKPOINT] if DEFAULT_CHECKPOINT.is_file() else []) + others
 
 
+def trained_models(directory: Path | None = None) -> list[Path]:
+    """The models trained in the app: every listed checkpoint but the shipped default."""
+    return [p for p in list_checkpoints(directory) if p != DEFAULT_CHECKPOINT]
+
+
+def delete_model(path: str | Path, directory: Path | None = None) -> None:
+    """Delete a trained model; refuses the shipped default and anything that is not a listed model file."""
+    path = Path(path)
+    if path == DEFAULT_CHECKPOINT or path.resolve() == DEFAULT_CHECKPOINT.resolve():
+        raise PermissionError("the shipped default model cannot be deleted")
+    if path not in trained_models(directory):
+        raise FileNotFoundError(f"{path.name} is not a model in the checkpoint folder")
+    path.unlink()
+
+
 def name_problem(name: str, directory: Path | None = None) -> str | None:
     """Why `name` cannot be used for a new checkpoint file, or None if it can."""
     directory = checkpoint_dir() if directory is None else Path(directory)

@@ -11,7 +11,9 @@ import vae_core as vc
 
 from . import cache
 from .model_choice import choose, chosen
-from .model_files import DEFAULT_CHECKPOINT, checkpoint_dir, list_checkpoints
+from .model_files import DEFAULT_CHECKPOINT, checkpoint_dir, delete_model, list_checkpoints
+from .public_text import public
+from .roles import is_presenter
 
 PICKER = "sidebar_checkpoint"  # the picker's widget key: the selected checkpoint path
 PENDING = "sidebar_pending_checkpoint"  # a path to select on the next full run (a freshly trained model)
@@ -29,8 +31,10 @@ def render_picker() -> None:
                  help=f"The shipped default plus every model trained since (in {checkpoint_dir()}).")
     problem = choose(st.session_state[PICKER])
     if problem:
-        st.error(problem, icon=":material/warning:")
+        st.error(public(problem), icon=":material/warning:")
     _model_card()
+    if is_presenter() and Path(st.session_state[PICKER]) != DEFAULT_CHECKPOINT:
+        _delete_button(Path(st.session_state[PICKER]))
 
 
 def select_next_run(path: str) -> None:
@@ -46,7 +50,7 @@ def _model_card() -> None:
     try:
         ckpt = cache.load_model(chosen())
     except (vc.CheckpointError, OSError) as e:
-        st.error(f"The shipped default model cannot be loaded: {e}", icon=":material/error:")
+        st.error(public(f"The shipped default model cannot be loaded: {e}"), icon=":material/error:")
         return
     mc, tc = ckpt.model_config, ckpt.train_config
     test_loss = ckpt.metrics.get("test_loss", ckpt.history[-1]["test_loss"] if ckpt.history else math.nan)
@@ -57,3 +61,18 @@ def _model_card() -> None:
              + (f", β = {tc.beta:g}" if tc and tc.beta != 1 else ""),
              f"test −ELBO **{test_loss:.1f}** nats/image"]
     st.markdown("  \n".join(lines))
+
+
+def _delete_button(path: Path) -> None:
+    """Delete the picked (trained) model, after a confirmation; the presenter only (not drawn for anyone else)."""
+    with st.popover("Delete this model…", icon=":material/delete:", width="stretch"):
+        st.markdown(f"Delete **{path.stem}** for everyone? This cannot be undone.")
+        if st.button(f"Yes, delete {path.stem}", key="sidebar_delete_confirm", type="primary"):
+            try:
+                delete_model(path)
+            except (OSError, PermissionError) as e:
+                st.error(public(f"Not deleted: {e}"), icon=":material/error:")
+                return
+            st.session_state[PICKER] = str(DEFAULT_CHECKPOINT)
+            st.toast(f"Deleted {path.stem}.")
+            st.rerun(scope="app")

@@ -14,6 +14,7 @@ import vae_core as vc
 
 from . import cache
 from .model_choice import ModelKey, chosen
+from .public_text import public
 
 
 def page_model(latent_2d: bool = True) -> tuple[ModelKey, vc.Checkpoint]:
@@ -24,7 +25,7 @@ def page_model(latent_2d: bool = True) -> tuple[ModelKey, vc.Checkpoint]:
     try:
         ckpt = cache.load_model(key)
     except (vc.CheckpointError, OSError) as e:
-        st.error(f"**The model {Path(key.path).name} cannot be loaded.** {e}", icon=":material/error:")
+        st.error(public(f"**The model {Path(key.path).name} cannot be loaded.** {e}"), icon=":material/error:")
         st.stop()
     if latent_2d and ckpt.model_config.latent_dim != 2:
         st.warning(f"**{Path(key.path).stem}** has a {ckpt.model_config.latent_dim}-D latent space; this page draws "
@@ -42,7 +43,8 @@ def mnist_or_none(split: str) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def mnist_advice() -> str:
-    return vc.mnist_missing_advice()
+    """What to do without MNIST, as the browser may show it (no absolute paths)."""
+    return public(vc.mnist_missing_advice())
 
 
 def need_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -50,5 +52,5 @@ def need_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         return cache.mnist(split)
     except vc.MnistNotFoundError as e:
-        st.error(f"**MNIST is not available**, so this view cannot be drawn. {e}", icon=":material/folder_off:")
+        st.error(public(f"**MNIST is not available**, so this view cannot be drawn. {e}"), icon=":material/folder_off:")
         st.stop()

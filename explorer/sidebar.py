@@ -1,15 +1,20 @@
-"""The sidebar every page shares: the model picker and its card, then retraining. Drawn by navigation.py once per
-full run, before the page, so the page finds the chosen model's key (explorer.model_choice)."""
+"""The sidebar every page shares: the model picker and its card, retraining, and in room mode the link for the
+room or the presenter's token field. Drawn by navigation.py once per full run, before the page, so the page finds
+the chosen model's key (explorer.model_choice)."""
 from __future__ import annotations
 
 import streamlit as st
 
 from .model_picker import render_picker
+from .roles import claim_from_url
+from .room_panel import render_room_panel
 from .training_panel import render_training
 
 
 def render_sidebar() -> None:
     """Written where the caller is (`with st.sidebar:`)."""
+    claim_from_url()  # first: a ?presenter=<token> link decides what the rest of the sidebar offers
     render_picker()
     st.divider()
     render_training()
+    render_room_panel()

@@ -1,12 +1,15 @@
-"""Retraining in a background thread: run vae_core.train on a TrainingRequest, save atomically -- one job at a time.
+"""Retraining in a background thread: run vae_core.train on a TrainingRequest, publish the checkpoint without
+overwriting anything -- one job at a time, per process and per checkpoint folder.
 
 No Streamlit here: the server process has one job, `shared_job()` -- a module-level singleton, not a Streamlit cache
-entry, so no cache clearing (any websocket client can send one) can make a second job run beside the first. The
-sidebar polls `snapshot()`; tests drive the same object directly.
+entry, so no cache clearing (any websocket client can send one) can make a second job run beside the first. A lock
+file in the checkpoint folder (vae_core.training_lock) keeps a second server process or the CLI from training into the
+same folder at once. The sidebar polls `snapshot()`; tests drive the same object directly.
 """
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -14,12 +17,30 @@ from pathlib import Path
 
 import vae_core as vc
 
-from .model_files import checkpoint_dir
+from .model_files import checkpoint_dir, trained_models
 from .training_form import FULL_TRAIN, TrainingRequest
+
+MAX_MODELS_ENV = "VAE_MAX_MODELS"
+DEFAULT_MAX_MODELS = 20  # app-trained models kept in the folder at most: ~3-13 MB each
 
 
 class TrainingAlreadyRunning(RuntimeError):
     """Another training (from any browser session) is under way."""
+
+
+class ModelQuotaReached(RuntimeError):
+    """The checkpoint folder holds VAE_MAX_MODELS app-trained models already."""
+
+
+class NotYourTraining(PermissionError):
+    """Only the session that started a training, or the presenter, may cancel it."""
+
+
+def max_models() -> int:
+    try:
+        return max(1, int(os.environ.get(MAX_MODELS_ENV) or DEFAULT_MAX_MODELS))
+    except ValueError:
+        return DEFAULT_MAX_MODELS
 
 
 @dataclass
@@ -28,6 +49,7 @@ class JobStatus:
     job_id: int = 0
     state: str = "idle"  # idle | running | saving | succeeded | failed | cancelled
     name: str = ""
+    owner: str = ""  # the session id that started it (explorer.roles.session_id)
     epoch: int = 0
     epochs: int = 0
     fraction: float = 0.0
@@ -49,33 +71,45 @@ class TrainingJob:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._status = JobStatus()
-        self._cancel = threading.Event()
+        self._cancelled: set[int] = set()
         self._thread: threading.Thread | None = None
 
     def snapshot(self) -> JobStatus:
         with self._lock:
             return replace(self._status, history=[dict(h) for h in self._status.history])
 
-    def start(self, request: TrainingRequest, directory: Path | None = None, evaluate_subset: int = 0) -> int:
-        """Start training `request`; returns the job id. Raises TrainingAlreadyRunning if one is under way."""
+    def start(self, request: TrainingRequest, directory: Path | None = None, evaluate_subset: int = 0,
+              owner: str = "") -> int:
+        """Start training `request`; returns the job id. Raises TrainingAlreadyRunning if one is under way and
+        ModelQuotaReached if the folder holds VAE_MAX_MODELS trained models already."""
         directory = checkpoint_dir() if directory is None else Path(directory)
         with self._lock:
             if self._status.active:
                 s = self._status
                 raise TrainingAlreadyRunning(f"a training is already running ({s.name!r}, epoch {s.epoch}/{s.epochs}, "
                                              f"{s.fraction:.0%} done); wait for it or cancel it")
+            if len(trained_models(directory)) >= max_models():
+                raise ModelQuotaReached(f"there are {max_models()} trained models already, the most this server keeps "
+                                        f"({MAX_MODELS_ENV}); delete one first")
             job_id = self._status.job_id + 1
-            self._status = JobStatus(job_id=job_id, state="running", name=request.name,
+            self._status = JobStatus(job_id=job_id, state="running", name=request.name, owner=owner,
                                      epochs=request.train_config.epochs, started=time.time())
-            self._cancel.clear()
             self._thread = threading.Thread(target=self._run, args=(job_id, request, directory, evaluate_subset),
                                             name=f"vae-training-{job_id}", daemon=True)
             self._thread.start()
         return job_id
 
-    def cancel(self) -> None:
-        """Ask the running training to stop at its next progress report (nothing is saved)."""
-        self._cancel.set()
+    def cancel(self, job_id: int, by: str = "", presenter: bool = True) -> bool:
+        """Ask training `job_id` to stop at its next progress report (nothing is saved). Only its owner (`by`) or
+        the presenter may; a late click for a job that has ended does nothing (False), whatever runs next."""
+        with self._lock:
+            s = self._status
+            if s.job_id != job_id or not s.active:
+                return False
+            if not presenter and by != s.owner:
+                raise NotYourTraining("only the session that started this training, or the presenter, can cancel it")
+            self._cancelled.add(job_id)
+            return True
 
     def wait(self, timeout: float | None = None) -> JobStatus:
         thread = self._thread
@@ -89,44 +123,51 @@ class TrainingJob:
                 for k, v in changes.items():
                     setattr(self._status, k, v)
 
+    def _finish(self, job_id: int, state: str, message: str, **changes) -> None:
+        self._update(job_id, state=state, message=message, finished=time.time(), **changes)
+
     def _run(self, job_id: int, request: TrainingRequest, directory: Path, evaluate_subset: int) -> None:
         tc = request.train_config
-        n_train = tc.train_subset or FULL_TRAIN
-        steps = math.ceil(n_train / tc.batch_size)
+        steps = math.ceil((tc.train_subset or FULL_TRAIN) / tc.batch_size)
 
         def progress(p: vc.Progress) -> bool:
             self._update(job_id, epoch=p.epoch, fraction=p.fraction, running_loss=p.running_loss,
                          history=[dict(h) for h in p.history])
-            return not self._cancel.is_set()
+            return job_id not in self._cancelled
 
         path = directory / f"{request.name}.pt"
+        kept = "nothing was saved, the previous model stays in use"
         try:
-            result = vc.train(request.model_config, tc, progress=progress, progress_every=max(1, steps // 40),
-                              show_bar=False)
-            if self._cancel.is_set():
-                raise vc.TrainingCancelled("training cancelled before saving")
-            self._update(job_id, state="saving", fraction=1.0, history=[dict(h) for h in result.history])
-            metrics, test_latents = self._evaluate_on_test(result.model, evaluate_subset)
-            if path.exists():  # written meanwhile by someone else (e.g. the CLI): never overwrite
-                raise FileExistsError(f"{path} appeared while training; nothing was overwritten")
-            vc.save_checkpoint(path, result.model, tc, result.history, metrics, result.snapshots,
-                               command=f"trained in the app as {request.name!r}", test_latents=test_latents)
+            directory.mkdir(parents=True, exist_ok=True)
+            with vc.training_lock(directory):
+                result = vc.train(request.model_config, tc, progress=progress, progress_every=max(1, steps // 40),
+                                  show_bar=False)
+                if job_id in self._cancelled:
+                    raise vc.TrainingCancelled("training cancelled before saving")
+                self._update(job_id, state="saving", fraction=1.0, history=[dict(h) for h in result.history])
+                metrics, test_latents = self._evaluate_on_test(result.model, evaluate_subset)
+                vc.save_checkpoint(path, result.model, tc, result.history, metrics, result.snapshots,
+                                   command=f"trained in the app as {request.name!r}", test_latents=test_latents)
             last = result.history[-1]
-            self._update(job_id, state="succeeded", path=str(path), finished=time.time(),
-                         message=f"Trained {request.name!r} in {result.seconds:.0f} s: "
-                                 f"test −ELBO {last['test_loss']:.1f} nats/image.")
-        except vc.TrainingCancelled as e:
-            self._update(job_id, state="cancelled", finished=time.time(),
-                         message=f"{str(e).capitalize()}; nothing was saved, the previous model stays in use.")
+            self._finish(job_id, "succeeded", f"Trained {request.name!r} in {result.seconds:.0f} s: "
+                                              f"test −ELBO {last['test_loss']:.1f} nats/image.", path=str(path))
+        except vc.TrainingCancelled as e:  # also the time budget (its message says how to raise it)
+            self._finish(job_id, "cancelled", f"{str(e)[:1].upper()}{str(e)[1:]}; {kept}.")
         except vc.TrainingDiverged as e:
-            self._update(job_id, state="failed", finished=time.time(),
-                         message=f"Training diverged: {e}. The previous model stays in use.")
+            self._finish(job_id, "failed", f"Training diverged: {e}. The previous model stays in use.")
         except vc.MnistNotFoundError as e:
-            self._update(job_id, state="failed", finished=time.time(),
-                         message=f"Cannot train without MNIST: {e}")
+            self._finish(job_id, "failed", f"Cannot train without MNIST: {e}")
+        except vc.CheckpointExistsError:
+            self._finish(job_id, "failed", f"A model called {request.name!r} appeared while training (saved by "
+                                           f"someone else); nothing was overwritten and this training was not saved.")
+        except vc.CheckpointDiskFullError as e:
+            self._finish(job_id, "failed", f"Not saved: {e}. Every existing model is intact.")
+        except vc.FolderBusyError as e:
+            self._finish(job_id, "failed", f"Not started: {e}.")
         except Exception as e:  # noqa: BLE001 -- anything else is reported in the UI, never kills the server
-            self._update(job_id, state="failed", finished=time.time(),
-                         message=f"Training failed ({type(e).__name__}: {e}); nothing was saved.")
+            self._finish(job_id, "failed", f"Training failed ({type(e).__name__}: {e}); nothing was saved.")
+        finally:
+            self._cancelled.discard(job_id)
 
     @staticmethod
     def _evaluate_on_test(model: vc.VAE, limit: int) -> tuple[dict, dict]:
@@ -149,9 +190,14 @@ _SHARED_LOCK = threading.Lock()
 
 
 def shared_job() -> TrainingJob:
-    """The one training job of this server process, shared by every browser session."""
+    """The one training job of this server process, shared by every browser session. Created with the process's
+    first call, which also clears temp files a killed save left in the checkpoint folder."""
     global _SHARED
     with _SHARED_LOCK:
         if _SHARED is None:
+            try:
+                vc.remove_stale_temp_files(checkpoint_dir())
+            except OSError:
+                pass  # an unreadable folder is reported where it is used
             _SHARED = TrainingJob()
         return _SHARED

@@ -1,4 +1,6 @@
-"""The sidebar's retraining: the form that starts a training and the live progress of the one shared training job."""
+"""The sidebar's retraining: the form that starts a training (with its estimated time), and the live progress of the
+one shared training job. In room mode only the presenter gets the form, the chart and the cancel button; the audience
+sees a line saying what is being trained (explorer.roles)."""
 from __future__ import annotations
 
 import math
@@ -9,18 +11,36 @@ import vae_core as vc
 
 from .figures import loss_curves
 from .model_picker import select_next_run
-from .training_form import SUBSET_RANGE, validate_request
-from .training_job import TrainingAlreadyRunning, shared_job
+from .public_text import public
+from .roles import is_presenter, session_id
+from .training_form import FULL_TRAIN, SUBSET_RANGE, TrainingRequest, validate_request
+from .training_job import ModelQuotaReached, NotYourTraining, TrainingAlreadyRunning, shared_job
 
 MY_JOB = "sidebar_my_job"  # id of the training this session started
 SEEN_JOB = "sidebar_seen_job"  # id of the last finished training this session has reacted to
-POLL_SECONDS = 1.0
+POLL_SECONDS = 1.0  # the presenter's live progress
+AUDIENCE_POLL_SECONDS = 5.0  # the audience's one line: 30 sessions polling every second cost the server ~TODO
 
 
 def render_training() -> None:
     """The form, then the progress panel below it (in view right after pressing Train)."""
-    _form()
+    if is_presenter():
+        _form()
     _progress_panel()
+
+
+@st.cache_data(show_spinner="Timing a few training steps…", max_entries=64)
+def _estimated_seconds(model: dict, train: dict) -> float:
+    """vae_core's estimate from a measured step time (a few real steps of this model: < 2 s), per config."""
+    return vc.estimate_training_seconds(vc.ModelConfig(**model), vc.TrainConfig(**train))
+
+
+def _estimate(request: TrainingRequest) -> float:
+    return _estimated_seconds(request.model_config.to_dict(), request.train_config.to_dict())
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _form() -> None:
@@ -29,7 +49,7 @@ def _form() -> None:
                              help="Saved as checkpoints/<name>.pt; letters, digits, '-' and '_'. "
                                   "'default' and existing names are refused.")
         epochs = st.number_input("Epochs", 1, 100, 5, key="sidebar_epochs")
-        subset = st.number_input("Training images", *SUBSET_RANGE, SUBSET_RANGE[1], step=1000, key="sidebar_subset",
+        subset = st.number_input("Training images", *SUBSET_RANGE, FULL_TRAIN, step=1000, key="sidebar_subset",
                                  help="Train on the first N of the 60,000 training images: fewer = faster "
                                       "(1,000 images × 1 epoch takes seconds). The test set is always all 10,000.")
         batch = st.number_input("Batch size", 16, 4096, 128, step=16, key="sidebar_batch")
@@ -41,8 +61,10 @@ def _form() -> None:
         hidden = st.text_input("Hidden sizes", "512, 256", key="sidebar_hidden",
                                help="mlp: 1–4 layer widths, e.g. 512, 256. conv: two channel counts, e.g. 32, 64.")
         seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="sidebar_seed")
-        submitted = st.form_submit_button("Train", type="primary", width="stretch")
-    if not submitted:
+        left, right = st.columns(2)
+        estimate_only = left.form_submit_button("Estimate time", width="stretch")
+        submitted = right.form_submit_button("Train", type="primary", width="stretch")
+    if not (submitted or estimate_only):
         return
     try:
         request = validate_request(name=name, epochs=epochs, batch_size=batch, lr=lr, beta=beta, arch=arch,
@@ -51,9 +73,19 @@ def _form() -> None:
         st.error("Not started:\n\n" + "\n".join(f"- {line}" for line in str(e).splitlines()),
                  icon=":material/block:")
         return
+    seconds, budget = _estimate(request), vc.max_train_minutes() * 60
+    if seconds > budget:
+        st.error(f"Not started: this run would take about {_duration(seconds)} on this machine, over the "
+                 f"{_duration(budget)} a training may take here ({vc.BUDGET_ENV}). Use fewer epochs or images, "
+                 "or a smaller model.", icon=":material/timer_off:")
+        return
+    if estimate_only:
+        st.info(f"About **{_duration(seconds)}** on this machine (measured from a few training steps).",
+                icon=":material/timer:")
+        return
     try:
-        st.session_state[MY_JOB] = shared_job().start(request)
-    except TrainingAlreadyRunning as e:
+        st.session_state[MY_JOB] = shared_job().start(request, owner=session_id())
+    except (TrainingAlreadyRunning, ModelQuotaReached) as e:
         st.warning(f"Not started: {e}.", icon=":material/hourglass_top:")
         return
     st.rerun(scope="app")  # re-render with the progress panel polling
@@ -62,7 +94,8 @@ def _form() -> None:
 def _progress_panel() -> None:
     """Live progress of the shared training job: polled by a fragment while a training runs."""
     running = shared_job().snapshot().active
-    st.fragment(run_every=POLL_SECONDS if running else None)(_progress_body)()
+    every = POLL_SECONDS if is_presenter() else AUDIENCE_POLL_SECONDS
+    st.fragment(run_every=every if running else None)(_progress_body)()
 
 
 def _progress_body() -> None:
@@ -76,13 +109,18 @@ def _progress_body() -> None:
                 f"Epoch {max(s.epoch, 1)}/{s.epochs} · loss {s.running_loss:.1f}" if not math.isnan(s.running_loss)
                 else f"Epoch {max(s.epoch, 1)}/{s.epochs} · starting…")
         st.progress(min(max(s.fraction, 0.0), 1.0), text=text)
+        if not is_presenter():
+            return
         if s.history or not math.isnan(s.running_loss):
             running = (s.epoch, s.running_loss) if s.state == "running" and not math.isnan(s.running_loss) else None
             st.plotly_chart(loss_curves(s.history, height=260, font_size=15, epochs=s.epochs, running=running),
                             theme=None, config={"displayModeBar": False})  # no key: redrawn each poll
         if st.button("Cancel training", key="sidebar_cancel", type="secondary", disabled=s.state == "saving"):
-            job.cancel()
-            st.toast("Cancelling… the training stops at its next progress report.")
+            try:
+                if job.cancel(s.job_id, by=session_id(), presenter=is_presenter()):
+                    st.toast("Cancelling… the training stops at its next progress report.")
+            except NotYourTraining as e:
+                st.toast(str(e).capitalize())
         return
     if s.job_id and st.session_state.get(SEEN_JOB) != s.job_id:
         # a training just ended: rerun the whole app so the picker lists (and, for the starter, selects) it
@@ -91,6 +129,6 @@ def _progress_body() -> None:
             select_next_run(s.path)
         st.rerun(scope="app")
     if mine and s.state == "succeeded":
-        st.success(s.message, icon=":material/check_circle:")
+        st.success(public(s.message), icon=":material/check_circle:")
     elif mine and s.state in ("failed", "cancelled"):
-        st.error(s.message, icon=":material/error:")
+        st.error(public(s.message), icon=":material/error:")

@@ -24,7 +24,10 @@ _CONTEXT_LOGGER = logging.getLogger("streamlit.runtime.scriptrunner_utils.script
 
 def warm_up() -> list[str]:
     """Fill the caches for the default checkpoint; returns the steps that completed (for the log and tests)."""
-    from . import cache  # imports torch: the slow part, and the reason this runs in a thread
+    from .app_imports import import_app_modules
+
+    import_app_modules()  # torch: the slow part, and the reason this runs in a thread (holding the import lock)
+    from . import cache
     from .model_choice import ModelKey
     from .model_files import DEFAULT_CHECKPOINT
 

@@ -29,7 +29,7 @@ def mnist_missing_advice(root: str | Path | None = None) -> str:
     """What to do when MNIST is not in `root` (default VAE_DATA_DIR): the one wording the CLI, the app and the
     errors share."""
     root = Path(root) if root is not None else data_dir()
-    return (f"MNIST was not found under {root.resolve()} (expected {root.resolve() / 'MNIST' / 'raw'}/*-ubyte). "
+    return (f"MNIST was not found under {root.resolve()}: it needs the four files MNIST/raw/*-ubyte there. "
             f"Set {DATA_ENV} to the folder that holds MNIST/raw, or run `{DOWNLOAD_COMMAND}` "
             f"(it needs internet access) to fetch it into {DATA_ENV} (default ./data).")
 

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from explorer import cache
-from explorer.model_choice import ModelKey
+from explorer.model_choice import CHOSEN, ModelKey
 from explorer.model_files import DEFAULT_CHECKPOINT
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "decoder_grid.py")
@@ -100,3 +100,13 @@ def test_without_mnist_the_grid_works_and_the_overlay_says_why_not(no_mnist):
     assert at.toggle(key="grid_overlay").disabled
     why = " ".join(c.value for c in at.caption)
     assert "Overlay unavailable" in why and vc.DATA_ENV in why and vc.DOWNLOAD_COMMAND in why
+
+
+def test_a_model_with_a_1d_latent_space_is_explained_not_crashed_on(no_mnist, tmp_path):
+    path = vc.save_checkpoint(tmp_path / "line.pt", vc.VAE(vc.ModelConfig(latent_dim=1, hidden=(16,))))
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state[CHOSEN] = ModelKey.of(path)
+    at.run()
+    assert not at.exception, at.exception
+    assert "1-D latent space" in at.warning[0].value and "line" in at.warning[0].value
+    assert not at.get("plotly_chart")

@@ -6,6 +6,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
+from explorer.model_choice import CHOSEN, ModelKey
 from explorer.palette import DIGIT_COLOURS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,3 +62,18 @@ def test_overview_without_mnist_still_shows_curves_and_prior_samples(no_mnist):
     assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
     assert len(at.get("image")) == 10  # the prior samples: decoder only
     assert len(at.main.get("plotly_chart")) == 1  # curves come from the checkpoint
+
+
+def one_d_model(directory) -> ModelKey:
+    path = vc.save_checkpoint(directory / "line.pt", vc.VAE(vc.ModelConfig(latent_dim=1, hidden=(16,))),
+                              vc.TrainConfig(epochs=1), history=[], metrics={"test_loss": 400.0})
+    return ModelKey.of(path)
+
+
+def test_a_model_with_a_1d_latent_space_has_an_overview_too(no_mnist, tmp_path):
+    at = AppTest.from_file(OVERVIEW, default_timeout=60)
+    at.session_state[CHOSEN] = one_d_model(tmp_path)  # what the sidebar stores when it is picked
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("image")) == 10  # ten prior samples, each captioned with its one coordinate
+    assert all(c.count(",") == 0 for c in captions(at))

@@ -2,7 +2,7 @@
 words, with the checks of vae_core's own configs (the same caps as the CLI); existing names are never reused."""
 import pytest
 
-from explorer.model_files import CHECKPOINT_DIR_ENV, checkpoint_dir, list_checkpoints, name_problem
+from explorer.model_files import name_problem
 from explorer.training_form import validate_request
 
 VALID = dict(name="quick", epochs=1, batch_size=128, lr=1e-3, beta=1.0, arch="mlp", hidden="64, 32", seed=0,
@@ -52,11 +52,3 @@ def test_existing_names_are_never_overwritten(tmp_path):
     (tmp_path / "taken.pt").write_bytes(b"x")
     assert "already exists" in name_problem("taken", tmp_path)
     assert name_problem("free-name_2", tmp_path) is None
-
-
-def test_checkpoint_dir_comes_from_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path))
-    assert checkpoint_dir() == tmp_path
-    (tmp_path / "b.pt").write_bytes(b"x")
-    listed = list_checkpoints()
-    assert listed[0].name == "default.pt" and listed[1] == tmp_path / "b.pt"

@@ -1,0 +1,29 @@
+"""Import the app's heavy modules (torch, the model code, Plotly's figures, scikit-learn-free helpers) once per
+process, one thread at a time.
+
+Every session runs its script in its own thread, and the warm-up imports in another. When a room of 60 connected to
+a fresh server within 2 s, threads imported torch and numpy at the same moment and CPython's per-module import locks
+broke the deadlock between them by handing some threads a half-initialised module: "partially initialized module
+'numpy' has no attribute 'ndarray' (most likely due to a circular import)" in 3 sessions. One lock around one
+import of everything makes the first caller import and the others wait, then find every module in sys.modules."""
+from __future__ import annotations
+
+import importlib
+import threading
+
+MODULES = ("torch", "vae_core", "explorer.cache", "explorer.heap", "explorer.sidebar", "explorer.figures",
+           "explorer.clicks", "explorer.digit_images", "explorer.page_guards", "explorer.grid_geometry")
+_LOCK = threading.Lock()
+_done = False
+
+
+def import_app_modules() -> None:
+    """Import MODULES unless done already; concurrent callers wait for the first."""
+    global _done
+    if _done:
+        return
+    with _LOCK:
+        if not _done:
+            for name in MODULES:
+                importlib.import_module(name)
+            _done = True

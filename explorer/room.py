@@ -1,0 +1,61 @@
+"""`vae-explorer room`: share the app with a lecture hall, the way Jupyter shares a notebook server.
+
+Makes a random presenter token, serves the app on every network interface of this machine, and prints two links:
+the presenter's (with the token: open it on the lecturer's laptop, it is not shown on screen afterwards) and the
+audience's (project it; the presenter's sidebar also shows it with a QR code). Sessions without the token explore
+every page but cannot train, cancel or delete models (explorer.roles)."""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import secrets
+import socket
+import sys
+
+from .launcher import ROOT, streamlit_command
+from .roles import AUDIENCE_URL_ENV, QUERY, TOKEN_ENV
+
+
+def lan_address() -> str:
+    """This machine's address for other devices on the network, from its own name (no packet is sent anywhere);
+    the host name itself when it resolves to nothing but loopback."""
+    host = socket.gethostname()
+    try:
+        infos = socket.getaddrinfo(host, None, socket.AF_INET)
+    except OSError:
+        return host
+    for info in infos:
+        address = info[4][0]
+        if not ipaddress.ip_address(address).is_loopback:
+            return address
+    return host
+
+
+def plan(argv: list[str], environ: dict | None = None) -> tuple[list[str], dict, list[str]]:
+    """(the streamlit command, its environment, the lines to print) for `vae-explorer room ARGS`."""
+    p = argparse.ArgumentParser(prog="vae-explorer room", description=__doc__)
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--host", default=None, help="the address students reach this machine at (default: looked up)")
+    p.add_argument("--token", default=None, help="the presenter token (default: a new random one)")
+    args, extra = p.parse_known_args(argv)
+    token = args.token or secrets.token_urlsafe(16)
+    host = args.host or lan_address()
+    audience = f"http://{host}:{args.port}/"
+    env = {**(os.environ if environ is None else environ), TOKEN_ENV: token, AUDIENCE_URL_ENV: audience}
+    # browser.serverAddress set: Streamlit prints this one URL instead of looking the machine's public address up
+    # on the internet (what it does when it serves every interface).
+    command = streamlit_command("0.0.0.0", ["--server.port", str(args.port), "--browser.serverAddress", host, *extra])
+    lines = ["", "  VAE Latent Explorer -- room mode", "",
+             f"  Presenter (you; keep it to yourself):  http://localhost:{args.port}/?{QUERY}={token}",
+             f"     or from another device:             {audience}?{QUERY}={token}",
+             f"  Audience (project this, or the QR code in your sidebar):  {audience}", ""]
+    return command, env, lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    command, env, lines = plan(sys.argv[1:] if argv is None else argv)
+    print("\n".join(lines), flush=True)
+    os.chdir(ROOT)
+    os.execve(command[0], command, env)  # the server takes this process over (Ctrl+C stops it)
+    return 0  # not reached
