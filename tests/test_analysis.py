@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import vae_core as vc
+from vae_core.limits import LIMITS, activation_floats_per_image, chunk_size
 
 
 def test_encode_decode_shapes(tiny_model):
@@ -122,3 +123,49 @@ def test_stored_encodings_are_used_only_for_the_images_they_were_made_from(tiny_
     mu, _ = vc.stored_or_fresh_encodings(tiny_model, other, stored)
     assert calls and mu is expected_other[0]  # other images: encoded afresh
     assert vc.stored_or_fresh_encodings(tiny_model, images, {})[0] is expected_other[0]  # nothing stored
+
+
+# --- memory: evaluation and encoding run in chunks sized from an activation budget ---
+
+def test_the_widest_conv_gets_a_chunk_whose_activations_fit_the_budget():
+    widest = vc.ModelConfig(arch="conv", hidden=(128, 128))
+    n = chunk_size(widest)
+    assert n * activation_floats_per_image(widest) * 4 * LIMITS.chunk_safety <= LIMITS.chunk_bytes
+    assert 1 <= n < 4096  # smaller than the largest training batch: the chunk does not follow the batch size
+    assert chunk_size(vc.ModelConfig(arch="conv", hidden=(8, 16))) > n  # a narrower model gets a larger chunk
+    assert chunk_size(vc.ModelConfig()) > chunk_size(vc.ModelConfig(hidden=(2048,)))
+
+
+@pytest.fixture(params=[vc.ModelConfig(hidden=(32, 16)), vc.ModelConfig(arch="conv", hidden=(4, 8))],
+                ids=["mlp", "conv"])
+def small_model(request):
+    torch.manual_seed(0)
+    return vc.VAE(request.param).eval()
+
+
+def test_chunked_results_equal_one_pass_over_all_images(small_model, monkeypatch):
+    x = torch.rand(50, 784, generator=torch.Generator().manual_seed(1))
+    whole = dict(batch_size=len(x))
+    mu, logvar = vc.encode(small_model, x, **whole)
+    decoded = vc.decode(small_model, mu, **whole)
+    elbo = vc.per_image_elbo(small_model, x, **whole)
+    monkeypatch.setattr("vae_core.analysis.chunk_size", lambda config: 7)  # the default chunking, made tiny
+    for a, b in zip((mu, logvar, decoded), (*vc.encode(small_model, x), vc.decode(small_model, mu)), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    chunked = vc.per_image_elbo(small_model, x)
+    for key in ("loss", "reconstruction", "kl"):  # the same z samples whatever the chunking
+        np.testing.assert_allclose(elbo[key], chunked[key], rtol=1e-5, atol=1e-5)
+
+
+def test_iwae_feeds_the_decoder_at_most_max_batch_samples_even_when_k_exceeds_it(small_model, monkeypatch):
+    x = (torch.rand(6, 784, generator=torch.Generator().manual_seed(2)) > 0.6).float()
+    rows = []
+    decode = small_model.decode
+    monkeypatch.setattr(small_model, "decode", lambda z: rows.append(len(z)) or decode(z))
+    log_p = vc.iwae_log_likelihood(small_model, x, k=120, max_batch=50, seed=0)
+    assert max(rows) <= 50 and sum(rows) == 6 * 120  # every image's 120 samples, in parts of at most 50
+    rows.clear()
+    reference = vc.iwae_log_likelihood(small_model, x, k=120, max_batch=10_000, seed=0)
+    assert rows == [6 * 120]
+    assert log_p.shape == (6,) and np.isfinite(log_p).all()
+    np.testing.assert_allclose(log_p, reference, atol=5.0)  # other samples, the same bound within Monte-Carlo noise

@@ -1,4 +1,5 @@
-"""Training on tiny synthetic tensors: history, reproducibility, progress/cancel, NaN guard, snapshots."""
+"""Training on tiny synthetic tensors: history, reproducibility, progress/cancel, NaN guard, snapshots,
+the time budget, chunked evaluation and the time estimate."""
 import importlib
 import math
 
@@ -93,3 +94,82 @@ def test_dynamic_binarisation_trains_on_bernoulli_samples(tiny_data, monkeypatch
     seen.clear()
     vc.train(CFG, vc.TrainConfig(epochs=1, batch_size=64), data=soft, show_bar=False)
     assert set(torch.cat(seen).unique().tolist()) == {0.5}
+
+
+train_module = importlib.import_module("vae_core.train")  # the module, not the function vae_core re-exports
+
+
+# --- the wall-clock budget (VAE_MAX_TRAIN_MINUTES) ---
+
+def test_a_run_over_its_time_budget_stops_and_returns_nothing(tiny_data, monkeypatch):
+    monkeypatch.setenv("VAE_MAX_TRAIN_MINUTES", "0.0005")  # 30 ms
+    seen = []
+    with pytest.raises(vc.TrainingTimeout) as caught:
+        vc.train(CFG, vc.TrainConfig(epochs=1000, batch_size=32), data=tiny_data, show_bar=False, progress=seen.append)
+    message = str(caught.value)
+    assert "0.0005 min" in message and "VAE_MAX_TRAIN_MINUTES" in message and "nothing was saved" in message
+    assert "epoch" in message and "%" in message  # how far it got
+    assert isinstance(caught.value, vc.TrainingCancelled)  # callers that handle a cancel handle this too
+    assert len(seen) < 1000 * 256 // 32  # stopped long before the end
+
+
+def test_the_budget_is_read_when_a_training_starts_and_must_be_a_positive_number(tiny_data, monkeypatch):
+    monkeypatch.delenv("VAE_MAX_TRAIN_MINUTES", raising=False)
+    assert vc.max_train_minutes() == 20.0
+    monkeypatch.setenv("VAE_MAX_TRAIN_MINUTES", "90")
+    assert vc.max_train_minutes() == 90.0
+    for bad in ("0", "-5", "soon", "nan", "inf"):
+        monkeypatch.setenv("VAE_MAX_TRAIN_MINUTES", bad)
+        with pytest.raises(vc.ConfigError, match="VAE_MAX_TRAIN_MINUTES: must be a number of minutes > 0"):
+            vc.train(CFG, vc.TrainConfig(epochs=1), data=tiny_data, show_bar=False)
+
+
+def test_limits_that_need_both_configs_are_checked_before_training(tiny_data):
+    big_snapshots = vc.TrainConfig(epochs=1000, snapshot_size=10_000)
+    with pytest.raises(vc.ConfigError, match="snapshot_size: keeping the latent means of 10,000 digits"):
+        vc.train(vc.ModelConfig(hidden=(32,), latent_dim=16), big_snapshots, data=tiny_data, show_bar=False)
+
+
+def test_a_device_that_is_not_available_here_is_a_config_error():
+    problem = vc.device_problem("cuda:99")
+    assert problem.startswith("device: 'cuda:99' is not available")
+    with pytest.raises(vc.ConfigError, match="not available"):
+        vc.pick_device("cuda:99")
+    assert vc.device_problem("cpu") is None and vc.device_problem("auto") is None
+    assert vc.device_problem("gpu").startswith("device: must be")
+
+
+# --- memory: evaluation in chunks ---
+
+def test_evaluate_loss_in_chunks_equals_one_pass(tiny_data):
+    torch.manual_seed(0)
+    model = vc.VAE(CFG)
+    test_x = tiny_data[1]
+    torch.manual_seed(1)
+    whole = vc.evaluate_loss(model, test_x, batch_size=len(test_x))
+    torch.manual_seed(1)
+    chunked = vc.evaluate_loss(model, test_x, batch_size=5)
+    assert torch.allclose(whole, chunked, rtol=1e-5)
+    assert model.training  # the mode it was in
+
+
+# --- the time estimate ---
+
+def test_the_estimate_is_positive_and_leaves_the_random_state_alone():
+    state = torch.get_rng_state()
+    seconds = vc.estimate_training_seconds(CFG, vc.TrainConfig(epochs=1, batch_size=64), n_train=256)
+    assert math.isfinite(seconds) and seconds > 0
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_the_estimate_scales_with_epochs_steps_and_test_images(monkeypatch):
+    timings = iter([0.01, 0.002] * 4)  # a step of 128 images, then a test pass of 128 images, per call
+    monkeypatch.setattr(train_module, "_seconds_per_call", lambda *args, **kwargs: next(timings))
+    estimate = lambda **fields: vc.estimate_training_seconds(CFG, vc.TrainConfig(**fields), n_train=1280)
+    one = estimate(epochs=1, test_subset=128)
+    assert one == pytest.approx(10 * 0.01 + 0.002)
+    assert estimate(epochs=4, test_subset=128) == pytest.approx(4 * one)
+    # a batch of 256 is timed at 128 images and scaled: the same seconds per image, half the steps
+    assert estimate(epochs=1, test_subset=128, batch_size=256) == pytest.approx(5 * 0.02 + 0.002)
+    assert estimate(epochs=1, test_subset=0) == pytest.approx(10 * 0.01 + 10_000 / 128 * 0.002)  # all 10,000
+

@@ -44,6 +44,19 @@ from .data import (
 from .limits import LIMITS, Limits, chunk_size, parameter_count
 from .metrics import compare_embeddings, embedding_quality, evaluate_model, knn_accuracy, pca_codes, trust
 from .model import VAE, kl_divergence, negative_elbo
-from .train import Progress, TrainingCancelled, TrainingDiverged, TrainResult, pick_device, train
+from .train import (
+                       BUDGET_ENV,
+                       Progress,
+                       TrainingCancelled,
+                       TrainingDiverged,
+                       TrainingTimeout,
+                       TrainResult,
+                       device_problem,
+                       estimate_training_seconds,
+                       evaluate_loss,
+                       max_train_minutes,
+                       pick_device,
+                       train,
+)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

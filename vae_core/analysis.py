@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .limits import chunk_size
 from .model import VAE, negative_elbo
 
 
@@ -20,11 +21,17 @@ def _tensor(a, model: VAE) -> torch.Tensor:
     return a.to(p.device, p.dtype)
 
 
+def _chunks(x: torch.Tensor, model: VAE, batch_size: int | None) -> tuple[torch.Tensor, ...]:
+    """x in chunks of batch_size rows, by default as many as fit the activation budget (limits.chunk_size): memory
+    stays bounded however many images come in or whatever batch size the model was trained with."""
+    return x.split(batch_size or chunk_size(model.config))
+
+
 @torch.no_grad()
-def encode(model: VAE, images, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+def encode(model: VAE, images, batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Latent means and log-variances of q(z|x), each (N, latent_dim)."""
     x = _tensor(images, model).reshape(len(images), -1)
-    parts = [model.encode(chunk) for chunk in x.split(batch_size)]
+    parts = [model.encode(chunk) for chunk in _chunks(x, model, batch_size)]
     return (torch.cat([p[0] for p in parts]).cpu().numpy(), torch.cat([p[1] for p in parts]).cpu().numpy())
 
 
@@ -48,11 +55,11 @@ def stored_or_fresh_encodings(model: VAE, images, stored: dict | None) -> tuple[
 
 
 @torch.no_grad()
-def decode(model: VAE, z, batch_size: int = 4096) -> np.ndarray:
+def decode(model: VAE, z, batch_size: int | None = None) -> np.ndarray:
     """Pixel probabilities (N, side, side) for latent codes z (N, latent_dim)."""
     z = _tensor(np.atleast_2d(np.asarray(z, dtype=np.float32)), model)
     side = model.config.image_size
-    out = torch.cat([torch.sigmoid(model.decode(chunk)) for chunk in z.split(batch_size)])
+    out = torch.cat([torch.sigmoid(model.decode(chunk)) for chunk in _chunks(z, model, batch_size)])
     return out.reshape(-1, side, side).cpu().numpy()
 
 
@@ -74,13 +81,13 @@ def grid_axes(grid_size: int = 20, extent: tuple[float, float] = (-3.0, 3.0)) ->
 
 
 def decode_grid(model: VAE, grid_size: int = 20, extent: tuple[float, float] = (-3.0, 3.0)) -> np.ndarray:
-    """Decode a grid_size x grid_size lattice over extent^2 in one batch: (G, G, side, side); [row, col]."""
+    """Decode a grid_size x grid_size lattice over extent^2: (G, G, side, side); [row, col]."""
     if model.config.latent_dim != 2:
         raise ValueError("a decoded grid needs a 2-D latent space")
     z1, z2 = grid_axes(grid_size, extent)
     zz = np.stack(np.meshgrid(z1, z2), axis=-1).reshape(-1, 2)  # row-major: row r has z2[r], col c has z1[c]
     side = model.config.image_size
-    return decode(model, zz, batch_size=len(zz)).reshape(grid_size, grid_size, side, side)
+    return decode(model, zz).reshape(grid_size, grid_size, side, side)
 
 
 def tile(images: np.ndarray) -> np.ndarray:
@@ -117,36 +124,58 @@ def pixel_blend(x0, x1, steps: int = 10) -> np.ndarray:
     return (1 - t) * x0 + t * x1
 
 
+def elbo_by_chunk(model: VAE, x: torch.Tensor, batch_size: int | None = None):
+    """Yield (-ELBO, reconstruction, KL) per image, chunk by chunk, one z sample each. The noise for every image is
+    drawn up front (N x latent_dim floats, from torch's global generator), so chunking does not change the result."""
+    noise = torch.randn(len(x), model.config.latent_dim, device=x.device, dtype=x.dtype)
+    for chunk, eps in zip(_chunks(x, model, batch_size), _chunks(noise, model, batch_size), strict=True):
+        mu, logvar = model.encode(chunk)
+        yield negative_elbo(model.decode(mu + eps * torch.exp(0.5 * logvar)), chunk, mu, logvar)
+
+
 @torch.no_grad()
-def per_image_elbo(model: VAE, images, batch_size: int = 4096, seed: int = 0) -> dict[str, np.ndarray]:
+def per_image_elbo(model: VAE, images, batch_size: int | None = None, seed: int = 0) -> dict[str, np.ndarray]:
     """-ELBO, reconstruction and KL per image (nats), one z sample each, seeded."""
     torch.manual_seed(seed)
     x = _tensor(images, model).reshape(len(images), -1)
-    parts = [negative_elbo(model(chunk)[0], chunk, *model.encode(chunk)) for chunk in x.split(batch_size)]
+    parts = list(elbo_by_chunk(model, x, batch_size))
     return {name: torch.cat([p[i] for p in parts]).cpu().numpy() for i, name in enumerate(("loss", "reconstruction", "kl"))}
 
 
 @torch.no_grad()
-def iwae_log_likelihood(model: VAE, images, k: int = 1000, max_batch: int = 32768, seed: int = 0,
+def iwae_log_likelihood(model: VAE, images, k: int = 1000, max_batch: int | None = None, seed: int = 0,
                         progress=None) -> np.ndarray:
     """Importance-weighted estimate of log p(x) per image (Burda et al. 2016): a lower bound that
-    tightens as k grows. log p(x) ~= logsumexp_k[log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log k."""
+    tightens as k grows. log p(x) ~= logsumexp_k[log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log k.
+    The decoder sees up to max_batch samples at once (default: as many as fit the activation budget); when k alone
+    exceeds that, each image's k samples go through in parts and their weights are combined."""
     torch.manual_seed(seed)
     x = _tensor(images, model).reshape(len(images), -1)
-    per_chunk = max(1, max_batch // k)
+    rows = max_batch or chunk_size(model.config)
     out = []
-    for chunk in x.split(per_chunk):
+    for chunk in x.split(max(1, rows // k)):
         mu, logvar = model.encode(chunk)
         std = torch.exp(0.5 * logvar)
-        z = mu + std * torch.randn(k, *mu.shape, device=mu.device)  # (k, b, L)
-        logits = model.decode(z.reshape(-1, z.shape[-1])).reshape(k, len(chunk), -1)
-        log_px_z = -F.binary_cross_entropy_with_logits(logits, chunk.expand(k, -1, -1), reduction="none").sum(-1)
-        log_pz = torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)
-        log_qz = torch.distributions.Normal(mu, std).log_prob(z).sum(-1)
-        out.append(torch.logsumexp(log_px_z + log_pz - log_qz, dim=0) - math.log(k))
+        log_w = torch.cat([_log_weights(model, chunk, mu, std, part) for part in _parts(k, max(1, rows // len(chunk)))])
+        out.append(torch.logsumexp(log_w, dim=0) - math.log(k))
         if progress is not None:
             progress(len(chunk))
     return torch.cat(out).cpu().numpy()
+
+
+def _parts(k: int, size: int) -> list[int]:
+    """k split into parts of at most size: _parts(10, 4) == [4, 4, 2]."""
+    return [min(size, k - start) for start in range(0, k, size)]
+
+
+def _log_weights(model: VAE, x: torch.Tensor, mu: torch.Tensor, std: torch.Tensor, k: int) -> torch.Tensor:
+    """log p(x|z) + log p(z) - log q(z|x) for k samples z ~ q(z|x) of each image: (k, b)."""
+    z = mu + std * torch.randn(k, *mu.shape, device=mu.device)  # (k, b, L)
+    logits = model.decode(z.reshape(-1, z.shape[-1])).reshape(k, len(x), -1)
+    log_px_z = -F.binary_cross_entropy_with_logits(logits, x.expand(k, -1, -1), reduction="none").sum(-1)
+    log_pz = torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)
+    log_qz = torch.distributions.Normal(mu, std).log_prob(z).sum(-1)
+    return log_px_z + log_pz - log_qz
 
 
 def fit_pca(images, n_components: int = 2) -> dict[str, np.ndarray]:
