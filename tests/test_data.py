@@ -1,4 +1,7 @@
 """MNIST from VAE_DATA_DIR: in-memory tensors, and one clear error when it is missing."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -90,3 +93,11 @@ def test_same_tensors_as_torchvision(real_data):
         ds = MNIST(str(vc.data_dir()), train=split == "train", download=False)
         assert torch.equal(ours_x, ds.data.reshape(len(ds.data), -1).float() / 255.0)
         assert torch.equal(ours_y, ds.targets)
+
+
+def test_reading_mnist_does_not_import_torchvision(real_data):
+    """The NumPy IDX reader exists to skip torchvision's ~2 s import (it pulls in torch._dynamo) on a cold start."""
+    code = "import sys, vae_core as vc; vc.load_mnist('test', limit=10); print('torchvision' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-1000:]
+    assert run.stdout.strip() == "False"
