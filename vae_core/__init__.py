@@ -41,6 +41,7 @@ from .data import (
                        load_mnist,
                        mnist_missing_advice,
 )
+from .file_lock import FolderBusyError, training_lock
 from .limits import LIMITS, Limits, chunk_size, parameter_count
 from .metrics import compare_embeddings, embedding_quality, evaluate_model, knn_accuracy, pca_codes, trust
 from .model import VAE, kl_divergence, negative_elbo
