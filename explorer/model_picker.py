@@ -73,6 +73,6 @@ def _delete_button(path: Path) -> None:
             except (OSError, PermissionError) as e:
                 st.error(public(f"Not deleted: {e}"), icon=":material/error:")
                 return
-            st.session_state[PICKER] = str(DEFAULT_CHECKPOINT)
+            select_next_run(str(DEFAULT_CHECKPOINT))
             st.toast(f"Deleted {path.stem}.")
             st.rerun(scope="app")

@@ -178,7 +178,7 @@ def test_another_process_training_into_the_folder_blocks_this_one(tmp_path, real
 
 
 def test_temp_files_left_by_a_killed_save_are_removed_when_the_server_starts(tmp_path, monkeypatch):
-    stale = tmp_path / ".lesson.pt.abc123.tmp"
+    stale = tmp_path / ".lesson.pt.k2x9_q7m.tmp"  # as mkstemp names it
     stale.write_bytes(b"half a checkpoint")
     os.utime(stale, (time.time() - 7200, time.time() - 7200))
     monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path))

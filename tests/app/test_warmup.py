@@ -66,7 +66,7 @@ def test_warm_up_with_a_broken_default_checkpoint_stops_quietly(tmp_path, monkey
     monkeypatch.setattr(explorer.model_files, "DEFAULT_CHECKPOINT", broken)
     clear_caches()
     done = warmup.warm_up()
-    assert done[0] == "import" and done[1].startswith("stopped: CheckpointCorruptError") and len(done) == 2
+    assert done[0] == "import" and done[1].startswith("stopped: Checkpoint") and len(done) == 2
 
 
 def test_lifespan_starts_the_warm_up_in_a_thread_and_serves_at_once(monkeypatch):
