@@ -21,14 +21,23 @@ from .analysis import (
 from .checkpoint import (
                        FORMAT_VERSION,
                        Checkpoint,
+                       CheckpointConfigError,
                        CheckpointCorruptError,
+                       CheckpointDiskFullError,
                        CheckpointError,
+                       CheckpointExistsError,
+                       CheckpointFieldError,
                        CheckpointMismatchError,
+                       CheckpointNotAFileError,
                        CheckpointNotFoundError,
+                       CheckpointTooLargeError,
+                       CheckpointUnreadableError,
                        CheckpointUnsafeError,
+                       CheckpointUnsupportedError,
                        CheckpointVersionError,
                        NotACheckpointError,
                        load_checkpoint,
+                       remove_stale_temp_files,
                        save_checkpoint,
 )
 from .config import ARCHITECTURES, ConfigError, ModelConfig, TrainConfig
