@@ -131,13 +131,20 @@ def test_a_late_cancel_click_does_not_cancel_the_next_training(tmp_path, real_da
     job.wait(timeout=120)
 
 
-def test_clearing_streamlit_caches_never_makes_a_second_job():
+def test_clearing_streamlit_caches_during_a_training_never_makes_a_second_job(tmp_path, real_data):
     import streamlit as st
 
-    before = shared_job()
-    st.cache_resource.clear()  # what any websocket client's clear_cache message does
-    st.cache_data.clear()
-    assert shared_job() is before
+    job = shared_job()
+    job_id = job.start(tiny_request(epochs=50), directory=tmp_path)
+    try:
+        st.cache_resource.clear()  # what any websocket client's clear_cache message does
+        st.cache_data.clear()
+        assert shared_job() is job and job.snapshot().active
+        with pytest.raises(TrainingAlreadyRunning):
+            shared_job().start(tiny_request("second"), directory=tmp_path)
+    finally:
+        job.cancel(job_id)
+    assert job.wait(timeout=120).state == "cancelled"
 
 
 def test_the_folder_quota_refuses_a_training_until_a_model_is_deleted(tmp_path, monkeypatch):
