@@ -1,13 +1,19 @@
-"""`python -m vae_core train|evaluate|download` on a small real-data run."""
+"""`python -m vae_core train|evaluate|download`: a small real-data run, and the checks that stop a bad command
+before any training (these read no MNIST: VAE_DATA_DIR points at an empty folder in them)."""
+import errno
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import torch
 
 import vae_core as vc
+from vae_core import cli
 from vae_core.cli import main
 
-pytestmark = pytest.mark.real_data
+SMALL = ["--epochs", "1", "--hidden", "16", "--snapshot-size", "10"]
 
 
 def test_train_then_evaluate(tmp_path, capsys, real_data):
@@ -15,7 +21,7 @@ def test_train_then_evaluate(tmp_path, capsys, real_data):
     assert main(["train", "--epochs", "3", "--train-subset", "3000", "--batch-size", "50", "--lr", "2e-3",
                  "--hidden", "128", "64", "--snapshot-size", "50", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "5-NN accuracy" in printed and f"saved {out}" in printed
+    assert "5-NN accuracy" in printed and f"saved {out}" in printed and "estimated" in printed
     ckpt = vc.load_checkpoint(out)
     assert ckpt.model_config.hidden == (128, 64) and len(ckpt.history) == 3
     assert ckpt.history[2]["test_loss"] < ckpt.history[0]["test_loss"] < 250
@@ -39,10 +45,20 @@ def test_a_diverging_run_leaves_the_existing_checkpoint_untouched(tmp_path, caps
     out = tmp_path / "keep.pt"
     vc.save_checkpoint(out, vc.VAE(vc.ModelConfig(hidden=(16,))))
     before = out.read_bytes()
-    code = main(["train", "--epochs", "1", "--train-subset", "2000", "--lr", "1e12", "--hidden", "16", "--out", str(out)])
+    code = main(["train", "--epochs", "1", "--train-subset", "2000", "--lr", "1e12", "--hidden", "16", "--out", str(out),
+                 "--force"])
     assert code == 2
     assert "NaN or infinite" in capsys.readouterr().err
     assert out.read_bytes() == before
+
+
+def test_a_run_over_its_time_budget_stops_with_one_line_and_saves_nothing(tmp_path, capsys, monkeypatch, real_data):
+    monkeypatch.setenv("VAE_MAX_TRAIN_MINUTES", "0.0005")
+    out = tmp_path / "late.pt"
+    assert main(["train", "--epochs", "50", "--train-subset", "2000", *SMALL[2:], "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: training stopped at its time budget of 0.0005 min") and "VAE_MAX_TRAIN_MINUTES" in err
+    assert not out.exists()
 
 
 def test_errors_are_one_line_not_a_traceback(tmp_path):
@@ -50,6 +66,158 @@ def test_errors_are_one_line_not_a_traceback(tmp_path):
     bad.write_bytes(b"not a checkpoint")
     run = subprocess.run([sys.executable, "-m", "vae_core", "evaluate", str(bad)], capture_output=True, text=True)
     assert run.returncode == 2 and run.stderr.startswith("error:") and "Traceback" not in run.stderr
-    run = subprocess.run([sys.executable, "-m", "vae_core", "train", "--epochs", "0", "--out", str(bad)],
+    run = subprocess.run([sys.executable, "-m", "vae_core", "train", "--epochs", "0", "--out", str(tmp_path / "new.pt")],
                          capture_output=True, text=True)
-    assert run.returncode == 2 and "epochs must be >= 1" in run.stderr
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.splitlines() == ["error: epochs: must be a whole number between 1 and 1,000 (got 0)"]
+
+
+# --- checks before training: nothing is read, trained or written when the command cannot succeed ---
+
+@pytest.fixture
+def no_mnist(tmp_path, monkeypatch):
+    """VAE_DATA_DIR -> an empty folder: a check that let training start would fail on MNIST, not pass."""
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "no-mnist"))
+
+
+def refused(capsys, *args) -> str:
+    """Run `train` with args; it must exit 2 with one 'error:' line on stderr, which is returned."""
+    assert main(["train", *SMALL, *args]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("model.ckpt", "--out: must be a file path ending in .pt"),
+    ("folder.pt", "is a folder; give a file path ending in .pt"),
+    ("a-file/model.pt", "a-file is a file, not a folder"),
+])
+def test_out_must_be_a_pt_file_whose_folder_can_be_made(tmp_path, capsys, no_mnist, name, message):
+    (tmp_path / "folder.pt").mkdir()
+    (tmp_path / "a-file").write_text("in the way")
+    assert message in refused(capsys, "--out", str(tmp_path / name))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "folder.pt"]  # nothing written or made
+
+
+def test_out_in_a_folder_that_takes_no_files_is_refused(tmp_path, capsys, no_mnist):
+    locked = tmp_path / "read-only"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        probe_written = _can_write(locked)  # root writes through 0o500: then a path under a file takes its place
+        out = locked / "m.pt" if not probe_written else tmp_path / "not-a-folder" / "sub" / "m.pt"
+        if probe_written:
+            (tmp_path / "not-a-folder").write_text("")
+        assert "--out: cannot" in refused(capsys, "--out", str(out))
+        assert not out.exists()
+    finally:
+        locked.chmod(0o700)
+
+
+def _can_write(folder: Path) -> bool:
+    try:
+        (folder / "probe").write_text("")
+    except PermissionError:
+        return False
+    (folder / "probe").unlink()
+    return True
+
+
+def test_a_missing_folder_is_fine_it_is_created_when_training_starts(tmp_path):
+    assert cli._out_problems(tmp_path / "new" / "deeper" / "m.pt", force=False) == []
+    assert not (tmp_path / "new").exists()  # not created by the check itself
+
+
+def test_an_existing_file_is_kept_without_force(tmp_path, capsys, no_mnist):
+    out = tmp_path / "mine.pt"
+    out.write_bytes(b"precious")
+    assert "mine.pt already exists; pass --force to replace it" in refused(capsys, "--out", str(out))
+    assert out.read_bytes() == b"precious"
+
+
+def test_the_shipped_default_checkpoint_has_its_own_refusal(capsys, no_mnist, monkeypatch):
+    before = cli.DEFAULT_CHECKPOINT.stat()
+    monkeypatch.chdir(cli.DEFAULT_CHECKPOINT.parent.parent)
+    for out in ("checkpoints/default.pt", str(cli.DEFAULT_CHECKPOINT), "checkpoints/../checkpoints/default.pt"):
+        assert "is the shipped default checkpoint the app starts with; it is not replaced without --force" in refused(
+            capsys, "--out", out)
+    after = cli.DEFAULT_CHECKPOINT.stat()
+    assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
+
+
+@pytest.mark.parametrize(("device", "message"), [
+    ("cuda:99", "device: 'cuda:99' is not available"),
+    ("gpu", "device: must be 'auto', 'cpu', 'cuda', 'cuda:<index>' or 'mps' (got 'gpu')"),
+])
+def test_a_device_that_cannot_be_used_here_is_refused_before_training(tmp_path, capsys, no_mnist, device, message):
+    line = refused(capsys, "--device", device, "--out", str(tmp_path / "m.pt"))
+    assert message in line and line.count("device:") == 1
+
+
+def test_every_problem_is_listed_on_one_line(tmp_path, capsys, no_mnist, monkeypatch):
+    monkeypatch.setenv("VAE_MAX_TRAIN_MINUTES", "soon")
+    line = refused(capsys, "--batch-size", "0", "--hidden", "3000000", "--device", "gpu", "--iwae-k", "-1",
+                   "--out", str(tmp_path / "m.txt"))
+    for field in ("batch_size:", "hidden:", "device:", "--iwae-k:", "VAE_MAX_TRAIN_MINUTES:", "--out:"):
+        assert field in line
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_folder_another_training_writes_into_is_refused(tmp_path, capsys, no_mnist):
+    with vc.training_lock(tmp_path):
+        line = refused(capsys, "--out", str(tmp_path / "m.pt"))
+    assert "another training is writing into" in line
+
+
+# --- saving: --force, a file that appears while training, a full disk (training on tiny synthetic data) ---
+
+@pytest.fixture
+def tiny_runs(monkeypatch, tiny_data, no_mnist):
+    """The CLI's train and evaluation on tiny synthetic data: the real functions, just not on MNIST."""
+    labels = torch.randint(0, 10, (len(tiny_data[0]),), generator=torch.Generator().manual_seed(0))
+    monkeypatch.setattr(cli, "train", lambda mc, tc, **kw: vc.train(mc, tc, data=tiny_data, show_bar=False, **kw))
+
+    def evaluate(model, iwae_k, trust_points):
+        metrics = vc.evaluate_model(model, tiny_data[0], labels, tiny_data[1], tiny_data[2], trust_points=50,
+                                    show_bar=False)
+        return metrics, vc.fit_pca(tiny_data[0].numpy()), vc.encodings_to_store(model, tiny_data[1])
+
+    monkeypatch.setattr(cli, "_evaluate", evaluate)
+    return monkeypatch
+
+
+def test_force_replaces_an_existing_checkpoint(tmp_path, capsys, tiny_runs):
+    out = tmp_path / "m.pt"
+    out.write_bytes(b"old")
+    assert main(["train", *SMALL, "--out", str(out), "--force"]) == 0
+    assert vc.load_checkpoint(out).model_config.hidden == (16,)
+    assert f"saved {out}" in capsys.readouterr().out
+
+
+def test_a_file_that_appears_while_training_is_left_untouched(tmp_path, capsys, tiny_runs):
+    out = tmp_path / "m.pt"
+    trained = cli.train
+
+    def train_then_someone_writes(*args, **kwargs):
+        result = trained(*args, **kwargs)
+        out.write_bytes(b"written meanwhile")
+        return result
+
+    tiny_runs.setattr(cli, "train", train_then_someone_writes)
+    assert main(["train", *SMALL, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "appeared while training and was left untouched" in err
+    assert out.read_bytes() == b"written meanwhile"
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_file(tmp_path, capsys, tiny_runs):
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    tiny_runs.setattr(torch, "save", no_space)
+    out = tmp_path / "m.pt"
+    assert main(["train", *SMALL, "--out", str(out)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: disk full")
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]  # the temp file went too

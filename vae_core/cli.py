@@ -1,19 +1,35 @@
-"""Command line: `python -m vae_core train|evaluate|download`."""
+"""Command line: `python -m vae_core train|evaluate|download|anomalies|repair`."""
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import shlex
 import sys
+import tempfile
+from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from . import reports
 from .analysis import encodings_to_store, fit_pca
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .config import ARCHITECTURES, ModelConfig, TrainConfig
+from .checkpoint import CheckpointError, CheckpointExistsError, load_checkpoint, save_checkpoint
+from .config import ARCHITECTURES, ConfigError, ModelConfig, TrainConfig, run_problems
 from .data import MnistNotFoundError, download_mnist, load_mnist
+from .file_lock import FolderBusyError, training_lock
 from .metrics import evaluate_model
-from .train import TrainingDiverged, train
+from .train import (
+    BUDGET_ENV,
+    TrainingCancelled,
+    TrainingDiverged,
+    device_problem,
+    estimate_training_seconds,
+    max_train_minutes,
+    train,
+)
+
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "default.pt"  # the app's shipped model
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,11 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--latent-dim", type=int, default=ModelConfig.latent_dim)
     t.add_argument("--binarize", action="store_true", help="dynamically binarise the training images (regulariser)")
     t.add_argument("--seed", type=int, default=TrainConfig.seed)
-    t.add_argument("--device", default=TrainConfig.device)
+    t.add_argument("--device", default=TrainConfig.device, help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
     t.add_argument("--train-subset", type=int, default=0, help="train on the first N images only")
     t.add_argument("--snapshot-size", type=int, default=1000, help="test digits whose latent means are kept per epoch")
     t.add_argument("--iwae-k", type=int, default=0, help="also store an IWAE estimate with k samples")
-    t.add_argument("--out", required=True, help="checkpoint path to write (atomically)")
+    t.add_argument("--out", required=True, help="checkpoint path to write (atomically), ending in .pt")
+    t.add_argument("--force", action="store_true", help="replace --out if it exists (never done without this flag)")
     e = sub.add_parser("evaluate", help="print test -ELBO, IWAE, 5-NN accuracy and trustworthiness (VAE vs PCA)")
     e.add_argument("path")
     e.add_argument("--iwae-k", type=int, default=1000)
@@ -42,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print the figures as JSON")
     d = sub.add_parser("download", help="fetch MNIST into VAE_DATA_DIR (needs internet access)")
     d.add_argument("--root", default=None)
+    reports.add_parsers(sub)  # anomalies, repair
     return p
 
 
@@ -73,30 +91,95 @@ def _report(metrics: dict) -> str:
     return "\n".join(lines)
 
 
+def _out_problems(out: Path, force: bool) -> list[str]:
+    """Why --out cannot be written, checked before training: a .pt file whose folder exists or can be created and
+    takes a new file; an existing file is replaced only with --force, the shipped default with its own warning."""
+    if out.suffix != ".pt":
+        return [f"--out: must be a file path ending in .pt (got {str(out)!r})"]
+    if out.is_dir():
+        return [f"--out: {out} is a folder; give a file path ending in .pt inside it"]
+    if os.path.lexists(out) and not force:
+        if out.resolve() == DEFAULT_CHECKPOINT:
+            return [f"--out: {out} is the shipped default checkpoint the app starts with; it is not replaced "
+                    "without --force (write your model to another file, e.g. checkpoints/mine.pt)"]
+        return [f"--out: {out} already exists; pass --force to replace it, or choose another name"]
+    folder = out.absolute().parent
+    existing = next(p for p in (folder, *folder.parents) if os.path.lexists(p))  # the folder, or where it will be made
+    if not existing.is_dir():
+        return [f"--out: cannot create the folder {out.parent}: {existing} is a file, not a folder"]
+    try:
+        with tempfile.TemporaryFile(dir=existing):  # a real write: access() says yes to root and on read-only mounts
+            pass
+    except OSError as e:
+        return [f"--out: cannot write into the folder {existing} ({e.strerror or type(e).__name__})"]
+    return []
+
+
+def _train(args: argparse.Namespace, argv: list[str]) -> None:
+    """Check everything that can be checked before training (configs, --device, --out, the time budget) and stop
+    with every problem at once; then train, evaluate and save while holding the --out folder's training lock."""
+    problems: list[str] = []
+
+    def built(make):
+        try:
+            return make()
+        except ConfigError as e:
+            problems.extend(e.problems)
+
+    model_config = built(lambda: ModelConfig(arch=args.arch, latent_dim=args.latent_dim, hidden=tuple(args.hidden)))
+    train_config = built(lambda: TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule, beta=args.beta,
+        binarize=args.binarize, seed=args.seed, device=args.device, train_subset=args.train_subset,
+        snapshot_size=args.snapshot_size))
+    if model_config and train_config:
+        problems += run_problems(model_config, train_config)
+    unavailable = device_problem(args.device)  # the config checks the spelling; this, that it exists here
+    if unavailable and unavailable not in problems:
+        problems.append(unavailable)
+    if args.iwae_k < 0:
+        problems.append(f"--iwae-k: must be 0 (off) or a number of samples (got {args.iwae_k})")
+    try:
+        minutes = max_train_minutes()
+    except ConfigError as e:
+        problems += e.problems
+    out = Path(args.out)
+    problems += _out_problems(out, args.force)
+    if problems:
+        raise ConfigError(problems)
+    with training_lock(out.parent):
+        estimate = estimate_training_seconds(model_config, train_config)
+        print(f"estimated {estimate / 60:.1f} min on this machine (budget {minutes:g} min, {BUDGET_ENV})", flush=True)
+        if estimate > minutes * 60:
+            print(f"warning: this run will likely stop at its budget; set {BUDGET_ENV}={math.ceil(estimate / 60 * 1.2)} "
+                  "to let it finish", file=sys.stderr, flush=True)
+        result = train(model_config, train_config, progress=_print_epoch)
+        metrics, pca, test_latents = _evaluate(result.model, args.iwae_k, 5000)
+        command = "python -m vae_core " + shlex.join(argv)
+        try:
+            path = save_checkpoint(out, result.model, train_config, result.history, metrics, result.snapshots, command,
+                                   pca=pca, test_latents=test_latents, overwrite=args.force)
+        except CheckpointExistsError:
+            raise CheckpointExistsError(f"{out} appeared while training and was left untouched; this run was not "
+                                        "saved (pass --force to replace such a file)") from None
+    print(_report(metrics))
+    print(f"saved {path} after {result.seconds:.0f} s on {result.device}")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
     try:
         if args.command == "download":
             print(f"MNIST is in {download_mnist(args.root)}")
+        elif args.command in ("anomalies", "repair"):
+            print(reports.run(args))
         elif args.command == "evaluate":
             ckpt = load_checkpoint(args.path)
             metrics, _, _ = _evaluate(ckpt.model, args.iwae_k, args.trust_points)
             print(json.dumps(metrics, indent=2) if args.json else _report(metrics))
         else:
-            model_config = ModelConfig(arch=args.arch, latent_dim=args.latent_dim, hidden=tuple(args.hidden))
-            train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                       lr_schedule=args.lr_schedule, beta=args.beta, binarize=args.binarize, seed=args.seed,
-                                       device=args.device, train_subset=args.train_subset,
-                                       snapshot_size=args.snapshot_size)
-            result = train(model_config, train_config, progress=_print_epoch)
-            metrics, pca, test_latents = _evaluate(result.model, args.iwae_k, 5000)
-            command = "python -m vae_core " + shlex.join(argv)
-            path = save_checkpoint(args.out, result.model, train_config, result.history, metrics,
-                                   result.snapshots, command, pca=pca, test_latents=test_latents)
-            print(_report(metrics))
-            print(f"saved {path} after {result.seconds:.0f} s on {result.device}")
-    except (CheckpointError, MnistNotFoundError, TrainingDiverged, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
+            _train(args, argv)
+    except (CheckpointError, MnistNotFoundError, TrainingDiverged, TrainingCancelled, FolderBusyError, ValueError) as e:
+        print("error: " + "; ".join(str(e).splitlines()), file=sys.stderr)  # one line, however many problems
         return 2
     return 0
