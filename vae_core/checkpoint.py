@@ -406,8 +406,8 @@ def _first_line(e: Exception) -> str:
 def _v1_to_v2(ckpt: dict) -> dict:
     # version 1 readers defaulted every field but the config and weights; pca/test_latents came late in version 1
     defaults = {"train_config": None, "history": [], "metrics": {}, "snapshots": {}, "created": "", "command": ""}
-    return {**defaults, **ckpt, "format_version": 2,
-            "pca": ckpt.get("pca") or {}, "test_latents": ckpt.get("test_latents") or {}}
+    absent = {name: {} for name in ("pca", "test_latents") if ckpt.get(name) is None}
+    return {**defaults, **ckpt, **absent, "format_version": 2}
 
 
 _MIGRATIONS = {1: _v1_to_v2}  # version -> function returning the dict in the next version's layout
