@@ -1,0 +1,467 @@
+"""Load benchmark of the Streamlit server for a lecture hall (issue 11, item 7): prints numbers, is not a test.
+
+Each scenario starts a fresh server (bench.browser_harness.serve_app: 127.0.0.1, a free port, a temporary
+VAE_CHECKPOINT_DIR, room mode on through VAE_PRESENTER_TOKEN) and then, at the same time:
+- the audience: N students, each a Streamlit tab over the websocket protocol (no browser each: that would measure
+  Chromium), in a process of their own (bench/load_audience.py: arrival over a few seconds, open the root, the latent
+  map, the decoder grid, then one click / slider move every 2-3 s, seeded); every action is timed from its rerun
+  request to its script_finished, and exception boxes, st.error boxes, disconnects and timeouts are counted;
+- the presenter: one real headless Chromium tab opened with ?presenter=<token>, timing grid click -> decoded digit
+  exactly as bench/ui_latency.py does (its grid_clicks), once the room has arrived;
+- the server's memory (VmRSS of the streamlit process and its children, sampled every 0.5 s, and its VmHWM) and CPU
+  (utime + stime from /proc/<pid>/stat over the scenario).
+Scenarios: a room of N arriving over --arrival seconds after the server has warmed up, for each --n; a burst of
+--burst students all connecting within 2 s of the server answering /_stcore/health (the issue saw "partially
+initialized module 'numpy'" exception boxes then); with --training, the presenter starting a training in the sidebar
+form (--train-epochs on --train-images images) alone and then with --training-n students, the audience going on until
+it has finished; its per-epoch seconds come from the saved checkpoint's history.
+
+Run: VAE_DATA_DIR=../shared/data .venv/bin/python bench/load.py [--n 1 15 30 60] [--seconds 60] [--training] [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.browser_harness import chromium, open_page, serve_app  # noqa: E402 -- after the sys.path line
+from bench.ui_latency import cpu_times, grid_clicks  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+TRAIN_TIMEOUT = 900.0  # s: a training that has not saved its checkpoint by then is reported as not finished
+WARM_TIMEOUT = 90.0  # s: the server's warm-up log line
+TARGETS = {"errors_at": 60, "presenter_p95_at": 30, "presenter_p95": 0.500, "rss_mb": 1536, "training_slowdown": 2.0}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    n: int  # audience sessions
+    arrival: float  # seconds over which they connect
+    burst: bool = False  # connect as soon as the server is healthy (else after its warm-up)
+    training: bool = False  # the presenter starts a training once the room is there
+
+
+@dataclass
+class Outcome:
+    scenario: Scenario
+    presenter: list[float] = field(default_factory=list)  # grid click -> digit, seconds
+    presenter_error: str = ""
+    audience: dict = field(default_factory=dict)  # bench/load_audience.py's JSON
+    rss_peak_mb: float = 0.0  # sampled VmRSS, process tree
+    hwm_mb: float = 0.0  # VmHWM of the server process
+    cpu_s: float = 0.0  # server CPU seconds (process tree) over the scenario
+    wall_s: float = 0.0
+    machine_busy: float = 0.0  # share of all CPUs busy over the scenario (every process on the machine)
+    steal: float = 0.0
+    epochs: list[float] = field(default_factory=list)  # training seconds per epoch
+    training_wall: float = 0.0
+    training_error: str = ""
+    log_tail: str = ""
+
+
+# ---- the server process: memory and CPU from /proc -------------------------------------------------------------------
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()  # fields from 3 (state) on
+
+
+def descendants(pid: int) -> list[int]:
+    """pid and every process below it."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                children.setdefault(int(_stat(int(entry))[1]), []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def server_pid() -> int:
+    """The `streamlit run` child that serve_app started (this process's child with streamlit in its command)."""
+    for p in descendants(os.getpid())[1:]:
+        with contextlib.suppress(OSError):
+            if b"streamlit" in Path(f"/proc/{p}/cmdline").read_bytes():
+                return p
+    raise RuntimeError("no streamlit child process found")
+
+
+def _status_kb(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for p in pids:
+        with contextlib.suppress(OSError, IndexError):
+            fields = _stat(p)
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICK
+
+
+class ServerProbe:
+    """Samples the server's process tree every 0.5 s from a thread: peak VmRSS; CPU seconds from start to stop."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak_kb, self.stop_event = pid, 0, threading.Event()
+        self.cpu0, self.t0, self.machine0 = cpu_seconds(descendants(pid)), time.perf_counter(), cpu_times()
+        self.idle0 = _idle_jiffies()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop_event.wait(0.5):
+            with contextlib.suppress(OSError):
+                self.peak_kb = max(self.peak_kb, sum(_status_kb(p, "VmRSS") for p in descendants(self.pid)))
+
+    def stop(self, out: Outcome) -> None:
+        self.stop_event.set()
+        self.thread.join(2)
+        pids = descendants(self.pid)
+        out.cpu_s = cpu_seconds(pids) - self.cpu0
+        out.wall_s = time.perf_counter() - self.t0
+        out.rss_peak_mb = self.peak_kb / 1024
+        out.hwm_mb = _status_kb(self.pid, "VmHWM") / 1024
+        (all1, steal1), (all0, steal0) = cpu_times(), self.machine0
+        out.machine_busy = 1 - (_idle_jiffies() - self.idle0) / max(1, all1 - all0)
+        out.steal = (steal1 - steal0) / max(1, all1 - all0)
+
+
+def _idle_jiffies() -> int:
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return fields[3] + fields[4]  # idle + iowait
+
+
+def wait_warm(log: Path, timeout: float = WARM_TIMEOUT) -> None:
+    """Until the server's lifespan warm-up has logged that it finished (or timeout)."""
+    end = time.perf_counter() + timeout
+    while time.perf_counter() < end:
+        if "Warm-up of the default model" in log.read_text(errors="replace"):
+            return
+        time.sleep(0.2)
+
+
+# ---- the presenter (Chromium) ----------------------------------------------------------------------------------------
+
+def start_training(page, url: str, query: str, name: str, epochs: int, images: int) -> None:
+    """Fill the sidebar's "Train a new model" form as the presenter and press Train."""
+    open_page(page, url, None, query=query)
+    page.get_by_text("Train a new model").click()
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Epochs", exact=True).fill(str(epochs))
+    page.get_by_label("Training images", exact=True).fill(str(images))
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Your training").first.wait_for(timeout=120_000)
+
+
+def wait_checkpoint(path: Path, deadline: float) -> bool:
+    while time.perf_counter() < deadline:
+        if path.exists():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def epoch_seconds(path: Path) -> list[float]:
+    import torch
+
+    import vae_core as vc
+
+    torch.set_num_threads(1)
+    return [float(h["seconds"]) for h in vc.load_checkpoint(path).history]
+
+
+# ---- one scenario ----------------------------------------------------------------------------------------------------
+
+def run_scenario(sc: Scenario, args, browser) -> Outcome:
+    out = Outcome(sc)
+    token = secrets.token_urlsafe(12)
+    query = f"?presenter={token}"
+    with tempfile.TemporaryDirectory(prefix="vae-load-") as tmp:
+        tmp = Path(tmp)
+        log = tmp / "streamlit.log"
+        with serve_app(tmp / "checkpoints", log, env={"VAE_PRESENTER_TOKEN": token}) as (url, _):
+            probe_pid = server_pid()
+            if not sc.burst:
+                wait_warm(log)
+            probe = ServerProbe(probe_pid)
+            spy = start_py_spy(probe_pid, args.profile / f"{slug(sc.name)}.txt") if args.profile else None
+            stop_file, result_file = tmp / "stop", tmp / "audience.json"
+            audience_seconds = TRAIN_TIMEOUT if sc.training else args.seconds
+            audience = None
+            if sc.n:
+                audience = subprocess.Popen(
+                    [sys.executable, "-m", "bench.load_audience", url, str(sc.n), "--arrival", str(sc.arrival),
+                     "--seconds", str(audience_seconds), "--seed", str(args.seed), "--timeout", str(args.timeout),
+                     "--stop-file", str(stop_file), "--out", str(result_file)], cwd=ROOT)
+            start = time.perf_counter()
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            try:
+                time.sleep(max(0.0, start + sc.arrival + args.settle - time.perf_counter()))  # the room is there
+                if sc.training:
+                    name = "load-bench"
+                    t_train = time.perf_counter()
+                    start_training(page, url, query, name, args.train_epochs, args.train_images)
+                out.presenter = grid_clicks(page, url, args.clicks, query=query)
+                if sc.training:
+                    ckpt = tmp / "checkpoints" / f"{name}.pt"
+                    if wait_checkpoint(ckpt, t_train + TRAIN_TIMEOUT):
+                        out.training_wall = time.perf_counter() - t_train
+                        time.sleep(1.0)  # the atomic save has renamed the file; let the job report
+                        out.epochs = epoch_seconds(ckpt)
+                    else:
+                        out.training_error = "did not finish"
+            except Exception as e:  # noqa: BLE001 -- a presenter timeout under load is a result
+                out.presenter_error = f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
+            finally:
+                page.close()
+            if sc.training:
+                stop_file.touch()  # the room goes on until the training has finished, then stops
+            if audience:
+                try:
+                    audience.wait(max(0.0, start + args.seconds - time.perf_counter()) + args.timeout + 120)
+                except subprocess.TimeoutExpired:
+                    audience.kill()
+                    audience.wait()
+                if result_file.exists():
+                    out.audience = json.loads(result_file.read_text())
+            probe.stop(out)
+            if spy:
+                stop_py_spy(spy)
+            out.log_tail = log.read_text(errors="replace")[-3000:]
+    return out
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_")
+
+
+def start_py_spy(pid: int, out: Path) -> subprocess.Popen:
+    """Sample the server's Python stacks (every thread that is not idle, 50 Hz, without pausing it) into `out`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "50", "--nonblocking", "--threads",
+                             "--format", "raw", "--output", str(out)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def stop_py_spy(spy: subprocess.Popen) -> None:
+    spy.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl+C
+    try:
+        spy.wait(30)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+
+
+# ---- the report ------------------------------------------------------------------------------------------------------
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def ms(v: float) -> str:
+    return "–" if v != v else f"{v * 1000:.0f}"
+
+
+def audience_stats(out: Outcome) -> dict:
+    students = out.audience.get("students", [])
+    actions = [a for s in students for a in s["actions"]]
+    done = [a["seconds"] for a in actions if a["seconds"] is not None and not a["kind"].startswith("open")]
+    errors = Counter()
+    for s in students:
+        for e in s["errors"]:
+            errors[e["kind"]] += 1
+    for a in actions:
+        if a["error"]:
+            errors[a["error"]] += 1
+    texts = Counter(e["text"] for s in students for e in s["errors"] if e["kind"] in ("exception", "st.error"))
+    numpy = sum(c for t, c in texts.items() if "partially initialized" in t)
+    polls = [p["seconds"] for s in students for p in s["polls"] if p["seconds"] is not None]
+    return {"actions": actions, "clicks": done, "errors": errors, "texts": texts, "numpy": numpy, "polls": polls,
+            "students": len(students), "cpu": out.audience.get("cpu", float("nan"))}
+
+
+def action_counts(out: Outcome) -> dict[str, int]:
+    """Actions the server ran in a scenario, by kind, named as bench/load_profile.py names its buckets: the
+    audience's, the presenter's grid clicks and the pages its Chromium opened (the root, the grid; and the root
+    once more to start a training)."""
+    counts = Counter("open overview" if a["kind"] == "open" else a["kind"] for a in audience_stats(out)["actions"])
+    counts["training poll"] = len(audience_stats(out)["polls"])
+    counts["grid click"] += len(out.presenter)
+    counts["open overview"] += 1 + out.scenario.training
+    counts["open decoder_grid"] += 1
+    return dict(counts)
+
+
+def report(outcomes: list[Outcome], args) -> str:
+    lines = []
+    alone = next((o for o in outcomes if o.scenario.training and o.scenario.n == 0), None)
+    alone_epoch = float(np.mean(alone.epochs)) if alone and alone.epochs else float("nan")
+    lines.append("| scenario | sessions | presenter grid click p50 / p95 ms | audience action p50 / p95 ms (n) | "
+                 "audience errors | timeouts | server RSS peak MB | server CPU s (% of 1 core) | training s/epoch |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    for o in outcomes:
+        a = audience_stats(o)
+        errors = sum(v for k, v in a["errors"].items() if k != "timeout")
+        p = o.presenter
+        pres = f"{ms(pct(p, 50))} / {ms(pct(p, 95))}" + (f" ({o.presenter_error})" if o.presenter_error else "")
+        epochs = ""
+        if o.scenario.training:
+            mean = float(np.mean(o.epochs)) if o.epochs else float("nan")
+            epochs = " ".join(f"{e:.1f}" for e in o.epochs) or o.training_error
+            if o.scenario.n and alone_epoch == alone_epoch:
+                epochs += f" (×{mean / alone_epoch:.2f} alone)"
+        lines.append(f"| {o.scenario.name} | {o.scenario.n} | {pres} | {ms(pct(a['clicks'], 50))} / "
+                     f"{ms(pct(a['clicks'], 95))} ({len(a['clicks'])}) | {errors}"
+                     + (f" ({a['numpy']} numpy)" if a["numpy"] else "") + f" | {a['errors'].get('timeout', 0)} | "
+                     f"{max(o.rss_peak_mb, o.hwm_mb):.0f} | {o.cpu_s:.0f} ({100 * o.cpu_s / max(o.wall_s, 1e-9):.0f}%) "
+                     f"| {epochs} |")
+    lines.append("")
+    lines.append("Per action type (audience; ms from rerun request to script_finished; KB received):")
+    lines.append("")
+    lines.append("| scenario | action | n | p50 | p95 | max | KB/action |")
+    lines.append("|---|---|---|---|---|---|---|")
+    for o in outcomes:
+        a = audience_stats(o)
+        kinds = sorted({x["kind"] for x in a["actions"]})
+        for k in kinds:
+            xs = [x for x in a["actions"] if x["kind"] == k]
+            secs = [x["seconds"] for x in xs if x["seconds"] is not None]
+            lines.append(f"| {o.scenario.name} | {k} | {len(xs)} | {ms(pct(secs, 50))} | {ms(pct(secs, 95))} | "
+                         f"{ms(max(secs) if secs else float('nan'))} | {np.mean([x['bytes'] for x in xs]) / 1024:.0f} |")
+        if a["polls"]:
+            lines.append(f"| {o.scenario.name} | training poll (auto-rerun) | {len(a['polls'])} | {ms(pct(a['polls'], 50))} "
+                         f"| {ms(pct(a['polls'], 95))} | {ms(max(a['polls']))} | |")
+    lines.append("")
+    for o in outcomes:
+        a = audience_stats(o)
+        extra = [f"machine CPU busy {o.machine_busy:.0%} (steal {o.steal:.0%})", f"audience process CPU {a['cpu']:.0f} s",
+                 f"scenario {o.wall_s:.0f} s"]
+        if o.training_wall:
+            extra.append(f"training start -> checkpoint {o.training_wall:.0f} s")
+        lines.append(f"- {o.scenario.name}: " + ", ".join(extra))
+        for text, count in a["texts"].most_common(5):
+            lines.append(f"    - {count} × {text[:150]}")
+        for kind, count in a["errors"].items():
+            if kind not in ("exception", "st.error"):
+                lines.append(f"    - {count} × {kind}")
+    lines.append("")
+    lines.append("Targets:")
+    by_n = {o.scenario.n: o for o in outcomes if not o.scenario.training and not o.scenario.burst}
+    checks = []
+    if TARGETS["errors_at"] in by_n:
+        a = audience_stats(by_n[TARGETS["errors_at"]])
+        checks.append((f"{TARGETS['errors_at']} sessions with 0 errors", sum(a["errors"].values()), 0))
+    if TARGETS["presenter_p95_at"] in by_n:
+        checks.append((f"presenter grid-click p95 <= 500 ms at {TARGETS['presenter_p95_at']} sessions",
+                       pct(by_n[TARGETS["presenter_p95_at"]].presenter, 95) * 1000, TARGETS["presenter_p95"] * 1000))
+    checks.append(("server RSS <= 1.5 GB (peak over all scenarios, MB)",
+                   max(max(o.rss_peak_mb, o.hwm_mb) for o in outcomes), TARGETS["rss_mb"]))
+    loaded = next((o for o in outcomes if o.scenario.training and o.scenario.n), None)
+    if loaded and loaded.epochs and alone_epoch == alone_epoch:
+        checks.append((f"training at most 2x slower with {loaded.scenario.n} sessions (ratio of mean epoch)",
+                       float(np.mean(loaded.epochs)) / alone_epoch, TARGETS["training_slowdown"]))
+    for name, value, limit in checks:
+        lines.append(f"- {name}: {value:.2f} (target {limit:g}): {'met' if value <= limit else '**missed**'}")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "unknown CPU")
+    ram = _status_like(Path("/proc/meminfo"), "MemTotal") / 1024 / 1024
+    return f"{os.cpu_count()} CPUs ({model}), {ram:.1f} GB RAM, load average " + \
+        " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def _status_like(path: Path, key: str) -> int:
+    for line in path.read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def scenarios(args) -> list[Scenario]:
+    out = [Scenario(f"room of {n}", n, args.arrival) for n in args.n]
+    if args.burst:
+        out.append(Scenario(f"burst of {args.burst} at server start", args.burst, 2.0, burst=True))
+    if args.training:
+        out.append(Scenario("training alone", 0, 0.0, training=True))
+        out.append(Scenario(f"training + room of {args.training_n}", args.training_n, args.arrival, training=True))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[1, 15, 30, 60], help="audience sizes (default 1 15 30 60)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="audience activity per scenario (default 60)")
+    parser.add_argument("--arrival", type=float, default=5.0, help="a room connects over this many seconds (default 5)")
+    parser.add_argument("--settle", type=float, default=4.0,
+                        help="after the arrival, seconds before the presenter starts (the room opens its pages)")
+    parser.add_argument("--burst", type=int, default=None,
+                        help="students connecting within 2 s of server start (default: the largest --n; 0: none)")
+    parser.add_argument("--clicks", type=int, default=20, help="presenter grid clicks per scenario (default 20)")
+    parser.add_argument("--training", action="store_true", help="also: a training alone, and with --training-n students")
+    parser.add_argument("--training-n", type=int, default=30)
+    parser.add_argument("--train-epochs", type=int, default=3)
+    parser.add_argument("--train-images", type=int, default=10000)
+    parser.add_argument("--timeout", type=float, default=30.0, help="an action not finished after this is a timeout")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true",
+                        help="development: N = 1 and 5, 15 s, 5 presenter clicks, a burst of 5, a short training")
+    parser.add_argument("--json", type=Path, help="also write every raw result here")
+    parser.add_argument("--profile", type=Path, help="sample the server with py-spy (pip install py-spy) into this "
+                                                      "folder, one file of collapsed stacks per scenario")
+    args = parser.parse_args()
+    if args.quick:
+        args.n, args.seconds, args.clicks, args.training_n = [1, 5], 15.0, 5, 5
+        args.train_epochs, args.train_images = 2, 2000
+        args.burst = 5 if args.burst is None else args.burst
+    if args.burst is None:
+        args.burst = max(args.n)
+    print(f"machine: {machine()}")
+    outcomes = []
+    with chromium(viewport=(1600, 1000)) as page:
+        browser = page.context.browser
+        for sc in scenarios(args):
+            t0 = time.perf_counter()
+            out = run_scenario(sc, args, browser)
+            outcomes.append(out)
+            print(f"  {sc.name}: done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    print(f"after: load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}\n")
+    print(report(outcomes, args))
+    if args.profile:
+        from bench.load_profile import summary
+
+        print("\nWhere the server's time went (py-spy, bench/load_profile.py):\n")
+        for o in outcomes:
+            print(summary(args.profile / f"{slug(o.scenario.name)}.txt", action_counts(o)))
+    if args.json:
+        args.json.write_text(json.dumps([{**o.__dict__, "scenario": o.scenario.__dict__} for o in outcomes]))
+
+
+if __name__ == "__main__":
+    main()
