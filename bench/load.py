@@ -203,7 +203,8 @@ def run_scenario(sc: Scenario, args, browser) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="vae-load-") as tmp:
         tmp = Path(tmp)
         log = tmp / "streamlit.log"
-        with serve_app(tmp / "checkpoints", log, env={"VAE_PRESENTER_TOKEN": token}) as (url, _):
+        env = {"VAE_PRESENTER_TOKEN": token, **dict(kv.split("=", 1) for kv in args.env)}
+        with serve_app(tmp / "checkpoints", log, env=env) as (url, _):
             probe_pid = server_pid()
             if not sc.burst:
                 wait_warm(log)
@@ -409,14 +410,16 @@ def scenarios(args) -> list[Scenario]:
     if args.burst:
         out.append(Scenario(f"burst of {args.burst} at server start", args.burst, 2.0, burst=True))
     if args.training:
-        out.append(Scenario("training alone", 0, 0.0, training=True))
+        if not args.skip_alone:
+            out.append(Scenario("training alone", 0, 0.0, training=True))
         out.append(Scenario(f"training + room of {args.training_n}", args.training_n, args.arrival, training=True))
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, nargs="+", default=[1, 15, 30, 60], help="audience sizes (default 1 15 30 60)")
+    parser.add_argument("--n", type=int, nargs="*", default=[1, 15, 30, 60],
+                        help="audience sizes of the rooms (default 1 15 30 60; none: only the other scenarios)")
     parser.add_argument("--seconds", type=float, default=60.0, help="audience activity per scenario (default 60)")
     parser.add_argument("--arrival", type=float, default=5.0, help="a room connects over this many seconds (default 5)")
     parser.add_argument("--settle", type=float, default=4.0,
@@ -426,12 +429,16 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=20, help="presenter grid clicks per scenario (default 20)")
     parser.add_argument("--training", action="store_true", help="also: a training alone, and with --training-n students")
     parser.add_argument("--training-n", type=int, default=30)
+    parser.add_argument("--skip-alone", action="store_true", help="no training-alone baseline (A/B runs)")
     parser.add_argument("--train-epochs", type=int, default=3)
     parser.add_argument("--train-images", type=int, default=10000)
     parser.add_argument("--timeout", type=float, default=30.0, help="an action not finished after this is a timeout")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true",
                         help="development: N = 1 and 5, 15 s, 5 presenter clicks, a burst of 5, a short training")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment of the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false to try a "
+                             "Streamlit option (repeatable)")
     parser.add_argument("--json", type=Path, help="also write every raw result here")
     parser.add_argument("--profile", type=Path, help="sample the server with py-spy (pip install py-spy) into this "
                                                       "folder, one file of collapsed stacks per scenario")
@@ -441,7 +448,7 @@ def main() -> None:
         args.train_epochs, args.train_images = 2, 2000
         args.burst = 5 if args.burst is None else args.burst
     if args.burst is None:
-        args.burst = max(args.n)
+        args.burst = max(args.n, default=0)
     print(f"machine: {machine()}")
     outcomes = []
     with chromium(viewport=(1600, 1000)) as page:
