@@ -8,8 +8,15 @@ import torch
 import vae_core as vc
 from vae_core.baselines import knn_fill, mean_fill, median_filter
 from vae_core.cli import main
-from vae_core.corruption import STANDARD, damaged, gaussian_noise, missing_half, missing_rectangle, salt_and_pepper
-from vae_core.pixel_classifier import PixelClassifier, pixel_classifier, train_pixel_classifier
+from vae_core.corruption import (
+    STANDARD_CORRUPTIONS,
+    damaged,
+    gaussian_noise,
+    missing_half,
+    missing_rectangle,
+    salt_and_pepper,
+)
+from vae_core.pixel_classifier import PixelClassifier, cached_pixel_classifier, train_pixel_classifier
 from vae_core.repair import SIGMAS, denoise, impute, latent_grid, posterior_repair
 
 DEFAULT = Path(__file__).resolve().parent.parent / "checkpoints" / "default.pt"
@@ -54,7 +61,7 @@ def test_missing_pixels_are_zero_and_marked_unobserved(images):
 
 
 def test_repairs_are_scored_on_all_pixels_for_noise_and_on_the_missing_ones_otherwise(images):
-    for corruption in STANDARD:
+    for corruption in STANDARD_CORRUPTIONS:
         _, observed = corruption(images)
         expected = np.ones_like(observed) if corruption.kind == "noise" else ~observed
         assert np.array_equal(damaged(corruption.kind, observed), expected), corruption.name
@@ -170,14 +177,14 @@ def test_the_classifier_is_cached_by_training_data_and_a_pickle_in_the_cache_is_
     real_train = train_pixel_classifier
     monkeypatch.setattr("vae_core.pixel_classifier.train_pixel_classifier",
                         lambda *a, **k: trained.append(1) or real_train(*a, hidden=8, epochs=2))
-    first = pixel_classifier(x, y, tmp_path)
-    second = pixel_classifier(x, y, tmp_path)
+    first = cached_pixel_classifier(x, y, tmp_path)
+    second = cached_pixel_classifier(x, y, tmp_path)
     assert len(trained) == 1 and np.array_equal(first.weights[0], second.weights[0])
-    pixel_classifier(x[:400], y[:400], tmp_path)  # other data, another cache entry
+    cached_pixel_classifier(x[:400], y[:400], tmp_path)  # other data, another cache entry
     assert len(trained) == 2 and len(list(tmp_path.glob("*.npz"))) == 2
     cached = next(p for p in tmp_path.glob("*.npz") if np.array_equal(PixelClassifier.load(p).weights[0], first.weights[0]))
     np.savez(cached, w0=np.array([object()], dtype=object))  # an object array: loadable only by unpickling
-    pixel_classifier(x, y, tmp_path)
+    cached_pixel_classifier(x, y, tmp_path)
     assert len(trained) == 3  # refused and retrained, not unpickled
     assert PixelClassifier.load(cached).weights[0].dtype == np.float32
 
@@ -189,8 +196,8 @@ def test_repair_prints_a_row_for_every_corruption_and_method(real_data, capsys, 
     assert main(["repair", str(DEFAULT), "--n", "100", "--train-subset", "3000"]) == 0
     out = capsys.readouterr().out
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if line.startswith("| ")][1:]
-    methods = {c.name: {r[1]: (float(r[2]), float(r[3])) for r in rows if r[0] == c.name} for c in STANDARD}
-    for corruption in STANDARD:
+    methods = {c.name: {r[1]: (float(r[2]), float(r[3])) for r in rows if r[0] == c.name} for c in STANDARD_CORRUPTIONS}
+    for corruption in STANDARD_CORRUPTIONS:
         got = methods[corruption.name]
         expected = ({"VAE encode-decode", "median filter 3x3", "mean image"} if corruption.kind == "noise"
                     else {"VAE iterative (10)", "mean fill", "KNNImputer (5-NN of 2000)"})

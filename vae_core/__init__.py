@@ -18,6 +18,8 @@ from .analysis import (
                        stored_or_fresh_encodings,
                        tile,
 )
+from .anomaly import SCORES, Complexity, anomaly_scores, auroc, compressed_length, fit_complexity
+from .baselines import knn_fill, mean_fill, median_filter
 from .checkpoint import (
                        FORMAT_VERSION,
                        Checkpoint,
@@ -41,6 +43,15 @@ from .checkpoint import (
                        save_checkpoint,
 )
 from .config import ARCHITECTURES, ConfigError, ModelConfig, TrainConfig
+from .corruption import (
+                       STANDARD_CORRUPTIONS,
+                       Corruption,
+                       damaged,
+                       gaussian_noise,
+                       missing_half,
+                       missing_rectangle,
+                       salt_and_pepper,
+)
 from .data import (
                        DATA_ENV,
                        DOWNLOAD_COMMAND,
@@ -54,6 +65,10 @@ from .file_lock import FolderBusyError, training_lock
 from .limits import LIMITS, Limits, chunk_size, parameter_count
 from .metrics import compare_embeddings, embedding_quality, evaluate_model, knn_accuracy, pca_codes, trust
 from .model import VAE, kl_divergence, negative_elbo
+from .pixel_classifier import PixelClassifier, cached_pixel_classifier, train_pixel_classifier
+from .preprocess import ImageRejected, NothingDrawn, centre_by_mass, load_upload, to_mnist
+from .probes import PROBE_NAMES, letter_characters, letters, probe_sets
+from .repair import LatentGrid, denoise, impute, latent_grid, posterior_repair
 from .train import (
                        BUDGET_ENV,
                        Progress,

@@ -68,7 +68,7 @@ class Corruption:
 
 # the corruptions `python -m vae_core repair` reports: each costs the pixel classifier 33-67 points of
 # accuracy on the test digits (0.979 clean)
-STANDARD = (
+STANDARD_CORRUPTIONS = (
     Corruption("gaussian sigma=0.4", "noise", lambda x, seed: gaussian_noise(x, 0.4, seed)),
     Corruption("salt&pepper p=0.2", "noise", lambda x, seed: salt_and_pepper(x, 0.2, seed)),
     Corruption("rectangle 12x12 at (8,8)", "missing", lambda x, seed: missing_rectangle(x, 8, 8, 12, 12)),

@@ -88,7 +88,7 @@ def _digest(images, labels) -> str:
     return h.hexdigest()
 
 
-def pixel_classifier(images, labels, directory: str | Path | None = None) -> PixelClassifier:
+def cached_pixel_classifier(images, labels, directory: str | Path | None = None) -> PixelClassifier:
     """The classifier for these training images: read from the cache, or trained (~22 s) and cached."""
     path = Path(directory or cache_dir()) / f"pixel_classifier-{_digest(images, labels)}.npz"
     if path.is_file():
