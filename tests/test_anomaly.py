@@ -106,3 +106,9 @@ def test_anomalies_prints_every_score_for_every_probe_set(real_data, capsys):
         assert len(values) == len(SCORES) and all(0 <= v <= 1 for v in values), row
     assert re.search(r"corrected = iwae - [\d.]+ x zlib length of the image at \d+ grey levels", out)
     assert "most digit-like letters" in out
+
+
+def test_calibrate_fits_on_the_last_training_images_and_probe_sets_made_from_them(tiny_model):
+    fitted, aucs = vc.calibrate(tiny_model, blobs(300, 0.2), iwae_k=2, n_validation=100, n_probes=10)
+    assert fitted.levels in vc.anomaly.LEVELS and fitted.weight >= 0
+    assert set(aucs) == set(PROBE_NAMES) and all(0 <= v <= 1 for v in aucs.values())

@@ -18,7 +18,7 @@ from .analysis import (
                        stored_or_fresh_encodings,
                        tile,
 )
-from .anomaly import SCORES, Complexity, anomaly_scores, auroc, compressed_length, fit_complexity
+from .anomaly import SCORES, Complexity, anomaly_scores, auroc, calibrate, compressed_length, fit_complexity
 from .baselines import knn_fill, mean_fill, median_filter
 from .checkpoint import (
                        FORMAT_VERSION,

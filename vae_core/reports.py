@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from .anomaly import SCORES, anomaly_scores, auroc, fit_complexity
+from .anomaly import SCORES, anomaly_scores, auroc, calibrate
 from .baselines import knn_fill, mean_fill, median_filter
 from .corruption import STANDARD_CORRUPTIONS, damaged
 from .model import VAE
@@ -27,11 +27,7 @@ def anomaly_report(model: VAE, test_images, train_images, n_probes: int = 1000, 
     test, train = _np(test_images), _np(train_images)
     start = time.perf_counter()
     say(f"fitting the complexity term on {n_validation} validation digits and their probe sets")
-    validation = train[-n_validation:]
-    validation_probes = probe_sets(validation, n_validation_probes, seed + 1)
-    fitted, validation_auroc = fit_complexity(
-        anomaly_scores(model, validation, iwae_k), validation,
-        {k: anomaly_scores(model, v, iwae_k) for k, v in validation_probes.items()}, validation_probes)
+    fitted, validation_auroc = calibrate(model, train, iwae_k, seed + 1, n_validation, n_validation_probes)
     say(f"scoring {len(test)} test digits (IWAE k={iwae_k})")
     t = time.perf_counter()
     digits = anomaly_scores(model, test, iwae_k, fitted)
