@@ -10,9 +10,10 @@ compressor's code length L(x): S(x) = -log p(x) - L(x). Here
 
 -log p(x) from the IWAE bound. Serra's w = 1 assumes both terms are code lengths of the same discrete data; ours are
 not (a Bernoulli likelihood of grey levels vs. a q-level picture), so w and q are fitted (`fit_complexity`) on held-out
-data: the last 5,000 training images and probe sets generated with another seed than the reported ones. On the default
+data: the last 5,000 training images (held out from what is reported, though the default model trained on them too)
+and probe sets generated with another seed than the reported ones. On the default
 model the fit chose q = 3, w = 0.53: coarse levels keep anti-aliased edges from counting as complexity (with 8-bit
-images no w kept the letters within 0.01 AUROC of -ELBO on the validation sets).
+images no w qualified: at w = 0.01 the letters already fell more than 0.01 AUROC below -ELBO on the validation sets).
 """
 from __future__ import annotations
 
