@@ -357,6 +357,12 @@ def report(outcomes: list[Outcome], args) -> str:
             secs = [x["seconds"] for x in xs if x["seconds"] is not None]
             lines.append(f"| {o.scenario.name} | {k} | {len(xs)} | {ms(pct(secs, 50))} | {ms(pct(secs, 95))} | "
                          f"{ms(max(secs) if secs else float('nan'))} | {np.mean([x['bytes'] for x in xs]) / 1024:.0f} |")
+        media = [m for st in o.audience.get("students", []) for m in st.get("media", [])]
+        if media:
+            secs = [m["seconds"] for m in media if not m["error"]]
+            lines.append(f"| {o.scenario.name} | media GET (st.image) | {len(media)} | {ms(pct(secs, 50))} | "
+                         f"{ms(pct(secs, 95))} | {ms(max(secs) if secs else float('nan'))} | "
+                         f"{np.mean([m['bytes'] for m in media]) / 1024:.0f} |")
         if a["polls"]:
             lines.append(f"| {o.scenario.name} | training poll (auto-rerun) | {len(a['polls'])} | {ms(pct(a['polls'], 50))} "
                          f"| {ms(pct(a['polls'], 95))} | {ms(max(a['polls']))} | |")

@@ -56,7 +56,7 @@ async def act(tab: StreamlitTab, page: str, rng: random.Random) -> Result:
     return await tab.set_widget("t slider", slider, double_array_value=[round(rng.uniform(0.0, 1.0), 2)])
 
 
-async def student(number: int, url: str, rng: random.Random, delay: float, deadline: float, timeout: float,
+async def student(number: int, url: str, rng: random.Random, delay: float, deadline: Deadline, timeout: float,
                   start: float) -> dict:
     await asyncio.sleep(delay)
     tab = StreamlitTab(url, timeout=timeout)
@@ -78,9 +78,12 @@ async def student(number: int, url: str, rng: random.Random, delay: float, deadl
     for first in ("latent_map", "decoder_grid"):
         if ok and not tab.closed:
             ok, page = record(await tab.navigate(first)), first
-    while ok and not tab.closed and time.perf_counter() < deadline:
-        await asyncio.sleep(min(rng.uniform(*THINK), max(0.0, deadline - time.perf_counter())))
-        if time.perf_counter() >= deadline or tab.closed:
+    while ok and not tab.closed and deadline.left() > 0:
+        think = rng.uniform(*THINK)
+        while think > 0 and deadline.left() > 0:  # a stop file ends the pause too
+            await asyncio.sleep(min(think, 0.5))
+            think -= 0.5
+        if deadline.left() <= 0 or tab.closed:
             break
         if rng.random() < SWITCH:
             page = rng.choice([p for p in PAGES if p != page])
@@ -90,15 +93,38 @@ async def student(number: int, url: str, rng: random.Random, delay: float, deadl
     await tab.close()
     return {"student": number, "arrived": round(delay, 3), "actions": actions,
             "errors": [{"t": round(t - start, 3), "kind": k, "text": text} for t, k, text in tab.errors],
-            "polls": [{"seconds": p.seconds, "error": p.error} for p in tab.polls], "received": tab.received}
+            "polls": [{"seconds": p.seconds, "error": p.error} for p in tab.polls], "received": tab.received,
+            "media": [{"seconds": m.seconds, "error": m.error, "bytes": m.bytes} for m in tab.media]}
 
 
-async def audience(url: str, n: int, arrival: float, seconds: float, seed: int, timeout: float) -> list[dict]:
+class Deadline:
+    """When the students stop: `seconds` after the start, or as soon as `stop_file` exists."""
+
+    def __init__(self, seconds: float, stop_file: Path | None):
+        self.at, self.stop_file = time.perf_counter() + seconds, stop_file
+
+    def left(self) -> float:
+        return self.at - time.perf_counter()
+
+    async def watch(self) -> None:
+        while self.stop_file is not None and self.left() > 0:
+            if self.stop_file.exists():
+                self.at = time.perf_counter()
+                return
+            await asyncio.sleep(0.5)
+
+
+async def audience(url: str, n: int, arrival: float, seconds: float, seed: int, timeout: float,
+                   stop_file: Path | None = None) -> list[dict]:
     start = time.perf_counter()
     rngs = [random.Random(seed * 100_003 + k) for k in range(n)]
     delays = sorted(rng.uniform(0.0, arrival) for rng in rngs)
-    deadline = start + seconds
-    return await asyncio.gather(*(student(k, url, rngs[k], delays[k], deadline, timeout, start) for k in range(n)))
+    deadline = Deadline(seconds, stop_file)
+    watcher = asyncio.create_task(deadline.watch())
+    students = await asyncio.gather(*(student(k, url, rngs[k], delays[k], deadline, timeout, start)
+                                      for k in range(n)))
+    watcher.cancel()
+    return students
 
 
 def main() -> None:
@@ -109,12 +135,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="the students stop acting after this")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=30.0, help="an action not finished after this is a timeout")
+    parser.add_argument("--stop-file", type=Path, help="the students also stop as soon as this file exists")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     if not args.url.startswith(("http://127.0.0.1:", "http://localhost:")):
         raise SystemExit("the audience only connects to a server on this machine")
     wall = time.perf_counter()
-    students = asyncio.run(audience(args.url, args.n, args.arrival, args.seconds, args.seed, args.timeout))
+    students = asyncio.run(audience(args.url, args.n, args.arrival, args.seconds, args.seed, args.timeout,
+                                    args.stop_file))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     args.out.write_text(json.dumps({"students": students, "wall": time.perf_counter() - wall,
                                     "cpu": usage.ru_utime + usage.ru_stime}))

@@ -3,17 +3,20 @@ load benchmark can simulate a room of students at the cost of a few protobufs ea
 
 What the frontend does, and this client copies (read from streamlit/runtime/app_session.py, script_requests.py,
 web/server/starlette/starlette_websocket.py and the frontend bundle's App / ForwardMsgCache / PlotlyChart code):
-- connect to ws://host/_stcore/stream with subprotocol "streamlit" (the second and third entries, XSRF token and a
-  session id to resume, stay empty: a new tab), then send BackMsg.rerun_script with the URL's path as page_name and
-  its query string;
+- connect to ws://host/_stcore/stream with subprotocol "streamlit" (no XSRF token or session id to resume after it:
+  a new tab), then send BackMsg.rerun_script with the URL's path as page_name and its query string;
 - every later rerun carries the current page's script hash, every widget value the tab holds, the hashes of the
   messages it has cached (the server then sends a ref_hash instead of a large element it already sent), and for a
   widget inside an st.fragment that fragment's id (only the fragment reruns);
 - a page change (sidebar link) reruns with the target page's script hash, without the old page's widget values;
+- an st.image arrives as a /media/<hash> URL that the browser then loads over HTTP (once per URL and tab);
 - ForwardMsg.auto_rerun (an st.fragment(run_every=..)) starts a timer that reruns that fragment every interval,
   whether or not a run is under way; stop_auto_rerun and a page change stop it;
 - a run is announced by new_session (metadata.run: its id and the fragments it reruns) and ends with script_finished;
   FINISHED_EARLY_FOR_RERUN means another run follows at once.
+
+Not copied: the values the frontend reports for widgets it has only mounted (the server falls back to their defaults
+or session state, which gives the same runs), heartbeats, static files and fonts.
 
 A request is done at the first finished run (not cut short for a rerun) that started after it was sent and covers it
 (a full run, or a fragment run including its fragment): the server coalesces queued reruns, so that run carries it.
@@ -100,6 +103,9 @@ class StreamlitTab:
         self.polls: list[Result] = []  # auto-rerun ticks, timed like actions
         self.closed = False
         self.received = 0
+        self.fetched: set[str] = set()  # media URLs (st.image) already loaded
+        self.fetches: set[asyncio.Task] = set()
+        self.media: list[Result] = []  # each media GET: seconds, error ("" or the HTTP status), bytes
 
     # ---- connection --------------------------------------------------------------------------------------------
 
@@ -111,6 +117,8 @@ class StreamlitTab:
         return await self._request("open")
 
     async def close(self) -> None:
+        if self.fetches:  # let the pictures of the last action load
+            await asyncio.wait(list(self.fetches), timeout=self.timeout)
         self.closed = True
         for _, task in self.auto.values():
             task.cancel()
@@ -194,6 +202,23 @@ class StreamlitTab:
             task = asyncio.create_task(self._request("poll", fragment_id=fragment_id, auto=True))
             task.add_done_callback(lambda t: self.polls.append(t.result()) if not t.cancelled() else None)
 
+    async def _fetch(self, path: str) -> None:
+        """GET an st.image's media file as the browser's <img> does (HTTP/1.1, one connection each)."""
+        parts = urlsplit(self.base_url)
+        start = time.perf_counter()
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, parts.port), self.timeout)
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n".encode())
+            body = await asyncio.wait_for(reader.read(), self.timeout)
+            writer.close()
+            status = body.split(b" ", 2)[1].decode() if body.startswith(b"HTTP/") else "no response"
+        except (OSError, TimeoutError) as e:
+            status, body = type(e).__name__, b""
+        error = "" if status == "200" else f"media {status}"
+        self.media.append(Result("media GET", time.perf_counter() - start, error, len(body)))
+        if error:
+            self._error(error, path)
+
     # ---- what the server sends ------------------------------------------------------------------------------------
 
     async def _read(self) -> None:
@@ -259,6 +284,13 @@ class StreamlitTab:
             self._error("exception", f"{element.exception.type}: {element.exception.message}")
         elif etype == "alert" and element.alert.format == Alert.ERROR:
             self._error("st.error", element.alert.body[:200])
+        elif etype == "imgs":
+            for img in element.imgs.imgs:
+                if img.url.startswith("/") and img.url not in self.fetched:  # the browser loads each src once
+                    self.fetched.add(img.url)
+                    task = asyncio.create_task(self._fetch(img.url))
+                    self.fetches.add(task)
+                    task.add_done_callback(self.fetches.discard)
         elif etype in WIDGET_TYPES:
             proto = getattr(element, etype)
             if getattr(proto, "id", ""):
