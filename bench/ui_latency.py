@@ -170,23 +170,32 @@ def timed_click(page, x: float, y: float, done_body: str) -> float:
     return seconds
 
 
-def grid_clicks(page, url: str, n: int, query: str = "") -> list[float]:
+def open_grid(page, url: str, query: str = "") -> None:
+    """Open the decoder grid through the sidebar (root URL + query) and wait until it is drawn and idle."""
     open_page(page, url, "decoder_grid", query=query)
     page.get_by_text("z = (+0.00, +0.00)").first.wait_for(timeout=SLOW)
     wait_idle(page, SLOW)
     wait_plot(page, 0, SLOW)
     page.wait_for_timeout(1000)
-    g, lo, hi = 20, -3.0, 3.0
+
+
+def grid_cells(n: int, g: int = 20) -> list[tuple[int, int]]:
+    return [((3 + 7 * k) % g, (15 + 11 * k) % g) for k in range(n)]  # n different cells spread over the grid
+
+
+def grid_click(page, row: int, col: int, g: int = 20, lo: float = -3.0, hi: float = 3.0) -> float:
+    """Seconds from a click on cell (row, col) of the open decoder grid to its digit shown."""
     step = (hi - lo) / (g - 1)
-    cells = [((3 + 7 * k) % g, (15 + 11 * k) % g) for k in range(n)]  # n different cells spread over the grid
-    times = []
-    for row, col in cells:
-        layer = n_traces(page, 0) - 1
-        x, y = point_position(page, 0, layer, row * g + col)
-        old_src = page.locator('[data-testid="stMain"] [data-testid="stImage"] img').get_attribute("src")
-        expected = f"z = ({lo + col * step:+.2f}, {hi - row * step:+.2f})"
-        times.append(timed_click(page, x, y, GRID_DONE % (expected, old_src)))
-    return times
+    layer = n_traces(page, 0) - 1
+    x, y = point_position(page, 0, layer, row * g + col)
+    old_src = page.locator('[data-testid="stMain"] [data-testid="stImage"] img').get_attribute("src")
+    expected = f"z = ({lo + col * step:+.2f}, {hi - row * step:+.2f})"
+    return timed_click(page, x, y, GRID_DONE % (expected, old_src))
+
+
+def grid_clicks(page, url: str, n: int, query: str = "") -> list[float]:
+    open_grid(page, url, query)
+    return [grid_click(page, row, col) for row, col in grid_cells(n)]
 
 
 def t_slider_drags(page, url: str, n: int) -> list[float]:
