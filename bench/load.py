@@ -7,7 +7,7 @@ VAE_CHECKPOINT_DIR, room mode on through VAE_PRESENTER_TOKEN) and then, at the s
   map, the decoder grid, then one click / slider move every 2-3 s, seeded); every action is timed from its rerun
   request to its script_finished, and exception boxes, st.error boxes, disconnects and timeouts are counted;
 - the presenter: one real headless Chromium tab opened with ?presenter=<token>, timing grid click -> decoded digit
-  exactly as bench/ui_latency.py does (its grid_clicks), once the room has arrived;
+  exactly as bench/ui_latency.py does (its open_grid, grid_cells, grid_click), once the room has arrived;
 - the server's memory (VmRSS of the streamlit process and its children, sampled every 0.5 s, and its VmHWM) and CPU
   (utime + stime from /proc/<pid>/stat over the scenario).
 Scenarios: a room of N arriving over --arrival seconds after the server has warmed up, for each --n; a burst of
@@ -36,12 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.browser_harness import chromium, open_page, serve_app  # noqa: E402 -- after the sys.path line
-from bench.ui_latency import cpu_times, grid_clicks  # noqa: E402
+from bench.ui_latency import cpu_times, grid_cells, grid_click, open_grid  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 TRAIN_TIMEOUT = 900.0  # s: a training that has not saved its checkpoint by then is reported as not finished
@@ -63,6 +64,7 @@ class Outcome:
     scenario: Scenario
     presenter: list[float] = field(default_factory=list)  # grid click -> digit, seconds
     presenter_error: str = ""
+    presenter_lost: int = 0  # clicks whose digit never showed
     audience: dict = field(default_factory=dict)  # bench/load_audience.py's JSON
     rss_peak_mb: float = 0.0  # sampled VmRSS, process tree
     hwm_mb: float = 0.0  # VmHWM of the server process
@@ -178,6 +180,22 @@ def start_training(page, url: str, query: str, name: str, epochs: int, images: i
     page.get_by_text("Your training").first.wait_for(timeout=120_000)
 
 
+def presenter_clicks(page, url: str, query: str, n: int) -> tuple[list[float], int]:
+    """ui_latency.grid_clicks, click by click: (seconds of each click whose digit showed, clicks lost). A click whose
+    digit never shows -- e.g. the training ended meanwhile and the app reran on the new model -- is counted as lost
+    and the grid is opened afresh for the next one."""
+    times, lost, opened = [], 0, False
+    for row, col in grid_cells(n):
+        try:
+            if not opened:
+                open_grid(page, url, query)
+                opened = True
+            times.append(grid_click(page, row, col))
+        except PlaywrightError:
+            lost, opened = lost + 1, False
+    return times, lost
+
+
 def wait_checkpoint(path: Path, deadline: float) -> bool:
     while time.perf_counter() < deadline:
         if path.exists():
@@ -229,19 +247,19 @@ def run_scenario(sc: Scenario, args, browser) -> Outcome:
                     name = "load-bench"
                     t_train = time.perf_counter()
                     start_training(page, url, query, name, args.train_epochs, args.train_images)
-                out.presenter = grid_clicks(page, url, args.clicks, query=query)
-                if sc.training:
-                    ckpt = tmp / "checkpoints" / f"{name}.pt"
-                    if wait_checkpoint(ckpt, t_train + TRAIN_TIMEOUT):
-                        out.training_wall = time.perf_counter() - t_train
-                        time.sleep(1.0)  # the atomic save has renamed the file; let the job report
-                        out.epochs = epoch_seconds(ckpt)
-                    else:
-                        out.training_error = "did not finish"
-            except Exception as e:  # noqa: BLE001 -- a presenter timeout under load is a result
+                out.presenter, out.presenter_lost = presenter_clicks(page, url, query, args.clicks)
+            except PlaywrightError as e:  # the training could not be started: a result too
                 out.presenter_error = f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
             finally:
                 page.close()
+            if sc.training and not out.presenter_error:
+                ckpt = tmp / "checkpoints" / f"{name}.pt"
+                if wait_checkpoint(ckpt, t_train + TRAIN_TIMEOUT):
+                    out.training_wall = time.perf_counter() - t_train
+                    time.sleep(1.0)  # the atomic save has renamed the file; let the job report
+                    out.epochs = epoch_seconds(ckpt)
+                else:
+                    out.training_error = "did not finish"
             time.sleep(max(0.0, start + args.seconds - time.perf_counter()) if not sc.training else 0.0)
             stop_file.touch()
             if audience:
@@ -332,7 +350,8 @@ def report(outcomes: list[Outcome], args) -> str:
         a = audience_stats(o)
         errors = sum(v for k, v in a["errors"].items() if k != "timeout")
         p = o.presenter
-        pres = f"{ms(pct(p, 50))} / {ms(pct(p, 95))}" + (f" ({o.presenter_error})" if o.presenter_error else "")
+        pres = (f"{ms(pct(p, 50))} / {ms(pct(p, 95))}" + (f", {o.presenter_lost} lost" if o.presenter_lost else "")
+                + (f" ({o.presenter_error})" if o.presenter_error else ""))
         epochs = ""
         if o.scenario.training:
             mean = float(np.mean(o.epochs)) if o.epochs else float("nan")
