@@ -27,3 +27,13 @@ def import_app_modules() -> None:
             for name in MODULES:
                 importlib.import_module(name)
             _done = True
+
+
+def import_training_modules() -> None:
+    """What the first training imports lazily: constructing torch.optim.Adam pulls in ~900 modules (torch._dynamo,
+    sympy, ...; 0.8 s). Done by the warm-up, under the same lock, after the first page's data is ready -- so a
+    training started later imports nothing, and the warm-up's gc.freeze() covers those modules too."""
+    with _LOCK:
+        import torch
+
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])

@@ -11,6 +11,7 @@ warm-up stops and the pages report the problem as usual.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -24,7 +25,7 @@ _CONTEXT_LOGGER = logging.getLogger("streamlit.runtime.scriptrunner_utils.script
 
 def warm_up() -> list[str]:
     """Fill the caches for the default checkpoint; returns the steps that completed (for the log and tests)."""
-    from .app_imports import import_app_modules
+    from .app_imports import import_app_modules, import_training_modules
 
     import_app_modules()  # torch: the slow part, and the reason this runs in a thread (holding the import lock)
     from . import cache
@@ -41,6 +42,13 @@ def warm_up() -> list[str]:
             done.append(name)
     except Exception as e:  # noqa: BLE001 -- a page shows the same error to the user, with its fix
         done.append(f"stopped: {type(e).__name__}: {e}")
+    # Last, once the first page's data is ready. Streamlit collects garbage after every script run; the ~135k objects
+    # Adam's lazy imports leave behind made that ~40 ms per run for every session once a training had run (bench/
+    # load.py, py-spy: 20-27% of the server's time in a training + room of 10). Imported now and frozen, they cost 0.
+    import_training_modules()
+    gc.collect()
+    gc.freeze()
+    done.append("training imports")
     return done
 
 
