@@ -25,7 +25,7 @@ _CONTEXT_LOGGER = logging.getLogger("streamlit.runtime.scriptrunner_utils.script
 
 def warm_up() -> list[str]:
     """Fill the caches for the default checkpoint; returns the steps that completed (for the log and tests)."""
-    from .app_imports import import_app_modules, import_training_modules
+    from .app_imports import import_app_modules
 
     import_app_modules()  # torch: the slow part, and the reason this runs in a thread (holding the import lock)
     from . import cache
@@ -42,14 +42,24 @@ def warm_up() -> list[str]:
             done.append(name)
     except Exception as e:  # noqa: BLE001 -- a page shows the same error to the user, with its fix
         done.append(f"stopped: {type(e).__name__}: {e}")
-    # Last, once the first page's data is ready. Streamlit collects garbage after every script run; the ~135k objects
-    # Adam's lazy imports leave behind made that ~40 ms per run for every session once a training had run (bench/
-    # load.py, py-spy: 20-27% of the server's time in a training + room of 10). Imported now and frozen, they cost 0.
+    return done
+
+
+def prepare_training() -> None:
+    """Import what the first training imports, and freeze it. Streamlit collects garbage after every script run; the
+    ~135k objects Adam's lazy imports leave behind made that ~40 ms per run for every session once a training had run
+    (bench/load.py, py-spy: 20-27% of the server's time in a training + room of 10). Imported early and frozen, they
+    cost nothing."""
+    from .app_imports import import_training_modules
+
     import_training_modules()
     gc.collect()
     gc.freeze()
-    done.append("training imports")
-    return done
+
+
+# Seconds after the warm-up before prepare_training: its ~0.8 s of imports held the GIL while a fresh server's first
+# browser was still loading, and the first latent map came ~0.5 s later (bench/ui_latency.py, 3.60 -> 4.14 s).
+TRAINING_IMPORT_DELAY = 20.0
 
 
 def _run_and_log() -> None:
@@ -62,6 +72,8 @@ def _run_and_log() -> None:
         _CONTEXT_LOGGER.setLevel(level)
     print(f"  Warm-up of the default model ({', '.join(done)}) took {time.perf_counter() - start:.1f} s",
           file=sys.stderr, flush=True)
+    time.sleep(TRAINING_IMPORT_DELAY)
+    prepare_training()
 
 
 # CPython hands the GIL to a waiting thread after this many seconds (default 0.005). The server's event loop (static
