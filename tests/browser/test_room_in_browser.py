@@ -28,7 +28,7 @@ def room(tmp_path_factory, real_data):
     log = tmp / "streamlit.log"
     with serve_app(checkpoints, log, env={"VAE_PRESENTER_TOKEN": TOKEN}) as (url, _), \
             chromium(viewport=(1600, 1200)) as presenter:
-        audience = presenter.context.new_page()
+        audience = presenter.context.browser.new_page(viewport={"width": 1600, "height": 1200})
         for page in (presenter, audience):
             page.set_default_timeout(30_000)
         yield url, presenter, audience, checkpoints, log
