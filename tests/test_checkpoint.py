@@ -22,10 +22,18 @@ def _row(epoch: int) -> dict:
             "test_reconstruction": loss - 5.5, "train_kl": 5.0, "test_kl": 5.0, "lr": 1e-3, "seconds": 1.5}
 
 
+def _film(model, n: int = 5, epochs: int = 2) -> dict:
+    """A real training film of `model` (unchanged between frames): 3 steps per epoch, frames at 0, 1 and 2 epochs."""
+    film = vc.FilmRecorder(torch.rand(n, 784), torch.arange(n) % 10, torch.arange(n) * 3, 3, epochs)
+    for step in vc.frame_steps(3, epochs):
+        film.record(model, step)
+    return film.result()
+
+
 @pytest.fixture
 def saved(tmp_path, tiny_model):
     history = [_row(1), _row(2)]
-    snapshots = {"indices": torch.arange(5), "labels": torch.arange(5), "means": torch.randn(3, 5, 2)}
+    snapshots = _film(tiny_model)
     pca = vc.fit_pca(torch.rand(50, 784).numpy())
     test_latents = vc.encodings_to_store(tiny_model, torch.rand(20, 784))
     path = vc.save_checkpoint(tmp_path / "m.pt", tiny_model, vc.TrainConfig(epochs=2), history,
@@ -91,7 +99,7 @@ def test_round_trip_restores_every_tensor_and_field(saved):
                               {"test_loss": 190.5, "n_test": 20, "iwae_nll": float("nan")}, snapshots, pca, test_latents)
     assert type(ckpt.metrics["n_test"]) is int
     assert ckpt.command == "python -m vae_core train --epochs 2" and ckpt.created and ckpt.path == path
-    assert torch.load(path, weights_only=True)["format_version"] == vc.FORMAT_VERSION == 2
+    assert torch.load(path, weights_only=True)["format_version"] == vc.FORMAT_VERSION == 3
 
 
 def test_conv_round_trip(tmp_path):
@@ -104,12 +112,13 @@ def test_conv_round_trip(tmp_path):
 def test_a_one_dimensional_latent_model_loads(tmp_path):
     """latent_dim 1 is a legal model; whether the app can draw it is the app's decision, not the loader's."""
     model = vc.VAE(vc.ModelConfig(latent_dim=1, hidden=(16,))).eval()
-    snapshots = {"indices": torch.arange(4), "labels": torch.arange(4), "means": torch.randn(2, 4, 1)}
+    snapshots = _film(model, n=4, epochs=1)
     test_latents = vc.encodings_to_store(model, torch.rand(10, 784))
     ckpt = vc.load_checkpoint(vc.save_checkpoint(tmp_path / "one.pt", model, None, [_row(1)], {}, snapshots,
                                                  test_latents=test_latents))
     _assert_loads_every_field(ckpt, model, None, [_row(1)], {}, snapshots, {}, test_latents)
     assert ckpt.test_latents["mu"].shape == (10, 1)
+    assert ckpt.snapshots["means"].shape == (2, 4, 1) and not vc.has_grids(ckpt.snapshots)  # no grid for a 1-D latent
 
 
 def _v1_payload(model, with_extras: bool) -> dict:
@@ -136,17 +145,29 @@ def test_a_version_1_file_loads_migrated_with_every_field(tmp_path, tiny_model, 
     torch.save(payload, path)
     ckpt = vc.load_checkpoint(path)
     _assert_loads_every_field(ckpt, tiny_model, vc.TrainConfig(epochs=2), payload["history"], payload["metrics"],
-                              payload["snapshots"], payload.get("pca", {}), payload.get("test_latents", {}))
+                              {}, payload.get("pca", {}), payload.get("test_latents", {}))  # per-epoch means: no film
     assert (ckpt.created, ckpt.command) == (payload["created"], payload["command"])
     if not with_extras:
         assert ckpt.pca == {} and ckpt.test_latents == {}
+
+
+def test_a_version_2_file_loads_without_a_film(saved):
+    """Version 2 kept per-epoch float32 means with no steps and no grids: the file loads, its snapshots dropped."""
+    ckpt = torch.load(saved[0], weights_only=True)
+    ckpt.update(format_version=2, snapshots={"indices": torch.arange(5), "labels": torch.arange(5),
+                                             "means": torch.randn(3, 5, 2)})
+    saved[0].unlink()
+    torch.save(ckpt, saved[0])
+    loaded = vc.load_checkpoint(saved[0])
+    assert loaded.snapshots == {} and not vc.has_film(loaded.snapshots)
+    assert _same_tensors(saved[1].state_dict(), loaded.model.state_dict())
 
 
 def test_every_older_version_has_one_migration_step():
     assert set(ckpt_module._MIGRATIONS) == set(range(1, vc.FORMAT_VERSION))
 
 
-@pytest.mark.parametrize("version", [3, 99])
+@pytest.mark.parametrize("version", [4, 99])
 def test_a_newer_format_version_is_refused_with_a_clear_message(saved, version):
     _rewrite(saved[0], format_version=version)
     with pytest.raises(vc.CheckpointVersionError, match=f"format version {version}, written by a newer version"):
@@ -160,7 +181,7 @@ def test_an_unknown_format_version_is_refused(saved, version):
         vc.load_checkpoint(saved[0])
 
 
-def test_a_version_2_file_missing_a_field_names_it(saved):
+def test_a_current_file_missing_a_field_names_it(saved):
     ckpt = torch.load(saved[0], weights_only=True)
     del ckpt["test_latents"]
     saved[0].unlink()
@@ -430,6 +451,9 @@ def test_a_tensor_claiming_more_elements_than_its_bytes_is_refused(saved, built_
 # ------------------------------------------------------------------------------- every field the app reads
 
 
+_FILM = {"indices": torch.arange(5), "labels": torch.arange(5), "steps": torch.tensor([0, 3, 6]),
+         "epochs": torch.tensor([0.0, 1.0, 2.0]), "means": torch.zeros(3, 5, 2, dtype=torch.float16),
+         "grids": torch.zeros(10, dtype=torch.uint8), "grid_offsets": torch.tensor([0, 4, 7, 10])}
 MALFORMED = {
     "metrics is not a dict": ("metrics", [1.0]),
     "a metric is not a number": ("metrics", {"test_loss": "low"}),
@@ -451,10 +475,13 @@ MALFORMED = {
                                                   "logvar": torch.zeros(5, 2), "digest": "x"}),
     "test_latents digest not a string": ("test_latents", {"mu": torch.zeros(5, 2), "logvar": torch.zeros(5, 2),
                                                           "digest": 7}),
-    "snapshots means of the wrong size": ("snapshots", {"indices": torch.arange(5), "labels": torch.arange(5),
-                                                        "means": torch.zeros(2, 4, 2)}),
-    "snapshot indices as floats": ("snapshots", {"indices": torch.zeros(5), "labels": torch.arange(5),
-                                                 "means": torch.zeros(2, 5, 2)}),
+    "snapshots in the version 2 layout": ("snapshots", {"indices": torch.arange(5), "labels": torch.arange(5),
+                                                        "means": torch.zeros(2, 5, 2)}),
+    "snapshots means of the wrong size": ("snapshots", {**_FILM, "means": torch.zeros(3, 4, 2)}),
+    "snapshot indices as floats": ("snapshots", {**_FILM, "indices": torch.zeros(5)}),
+    "snapshot grid offsets past the bytes": ("snapshots", {**_FILM, "grid_offsets": torch.tensor([0, 5, 9, 10**6])}),
+    "snapshot grid offsets going back": ("snapshots", {**_FILM, "grid_offsets": torch.tensor([0, 8, 4, 10])}),
+    "snapshot steps out of order": ("snapshots", {**_FILM, "steps": torch.tensor([0, 6, 3])}),
     "command not a string": ("command", None),
 }
 

@@ -27,7 +27,8 @@ def test_train_then_evaluate(tmp_path, capsys, real_data):
     assert ckpt.history[2]["test_loss"] < ckpt.history[0]["test_loss"] < 250
     assert ckpt.command == ("python -m vae_core train --epochs 3 --train-subset 3000 --batch-size 50 --lr 2e-3 "
                             f"--hidden 128 64 --snapshot-size 50 --out {out}")
-    assert ckpt.snapshots["means"].shape == (4, 50, 2)
+    assert ckpt.snapshots["means"].shape == (6, 50, 2)  # 60 steps per epoch: frames at steps 0, 10, 30, 60, 120, 180
+    assert ckpt.snapshots["steps"].tolist() == [0, 10, 30, 60, 120, 180] and vc.has_grids(ckpt.snapshots)
     for key in ("test_loss", "vae_knn_accuracy", "pca_knn_accuracy", "vae_trustworthiness", "pca_trustworthiness"):
         assert key in ckpt.metrics
     test_x = vc.load_mnist("test")[0]

@@ -64,7 +64,8 @@ def test_nan_loss_stops_with_a_clear_error(tiny_data, tmp_path):
 def test_snapshots_track_fixed_test_digits(tiny_data):
     result = vc.train(CFG, vc.TrainConfig(epochs=3, batch_size=64, snapshot_size=10), data=tiny_data, show_bar=False)
     snaps = result.snapshots
-    assert snaps["means"].shape == (4, 10, 2)  # before training + after each epoch
+    assert snaps["means"].shape == (4, 10, 2)  # 4 steps per epoch: before training + after each epoch
+    assert snaps["steps"].tolist() == [0, 4, 8, 12]
     assert len(snaps["indices"]) == len(snaps["labels"]) == 10
     assert torch.equal(snaps["labels"], tiny_data[2][snaps["indices"]])
     assert not torch.equal(snaps["means"][0], snaps["means"][-1])
@@ -126,7 +127,7 @@ def test_the_budget_is_read_when_a_training_starts_and_must_be_a_positive_number
 
 def test_limits_that_need_both_configs_are_checked_before_training(tiny_data):
     big_snapshots = vc.TrainConfig(epochs=1000, snapshot_size=10_000)
-    with pytest.raises(vc.ConfigError, match="snapshot_size: keeping the latent means of 10,000 digits"):
+    with pytest.raises(vc.ConfigError, match="snapshot_size: a training film of 10,000 digits over 1,000 epochs"):
         vc.train(vc.ModelConfig(hidden=(32,), latent_dim=16), big_snapshots, data=tiny_data, show_bar=False)
 
 

@@ -62,6 +62,19 @@ from .data import (
                        mnist_missing_advice,
 )
 from .file_lock import FolderBusyError, training_lock
+from .film import (
+                       FILM_EXTENT,
+                       FILM_GRID,
+                       FILM_STEPS,
+                       FilmError,
+                       FilmRecorder,
+                       decoded_grid_picture,
+                       frame_caption,
+                       frame_grid,
+                       frame_steps,
+                       has_film,
+                       has_grids,
+)
 from .limits import LIMITS, Limits, chunk_size, parameter_count
 from .metrics import compare_embeddings, embedding_quality, evaluate_model, knn_accuracy, pca_codes, trust
 from .model import VAE, kl_divergence, negative_elbo

@@ -7,6 +7,8 @@ layout, so nothing past `load_checkpoint` sees an old layout. Adding version N+1
   1: format, model_config, train_config, state_dict, history, metrics, snapshots, created, command. Files written
      late in version 1 also carry pca and test_latents (added without a bump); in older ones they become {}.
   2: pca and test_latents are always present ({} when not stored) and checked like every other field.
+  3: snapshots are a training film (film.py: frames inside epoch 1 and after every epoch, float16 means, compressed
+     decoded grids). Version 2's per-epoch float32 means are dropped on load: such files load without a film.
 
 Loading refuses a hostile or broken file as early and as cheaply as it can, in this order:
   1. the path is a regular file (symlinks followed) no bigger than MAX_FILE_BYTES -- nothing read yet;
@@ -39,11 +41,12 @@ from pathlib import Path
 import torch
 
 from .config import ModelConfig, TrainConfig
+from .film import FILM_KEYS
 from .limits import LIMITS
 from .model import VAE
 
 FORMAT = "vae-latent-explorer"  # marks a file as ours
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 # The pickled dict without its tensors: 15 KB in the default (120 epochs of history is most of it). 1 MiB holds
 # ~8,000 epochs of history and bounds the Python objects a hostile pickle can make (a few bytes each in the pickle).
@@ -410,7 +413,12 @@ def _v1_to_v2(ckpt: dict) -> dict:
     return {**defaults, **ckpt, **absent, "format_version": 2}
 
 
-_MIGRATIONS = {1: _v1_to_v2}  # version -> function returning the dict in the next version's layout
+def _v2_to_v3(ckpt: dict) -> dict:
+    # version 2 kept only per-epoch means (no steps, no grids): not a film, so it is not shown as one
+    return {**ckpt, "snapshots": {}, "format_version": 3}
+
+
+_MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3}  # version -> function returning the dict in the next version's layout
 
 
 def _migrate(path: Path, ckpt) -> dict:
@@ -535,6 +543,22 @@ def _keys(d, field_name: str, keys: set[str]) -> bool:
     return bool(d)
 
 
+def _check_film(s: dict, latent: int) -> None:
+    """The film's shapes agree (film.py's layout); its grids' bytes are checked when a frame is decompressed."""
+    n = len(_tensor(s, "snapshots", "indices", (None,), "int"))
+    _tensor(s, "snapshots", "labels", (n,), "int")
+    frames = len(_tensor(s, "snapshots", "steps", (None,), "int"))
+    _tensor(s, "snapshots", "epochs", (frames,), "float")
+    _tensor(s, "snapshots", "means", (frames, n, latent), "float")
+    grids = _tensor(s, "snapshots", "grids", (None,), "int")
+    offsets = _tensor(s, "snapshots", "grid_offsets", (frames + 1,), "int")
+    if grids.dtype != torch.uint8 or int(offsets[0]) != 0 or int(offsets[-1]) != len(grids) or (
+            frames and bool((offsets[1:] < offsets[:-1]).any())):
+        raise _Malformed("snapshots", "its grid offsets do not cut its uint8 grid bytes into frames")
+    if frames and bool((s["steps"][1:] < s["steps"][:-1]).any()):
+        raise _Malformed("snapshots", "its frames' steps are not in order")
+
+
 def _check_fields(ckpt: dict, config: ModelConfig) -> None:
     """Every field besides the configs and weights has the type and shape the app and CLI read."""
     metrics = ckpt["metrics"]
@@ -553,11 +577,8 @@ def _check_fields(ckpt: dict, config: ModelConfig) -> None:
         if bad:
             raise _Malformed("history", f"row {i} has no number for {bad[0]!r}")
     latent = config.latent_dim
-    if _keys(ckpt["snapshots"], "snapshots", {"indices", "labels", "means"}):
-        s = ckpt["snapshots"]
-        n = len(_tensor(s, "snapshots", "indices", (None,), "int"))
-        _tensor(s, "snapshots", "labels", (n,), "int")
-        _tensor(s, "snapshots", "means", (None, n, latent), "float")
+    if _keys(ckpt["snapshots"], "snapshots", set(FILM_KEYS)):
+        _check_film(ckpt["snapshots"], latent)
     if _keys(ckpt["pca"], "pca", {"mean", "components"}):
         _tensor(ckpt["pca"], "pca", "mean", (config.n_pixels,), "float")
         _tensor(ckpt["pca"], "pca", "components", (2, config.n_pixels), "float")

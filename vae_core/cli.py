@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=TrainConfig.seed)
     t.add_argument("--device", default=TrainConfig.device, help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
     t.add_argument("--train-subset", type=int, default=0, help="train on the first N images only")
-    t.add_argument("--snapshot-size", type=int, default=1000, help="test digits whose latent means are kept per epoch")
+    t.add_argument("--snapshot-size", type=int, default=2000, help="test digits filmed as it trains (0 = no film)")
     t.add_argument("--iwae-k", type=int, default=0, help="also store an IWAE estimate with k samples")
     t.add_argument("--out", required=True, help="checkpoint path to write (atomically), ending in .pt")
     t.add_argument("--force", action="store_true", help="replace --out if it exists (never done without this flag)")

@@ -134,7 +134,7 @@ class TrainConfig:
     device: str = "auto"  # "auto" (cuda, then mps, then cpu) or an explicit torch device string
     train_subset: int = 0  # use only the first N training images (0 = all 60,000)
     test_subset: int = 0  # evaluate on only the first N test images (0 = all 10,000)
-    snapshot_size: int = 0  # keep the latent means of this many fixed test digits after every epoch (0 = off)
+    snapshot_size: int = 0  # film this many fixed test digits' latent means (and a decoded grid) as it trains (0 = off)
 
     def __post_init__(self):
         lim = LIMITS
@@ -161,11 +161,15 @@ class TrainConfig:
 
 
 def run_problems(model_config: ModelConfig, train_config: TrainConfig) -> list[str]:
-    """Limits that need both configs: the snapshot means kept in memory and in the checkpoint,
-    (epochs + 1) x snapshot_size x latent_dim floats."""
-    snapshot_bytes = (train_config.epochs + 1) * train_config.snapshot_size * model_config.latent_dim * 4
+    """Limits that need both configs: the training film (snapshot means and decoded grids, `film.film_bytes`) kept in
+    memory and in the checkpoint."""
+    from .film import film_bytes  # film imports torch; this module stays importable without building anything
+    n_train = min(train_config.train_subset or 60_000, 60_000)
+    steps = -(-n_train // train_config.batch_size)
+    snapshot_bytes = film_bytes(train_config.epochs, train_config.snapshot_size, model_config.latent_dim, steps,
+                                model_config.image_size) if train_config.snapshot_size else 0
     if snapshot_bytes <= LIMITS.snapshot_bytes:
         return []
-    return [f"snapshot_size: keeping the latent means of {train_config.snapshot_size:,} digits after each of "
-            f"{train_config.epochs:,} epochs would take {snapshot_bytes / 2 ** 20:,.0f} MiB, over the limit of "
+    return [f"snapshot_size: a training film of {train_config.snapshot_size:,} digits over {train_config.epochs:,} "
+            f"epochs would take up to {snapshot_bytes / 2 ** 20:,.0f} MiB, over the limit of "
             f"{LIMITS.snapshot_bytes / 2 ** 20:.0f} MiB; keep fewer digits or train fewer epochs"]

@@ -25,9 +25,10 @@ class Limits:
     # 4096 x the conv cap: training's peak RSS grew by 2.85 GB (activations kept for backward); the mlp cap 0.26 GB
     batch_size: tuple[int, int] = (1, 4096)
     epochs: tuple[int, int] = (1, 1000)  # the time budget (VAE_MAX_TRAIN_MINUTES) is what really bounds a run
-    # (epochs + 1) x snapshot_size x latent_dim floats of snapshot means, in memory and in the checkpoint: the CLI's
-    # default 1000 digits fit for 1000 epochs at latent_dim 16 (61 MiB)
-    snapshot_bytes: int = 64 * 1024 ** 2
+    # a training film (film.film_bytes: float16 means of the filmed digits and a 12 x 12 decoded grid per frame, the
+    # grids bounded by their raw size though stored compressed at ~1/4), in memory and in the checkpoint: the CLI's
+    # default 2000 digits fit for 1000 epochs at latent_dim 2 (126 MiB bound; ~35 MB as stored)
+    snapshot_bytes: int = 128 * 1024 ** 2
     # activations one evaluation/encoding chunk may hold, whatever the batch size the model was trained with: the
     # conv cap (128, 128) gets 509 images per chunk (peak RSS growth measured: 200 MiB), the default mlp 6,472 (158 MiB)
     chunk_bytes: int = 256 * 1024 ** 2

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from .analysis import elbo_by_chunk
 from .config import ConfigError, ModelConfig, TrainConfig, device_type_problem, run_problems
 from .data import load_mnist
-from .limits import chunk_size
+from .film import FilmRecorder
 from .model import VAE, negative_elbo
 
 BUDGET_ENV = "VAE_MAX_TRAIN_MINUTES"
@@ -92,6 +92,7 @@ class Progress:
     history: list[dict]
     _sums: torch.Tensor | None = None  # running (loss, reconstruction, kl) sums; read lazily (host sync)
     _seen: int = 0
+    film: FilmRecorder | None = None  # the frames so far, when filming (a live view draws film.latest_means())
 
     @property
     def fraction(self) -> float:
@@ -107,7 +108,7 @@ class Progress:
 class TrainResult:
     model: VAE
     history: list[dict]  # per epoch: train/test loss (-ELBO), reconstruction and kl (nats/image), lr, seconds
-    snapshots: dict = field(default_factory=dict)  # {"indices", "labels", "means": (epochs+1, n, latent)} or {}
+    snapshots: dict = field(default_factory=dict)  # the training film (film.py's layout), or {}
     device: str = "cpu"
     seconds: float = 0.0
 
@@ -124,11 +125,6 @@ def evaluate_loss(model: VAE, images: torch.Tensor, batch_size: int | None = Non
         sums += torch.stack([loss.sum(), rec.sum(), kl.sum()])
     model.train(was_training)
     return sums / len(images)
-
-
-@torch.no_grad()
-def _latent_means(model: VAE, images: torch.Tensor) -> torch.Tensor:
-    return torch.cat([model.encode(x)[0] for x in images.split(chunk_size(model.config))]).float().cpu()
 
 
 @dataclass
@@ -184,11 +180,11 @@ def train(model_config: ModelConfig, train_config: TrainConfig,
                  if tc.lr_schedule == "cosine" else None)
     generator = torch.Generator().manual_seed(tc.seed)
 
-    snapshots: dict = {}
+    film = None
     if tc.snapshot_size:
         idx = torch.randperm(len(test_x), generator=generator)[: tc.snapshot_size].sort().values
-        snapshots = {"indices": idx, "labels": test_y[idx.to(device)].cpu(),
-                     "means": [_latent_means(model, test_x[idx.to(device)])]}
+        film = FilmRecorder(test_x[idx.to(device)], test_y[idx.to(device)], idx, steps, tc.epochs)
+        film.record(model, 0)
 
     history: list[dict] = []
     start = time.perf_counter()
@@ -211,6 +207,8 @@ def train(model_config: ModelConfig, train_config: TrainConfig,
                 # accumulate on the device: no host sync per step
                 sums += torch.stack([(rec + kl).sum(), rec.sum(), kl.sum()]).detach()
                 bar.update()
+                if film is not None and epoch == 1 and step < steps and film.wants(step):
+                    film.record(model, step)
                 budget.check(((epoch - 1) * steps + step) / (tc.epochs * steps),
                              f"in epoch {epoch} of {tc.epochs}, step {step} of {steps}")
                 if step % progress_every == 0 or step == steps:
@@ -219,7 +217,7 @@ def train(model_config: ModelConfig, train_config: TrainConfig,
                         raise TrainingDiverged(f"the loss became NaN or infinite in epoch {epoch}, step {step} "
                                                f"(try a lower learning rate than {tc.lr:g}); nothing was saved")
                     if progress is not None and step != steps and progress(
-                            Progress(epoch, tc.epochs, step, steps, history, sums, seen)) is False:
+                            Progress(epoch, tc.epochs, step, steps, history, sums, seen, film)) is False:
                         raise TrainingCancelled(f"training cancelled in epoch {epoch}, step {step}")
             train_stats = (sums / len(train_x)).tolist()
             test_stats = evaluate_loss(model, test_x).tolist()
@@ -233,17 +231,15 @@ def train(model_config: ModelConfig, train_config: TrainConfig,
                 "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - epoch_start,
             })
             bar.set_postfix(epoch=epoch, test_loss=f"{test_stats[0]:.2f}")
-            if snapshots:
-                snapshots["means"].append(_latent_means(model, test_x[snapshots["indices"].to(device)]))
+            if film is not None:
+                film.record(model, epoch * steps)
             if progress is not None and progress(
-                    Progress(epoch, tc.epochs, steps, steps, history, sums, len(train_x))) is False:
+                    Progress(epoch, tc.epochs, steps, steps, history, sums, len(train_x), film)) is False:
                 raise TrainingCancelled(f"training cancelled after epoch {epoch}")
     finally:
         bar.close()
-    if snapshots:
-        snapshots["means"] = torch.stack(snapshots["means"])
     model.eval()
-    return TrainResult(model.cpu(), history, snapshots, str(device), time.perf_counter() - start)
+    return TrainResult(model.cpu(), history, film.result() if film else {}, str(device), time.perf_counter() - start)
 
 
 ESTIMATE_BATCH = 128  # images per timed step: seconds per image at 128 and at 4096 differ by < 10% for the largest
