@@ -42,6 +42,7 @@ from .checkpoint import (
                        remove_stale_temp_files,
                        save_checkpoint,
 )
+from .comparison import ACTIVE_THRESHOLD, COMPARED_FIGURES, active_units, best_of, iwae_nll, model_figures
 from .config import ARCHITECTURES, ConfigError, ModelConfig, TrainConfig
 from .corruption import (
                        STANDARD_CORRUPTIONS,
