@@ -18,7 +18,18 @@ from .analysis import (
                        stored_or_fresh_encodings,
                        tile,
 )
-from .anomaly import SCORES, Complexity, anomaly_scores, auroc, calibrate, compressed_length, fit_complexity
+from .anomaly import (
+                       SCORES,
+                       Complexity,
+                       anomaly_scores,
+                       auroc,
+                       calibrate,
+                       compressed_length,
+                       fit_complexity,
+                       roc,
+                       share_more_anomalous,
+)
+from .atlas import digits_picture, frame_colours, spread_picks, tile_size
 from .baselines import knn_fill, mean_fill, median_filter
 from .checkpoint import (
                        FORMAT_VERSION,
@@ -83,6 +94,7 @@ from .pixel_classifier import PixelClassifier, cached_pixel_classifier, train_pi
 from .preprocess import ImageRejected, NothingDrawn, centre_by_mass, load_upload, to_mnist
 from .probes import PROBE_NAMES, letter_characters, letters, probe_sets
 from .repair import LatentGrid, denoise, impute, latent_grid, posterior_repair
+from .reports import auroc_table
 from .train import (
                        BUDGET_ENV,
                        Progress,
