@@ -58,6 +58,30 @@ def test_the_rank_auroc_used_by_the_fit_equals_scikit_learns_also_with_ties():
     assert _rank_auroc(a, b) == pytest.approx(auroc(a, b), abs=1e-12)
 
 
+
+def test_the_roc_curve_runs_from_nothing_flagged_to_everything_flagged_with_auroc_as_its_area():
+    rng = np.random.default_rng(2)
+    digits, probes = rng.normal(size=500), rng.normal(1.0, size=200)
+    fpr, tpr = vc.roc(digits, probes)
+    assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0.0, 0.0, 1.0, 1.0)
+    assert (np.diff(fpr) >= 0).all() and (np.diff(tpr) >= 0).all()
+    assert np.trapezoid(tpr, fpr) == pytest.approx(auroc(digits, probes), abs=1e-12)
+
+
+def test_share_more_anomalous_counts_the_reference_scores_strictly_above():
+    reference = np.array([5.0, 1.0, 3.0, 3.0])
+    np.testing.assert_array_equal(vc.share_more_anomalous(reference, [0.0, 3.0, 4.0, 9.0]), [1.0, 0.25, 0.25, 0.0])
+
+
+def test_the_auroc_table_has_one_row_per_score_and_one_entry_per_probe_set():
+    rng = np.random.default_rng(3)
+    digits = {s: rng.normal(size=50) for s in SCORES}
+    probes = {"far": {s: rng.normal(9.0, size=20) for s in SCORES}, "near": {s: rng.normal(size=20) for s in SCORES}}
+    table = vc.auroc_table(digits, probes)
+    assert list(table) == list(SCORES) and all(list(row) == ["far", "near"] for row in table.values())
+    assert table["kl"]["far"] == 1.0 and table["kl"]["near"] == auroc(digits["kl"], probes["near"]["kl"])
+
+
 # ---- the fit of the complexity term
 
 def test_the_fit_finds_a_weight_that_separates_simple_probes_that_likelihood_alone_ranks_as_typical():

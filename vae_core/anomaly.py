@@ -65,12 +65,33 @@ def anomaly_scores(model: VAE, images, iwae_k: int = 100, complexity: Complexity
             "compressed_length": length}
 
 
+def _labelled(digit_scores, probe_scores) -> tuple[np.ndarray, np.ndarray]:
+    """(is a probe, score) of digits and probes together, as scikit-learn's ROC functions take them."""
+    return np.r_[np.zeros(len(digit_scores)), np.ones(len(probe_scores))], np.r_[digit_scores, probe_scores]
+
+
 def auroc(digit_scores, probe_scores) -> float:
     """Area under the ROC curve of telling probes (positive) from digits by the score (1 = perfect, 0.5 = chance)."""
     from sklearn.metrics import roc_auc_score  # scikit-learn is imported where used: it takes ~2 s
 
-    y = np.r_[np.zeros(len(digit_scores)), np.ones(len(probe_scores))]
-    return float(roc_auc_score(y, np.r_[digit_scores, probe_scores]))
+    return float(roc_auc_score(*_labelled(digit_scores, probe_scores)))
+
+
+def roc(digit_scores, probe_scores) -> tuple[np.ndarray, np.ndarray]:
+    """The ROC curve under `auroc`: (false positive rate, true positive rate), the shares of digits and of probes
+    scoring above a threshold, as the threshold falls from +inf (the corners Plotly needs, none of the collinear
+    points between them)."""
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, _ = roc_curve(*_labelled(digit_scores, probe_scores), drop_intermediate=True)
+    return fpr, tpr
+
+
+def share_more_anomalous(reference, scores) -> np.ndarray:
+    """For each of `scores`, the share of `reference` (e.g. the test digits' scores) strictly above it: 0 = more
+    anomalous than all of them, 1 = more typical than all of them."""
+    ordered = np.sort(np.asarray(reference))
+    return 1.0 - np.searchsorted(ordered, scores, side="right") / len(ordered)
 
 
 def _rank_auroc(digit_scores, probe_scores) -> float:

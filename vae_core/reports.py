@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from .anomaly import SCORES, anomaly_scores, auroc, calibrate
+from .anomaly import SCORES, anomaly_scores, auroc, calibrate, share_more_anomalous
 from .baselines import knn_fill, mean_fill, median_filter
 from .corruption import STANDARD_CORRUPTIONS, damaged
 from .model import VAE
@@ -37,16 +37,20 @@ def anomaly_report(model: VAE, test_images, train_images, n_probes: int = 1000, 
     probe_scores = {k: anomaly_scores(model, v, iwae_k, fitted) for k, v in probes.items()}
     # how digit-like each character is: the share of test digits the corrected score finds more anomalous
     chars = letter_characters(n_probes)
-    sorted_digits = np.sort(digits["corrected"])
-    above = 1.0 - np.searchsorted(sorted_digits, probe_scores["letters"]["corrected"], side="right") / len(sorted_digits)
+    above = share_more_anomalous(digits["corrected"], probe_scores["letters"]["corrected"])
     per_char = {str(c): float(above[chars == c].mean()) for c in dict.fromkeys(chars)}
     return {
-        "auroc": {s: {k: auroc(digits[s], v[s]) for k, v in probe_scores.items()} for s in SCORES},
+        "auroc": auroc_table(digits, probe_scores),
         "complexity": fitted, "validation_auroc": validation_auroc,
         "digit_like_letters": sorted(per_char.items(), key=lambda kv: -kv[1]),
         "n_test": len(test), "n_probes": n_probes, "iwae_k": iwae_k, "seed": seed,
         "test_seconds": test_seconds, "seconds": time.perf_counter() - start,
     }
+
+
+def auroc_table(digit_scores: dict, probe_scores: dict[str, dict], scores=SCORES) -> dict[str, dict[str, float]]:
+    """{score: {probe set: AUROC of "test digit vs probe"}} from `anomaly_scores` outputs of the digits and of each set."""
+    return {s: {k: auroc(digit_scores[s], v[s]) for k, v in probe_scores.items()} for s in scores}
 
 
 def format_anomaly_report(report: dict, n_letters: int = 10) -> str:
