@@ -87,6 +87,17 @@ from .film import (
                        has_film,
                        has_grids,
 )
+from .holes import (
+                       DensityGrid,
+                       KLEstimate,
+                       aggregate_kl,
+                       density_grid,
+                       gallery_picks,
+                       hole_share,
+                       log_aggregate_posterior,
+                       log_prior,
+                       prior_density_ratio,
+)
 from .limits import LIMITS, Limits, chunk_size, parameter_count
 from .metrics import compare_embeddings, embedding_quality, evaluate_model, knn_accuracy, pca_codes, trust
 from .model import VAE, kl_divergence, negative_elbo
