@@ -99,6 +99,7 @@ from .holes import (
                        prior_density_ratio,
 )
 from .limits import LIMITS, Limits, chunk_size, parameter_count
+from .map_table import map_table
 from .metrics import compare_embeddings, embedding_quality, evaluate_model, knn_accuracy, pca_codes, trust
 from .model import VAE, kl_divergence, negative_elbo
 from .pixel_classifier import PixelClassifier, cached_pixel_classifier, train_pixel_classifier
