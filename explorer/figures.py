@@ -197,3 +197,13 @@ def loss_curves(history: list[dict], term: str = "loss", label: str = "−ELBO",
                       xaxis=dict(title="epoch", dtick=max(1, n // 10), **({"range": [0.5, n + 0.5]} if epochs else {})),
                       yaxis=dict(title=f"{label} (nats / image)"))
     return fig
+
+
+def same_axes(*figs: go.Figure) -> None:
+    """Give every figure the union of their x ranges and of their y ranges, so a position means the same in each."""
+    for axis in ("xaxis", "yaxis"):
+        ranges = [fig.layout[axis].range for fig in figs if fig.layout[axis].range is not None]
+        if ranges:
+            span = [min(r[0] for r in ranges), max(r[1] for r in ranges)]
+            for fig in figs:
+                fig.layout[axis].range = span

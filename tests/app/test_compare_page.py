@@ -1,0 +1,199 @@
+"""Compare page in AppTest, on tiny checkpoints standing in for the shipped ones: one table with a column per model
+and a row per figure (stored figures read, the rest computed, the better value starred), IWAE computed on demand,
+both latent maps on the same axes, prior samples from the same z, and clear messages where a view cannot be drawn."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+import explorer.model_choice
+import explorer.model_files
+import explorer.model_picker
+import vae_core as vc
+from explorer import cache
+from explorer.model_files import CHECKPOINT_DIR_ENV
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "compare.py")
+# what the CLI would store for A, on the 10,000 test digits: shown as stored, never recomputed
+STORED = {"n_test": 10_000, "test_loss": 543.21, "test_reconstruction": 530.0, "test_kl": 13.21, "iwae_nll": 540.5,
+          "iwae_k": 10, "vae_knn_accuracy": 0.125, "vae_trustworthiness": 0.5, "pca_knn_accuracy": 0.4,
+          "pca_trustworthiness": 0.7}
+
+
+def tiny(seed: int, latent_dim: int = 2, spread: float = 1.0) -> vc.VAE:
+    """A random tiny VAE; spread scales its latent means (a wider map than the prior's ±3 when large)."""
+    torch.manual_seed(seed)
+    model = vc.VAE(vc.ModelConfig(hidden=(32,), latent_dim=latent_dim)).eval()
+    with torch.no_grad():
+        model.encoder[-1].weight[:latent_dim] *= spread
+        model.encoder[-1].bias[:latent_dim] *= spread
+    return model
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory) -> Path:
+    """Tiny stand-ins, made once for the module (the page's caches then hit across tests): default.pt with stored
+    figures, and in the checkpoint folder beta4.pt without."""
+    folder = tmp_path_factory.mktemp("shipped")
+    vc.save_checkpoint(folder / "default.pt", tiny(0), metrics=STORED)
+    vc.save_checkpoint(folder / "trained" / "beta4.pt", tiny(1, spread=40.0))  # its map reaches past A's
+    return folder
+
+
+@pytest.fixture
+def models(shipped, monkeypatch) -> Path:
+    """The page lists the tiny default and the tiny beta4 only (not the repository's shipped models)."""
+    for module in (explorer.model_files, explorer.model_choice, explorer.model_picker):
+        monkeypatch.setattr(module, "DEFAULT_CHECKPOINT", shipped / "default.pt")
+    monkeypatch.setattr(explorer.model_files, "COMPARISON_CHECKPOINTS", (), raising=False)
+    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(shipped / "trained"))
+    return shipped
+
+
+def page(k: int | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    if k is not None:
+        at.select_slider(key="compare_iwae_k").set_value(k).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def table(at: AppTest):
+    return at.dataframe[0].value
+
+
+def row(at: AppTest, name: str) -> list[str]:
+    text = next(text for n, text, _ in vc.COMPARED_FIGURES if n == name)
+    (label,) = [i for i in table(at).index if i.startswith(text)]
+    return list(table(at).loc[label])
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+# ------------------------------------------------------------------------------------------------------ the table
+
+
+def test_the_table_has_a_column_per_model_and_a_row_per_figure(real_data, models):
+    at = page()
+    df = table(at)
+    assert list(df.columns) == ["A: default (shipped)", "B: beta4"]  # the sidebar's model, then beta4
+    for _, text, _ in vc.COMPARED_FIGURES:
+        assert sum(label.startswith(text) for label in df.index) == 1, text
+    assert any(label.startswith("Var of E[z_u | x]") for label in df.index)
+
+
+def test_stored_figures_are_shown_as_stored_and_the_rest_is_computed(real_data, models):
+    at = page()
+    assert row(at, "test_loss")[0].startswith("543.21") and row(at, "knn_accuracy")[0].startswith("0.1250")
+    test_x, test_y = cache.mnist("test")
+    b = vc.load_checkpoint(models / "trained" / "beta4.pt").model
+    elbo = vc.per_image_elbo(b, test_x)
+    assert row(at, "test_loss")[1].removesuffix(" ★") == f"{elbo['loss'].mean():.2f}"
+    assert row(at, "test_kl")[1] == f"{elbo['kl'].mean():.2f}"  # KL has no better side: never starred
+    assert row(at, "trustworthiness")[1].removesuffix(" ★") == f"{vc.trust(test_x, vc.encode(b, test_x)[0]):.4f}"
+    a = vc.load_checkpoint(models / "default.pt").model
+    assert row(at, "active_units") == [f"{vc.active_units(vc.encode(m, test_x)[0])[0]} of 2" for m in (a, b)]
+
+
+def test_the_better_value_of_each_row_is_starred(real_data, models):
+    at = page()
+    lower = float(row(at, "test_loss")[1].removesuffix(" ★")) < 543.21  # B's computed -ELBO against A's stored
+    assert [cell.endswith(" ★") for cell in row(at, "test_loss")] == [not lower, lower]
+    higher = float(row(at, "trustworthiness")[1].removesuffix(" ★")) > 0.5
+    assert [cell.endswith(" ★") for cell in row(at, "trustworthiness")] == [not higher, higher]
+
+
+# ------------------------------------------------------------------------------------------------------------ IWAE
+
+
+def test_iwae_is_computed_on_demand_for_the_model_without_one_and_kept_for_other_sessions(real_data, models):
+    at = page(k=10)  # a few samples: the stored k for A, and quick for B
+    assert row(at, "iwae_nll") == ["540.50", "not computed"]
+    assert at.button(key="compare_iwae_button").label == "Compute IWAE (k = 10) for B: beta4"
+    at.button(key="compare_iwae_button").click().run()
+    assert not at.exception, at.exception
+    value = float(row(at, "iwae_nll")[1].removesuffix(" ★"))
+    b = vc.load_checkpoint(models / "trained" / "beta4.pt").model
+    test_x = cache.mnist("test")[0]
+    assert value == pytest.approx(vc.iwae_nll(b, test_x, 10), abs=0.5)  # other draws: Monte Carlo noise only
+    assert value <= float(row(at, "test_loss")[1].removesuffix(" ★")) + 0.5  # IWAE is the tighter bound
+    fresh = page(k=10)  # another session: the value is there, no button
+    assert row(fresh, "iwae_nll")[1] == row(at, "iwae_nll")[1]
+    assert not [b for b in fresh.button if b.key == "compare_iwae_button"]
+
+
+def test_an_iwae_stored_with_another_k_is_not_shown_for_this_k(real_data, models):
+    at = page(k=100)
+    assert row(at, "iwae_nll") == ["not computed", "not computed"]
+    assert at.button(key="compare_iwae_button").label == "Compute IWAE (k = 100) for A: default (shipped) and B: beta4"
+
+
+# ------------------------------------------------------------------------------------------- maps, grids, samples
+
+
+def test_both_latent_maps_share_their_axis_ranges_and_cover_both_models(real_data, models):
+    at = page()
+    maps = [c for c in charts(at) if c["data"] and c["data"][0].get("type") == "scattergl"]
+    assert len(maps) == 2
+    assert maps[0]["layout"]["xaxis"]["range"] == maps[1]["layout"]["xaxis"]["range"]
+    assert maps[0]["layout"]["yaxis"]["range"] == maps[1]["layout"]["yaxis"]["range"]
+    test_x = cache.mnist("test")[0]
+    codes = np.concatenate([vc.encode(vc.load_checkpoint(models / f).model, test_x)[0]
+                            for f in ("default.pt", "trained/beta4.pt")])
+    (x0, x1), (y0, y1) = maps[0]["layout"]["xaxis"]["range"], maps[0]["layout"]["yaxis"]["range"]
+    assert x0 <= codes[:, 0].min() and codes[:, 0].max() <= x1 and y0 <= codes[:, 1].min() and codes[:, 1].max() <= y1
+    assert max(abs(x0), abs(x1), abs(y0), abs(y1)) > 4  # B's map is wider than A's: A's axes were widened to it
+    grids = [c for c in charts(at) if c["layout"].get("images")]
+    assert len(grids) == 2 and grids[0]["layout"]["xaxis"]["range"] == grids[1]["layout"]["xaxis"]["range"]
+
+
+def test_prior_samples_use_the_same_z_for_both_models_and_new_ones_on_request(real_data, models):
+    at = page()
+    a, b = at.get("image")
+    assert len(a.captions) == len(b.captions) == 10 and list(a.captions) == list(b.captions)  # the same z
+    z, _ = vc.sample_prior(vc.load_checkpoint(models / "default.pt").model, 10, seed=0)
+    assert a.captions[0] == f"z = ({z[0, 0]:+.2f}, {z[0, 1]:+.2f})"
+    urls = [[i.url for i in img.proto.imgs] for img in (a, b)]
+    assert urls[0] != urls[1]  # ... decoded by two different decoders
+    at.button(key="compare_new_samples").click().run()
+    assert not at.exception
+    assert list(at.get("image")[0].captions) != list(a.captions)
+    assert list(at.get("image")[0].captions) == list(at.get("image")[1].captions)
+
+
+# --------------------------------------------------------------------------------------------------- the messages
+
+
+def test_a_model_without_a_2d_latent_is_explained_and_still_in_the_table(real_data, models, tmp_path, monkeypatch):
+    three_d = vc.save_checkpoint(tmp_path / "three_d.pt", tiny(2, latent_dim=3))  # a model trained in the app
+    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path))
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["compare_model_b"] = str(three_d)
+    at.run()
+    assert not at.exception, at.exception
+    assert list(table(at).columns) == ["A: default (shipped)", "B: three_d"]
+    assert row(at, "active_units")[1].endswith(" of 3")
+    assert any("3-D latent space" in i.value for i in at.info)
+    assert sum(1 for c in charts(at) if c["data"] and c["data"][0].get("type") == "scattergl") == 1  # A's map only
+    a, b = at.get("image")  # samples still drawn, from draws of different sizes
+    assert len(b.captions) == 10 and b.captions[0].endswith(", …)")
+
+
+def test_with_only_one_model_the_page_says_so(models, monkeypatch, tmp_path):
+    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path))  # no model trained
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert any("Only one model is available" in i.value for i in at.info)
+    assert not at.dataframe and not at.get("plotly_chart")
+
+
+def test_without_mnist_the_page_says_what_is_missing(models, no_mnist):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert vc.DATA_ENV in " ".join(e.value for e in at.error)
+    assert not at.dataframe
