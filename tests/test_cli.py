@@ -1,11 +1,13 @@
 """`python -m vae_core train|evaluate|download`: a small real-data run, and the checks that stop a bad command
 before any training (these read no MNIST: VAE_DATA_DIR points at an empty folder in them)."""
 import errno
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -222,3 +224,55 @@ def test_a_full_disk_is_one_line_and_leaves_no_file(tmp_path, capsys, tiny_runs)
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: disk full")
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]  # the temp file went too
+
+
+# --- evaluate --binarized: the published anchors' protocol, on tiny synthetic grey-level digits ---
+
+@pytest.fixture
+def grey_runs(monkeypatch, no_mnist, tmp_path):
+    """`evaluate` on 40 grey-level synthetic digits (the real functions, just not on MNIST); returns (images, model
+    path, model)."""
+    g = torch.Generator().manual_seed(0)
+    images, labels = torch.rand(40, 784, generator=g) ** 2, torch.randint(0, 10, (40,), generator=g)
+    monkeypatch.setattr(cli, "load_mnist", lambda split: (images, labels))
+    monkeypatch.setattr(cli, "_evaluate", lambda model, iwae_k, trust_points: (
+        vc.evaluate_model(model, images, labels, images, labels, iwae_k=iwae_k, trust_points=40, show_bar=False),
+        None, None))
+    torch.manual_seed(0)
+    model = vc.VAE(vc.ModelConfig(hidden=(16,))).eval()
+    return images, vc.save_checkpoint(tmp_path / "m.pt", model), model
+
+
+def test_binarize_draws_each_pixel_once_from_its_grey_level_with_a_fixed_seed():
+    grey = np.random.default_rng(1).random((200, 784), dtype=np.float32)
+    grey[:, :10], grey[:, 10:20] = 0.0, 1.0
+    b = vc.binarize(grey)
+    assert b.dtype == np.float32 and set(np.unique(b)) == {0.0, 1.0}
+    assert (b[:, :10] == 0).all() and (b[:, 10:20] == 1).all()
+    assert abs(b.mean() - grey.mean()) < 0.005  # E[b] = pixel: 156,800 draws, standard error 0.0012
+    assert np.array_equal(b, vc.binarize(grey, seed=vc.BINARIZE_SEED)) and vc.BINARIZE_SEED == 0
+    assert not np.array_equal(b, vc.binarize(grey, seed=1))
+    assert np.array_equal(vc.binarize(torch.from_numpy(grey)), b)  # a tensor gives the same digits
+
+
+def test_evaluate_binarized_scores_the_binarised_digits_and_labels_them(capsys, grey_runs):
+    images, path, model = grey_runs
+    assert main(["evaluate", str(path), "--iwae-k", "5", "--binarized", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    binary = vc.binarize(images)
+    assert figures["binarized_test_loss"] == pytest.approx(float(vc.per_image_elbo(model, binary)["loss"].mean()))
+    assert figures["binarized_iwae_nll"] == pytest.approx(float(-vc.iwae_log_likelihood(model, binary, k=5).mean()))
+    assert figures["binarized_seed"] == 0 and figures["binarized_iwae_k"] == 5
+    assert figures["binarized_test_loss"] != pytest.approx(figures["test_loss"])  # not the grey-level figure again
+
+    assert main(["evaluate", str(path), "--iwae-k", "5", "--binarized"]) == 0
+    report = capsys.readouterr().out.splitlines()
+    assert "on binarised test digits (b ~ Bernoulli(pixel), numpy seed 0; the figures above are on grey levels):" in report
+    assert any(line.startswith("binarised -ELBO") and f"{figures['binarized_test_loss']:.2f}" in line for line in report)
+    assert any(line.startswith("binarised IWAE") and "(k=5)" in line for line in report)
+
+
+def test_evaluate_without_binarized_prints_no_binarised_figures(capsys, grey_runs):
+    _, path, _ = grey_runs
+    assert main(["evaluate", str(path), "--iwae-k", "5", "--json"]) == 0
+    assert not [key for key in json.loads(capsys.readouterr().out) if key.startswith("binarized")]

@@ -100,7 +100,17 @@ from .holes import (
 )
 from .limits import LIMITS, Limits, chunk_size, parameter_count
 from .map_table import map_table
-from .metrics import compare_embeddings, embedding_quality, evaluate_model, knn_accuracy, pca_codes, trust
+from .metrics import (
+                       BINARIZE_SEED,
+                       binarize,
+                       binarized_figures,
+                       compare_embeddings,
+                       embedding_quality,
+                       evaluate_model,
+                       knn_accuracy,
+                       pca_codes,
+                       trust,
+)
 from .model import VAE, kl_divergence, negative_elbo
 from .pixel_classifier import PixelClassifier, cached_pixel_classifier, train_pixel_classifier
 from .preprocess import ImageRejected, NothingDrawn, centre_by_mass, load_upload, to_mnist
