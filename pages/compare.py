@@ -157,9 +157,9 @@ def prior_samples() -> None:
     for name, ckpt in zip(names, ckpts, strict=True):
         z, images = vc.sample_prior(ckpt.model, N_SAMPLES, seed)
         st.markdown(f"**{name}**")
-        st.image([digit(image, ckpt.model_config.image_size, px=112) for image in images], output_format="PNG",
-                 caption=[f"z = ({', '.join(f'{v:+.2f}' for v in code[:2])}{', …' if len(code) > 2 else ''})"
-                          for code in z])
+        for col, code, image in zip(st.columns(N_SAMPLES), z, images, strict=True):  # one row at any screen width
+            col.image(digit(image, ckpt.model_config.image_size, px=168), output_format="PNG", width="stretch",
+                      caption=f"z = ({', '.join(f'{v:+.2f}' for v in code[:2])}{', …' if len(code) > 2 else ''})")
     if ckpts[0].model_config.latent_dim != ckpts[1].model_config.latent_dim:
         st.caption("The two latent spaces differ in size, so the draws differ too (same seed).")
 
