@@ -12,6 +12,12 @@ prior's samples holes even when q equals the prior.)
 
 Every log q(z) is a logsumexp over all N components, computed for a chunk of points at a time: at most
 CHUNK_ELEMENTS (points x components) log-densities per temporary, whatever N and the number of points.
+
+q of N digits is a finite mixture: where the posteriors are narrow next to the spacing of their means, part of each
+hole is the gap between two of them, which more digits would fill. Measured on the 120-epoch default model (test
+-ELBO 133.95; posterior sigma median 0.028), 10,000 prior samples, tau = 0.1: 24% of them in holes with q of 2,500
+test digits, 16% with 5,000, 11.2% with all 10,000 and 4.2% with the 60,000 training digits (what the decoder was
+trained on); KL(q || p) 0.377 (leave-one-out 0.156) from the test digits, 0.239 (0.202) from the training digits.
 """
 from __future__ import annotations
 
