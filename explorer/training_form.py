@@ -14,6 +14,9 @@ from .model_files import name_problem
 
 FULL_TRAIN = 60000
 SUBSET_RANGE = (1000, FULL_TRAIN)  # fewer than 1,000 images give no readable latent map
+# Every sidebar training is filmed, like the CLI's (its --snapshot-size default): the film page draws it live and
+# plays it once saved. ~58 KB a frame in the checkpoint (float16 means + compressed grid).
+FILM_DIGITS = 2000
 # The configs name their fields; the form shows its own labels.
 LABELS = {"arch": "Architecture", "hidden": "Hidden sizes", "epochs": "Epochs", "batch_size": "Batch size",
           "lr": "Learning rate", "beta": "β", "seed": "Seed"}
@@ -68,7 +71,7 @@ def validate_request(*, name: str, epochs: int, batch_size: int, lr: float, beta
     model_config = _build(vc.ModelConfig, problems, arch=arch, **({"hidden": sizes} if sizes else {}))
     subset = 0 if (train_subset or 0) >= FULL_TRAIN else int(train_subset or 0)
     train_config = _build(vc.TrainConfig, problems, epochs=epochs, batch_size=batch_size, lr=lr, beta=beta,
-                          seed=seed, train_subset=subset)
+                          seed=seed, train_subset=subset, snapshot_size=FILM_DIGITS)
     if problems:
         raise ValueError("\n".join(problems))
     return TrainingRequest(name, model_config, train_config)

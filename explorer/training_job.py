@@ -15,6 +15,9 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+import torch
+
 import vae_core as vc
 
 from .model_files import checkpoint_dir, trained_models
@@ -43,6 +46,34 @@ def max_models() -> int:
         return DEFAULT_MAX_MODELS
 
 
+@dataclass(frozen=True)
+class LiveFrame:
+    """The latest frame of a running training's film, as the film page draws it live: ~8 KB of float16 means and a
+    ~50 KB compressed grid, replaced (never mutated) at each new frame, so every session's snapshot can share it."""
+    index: int  # frames taken so far - 1
+    step: int  # optimiser steps done
+    caption: str  # "step 30 of epoch 1", "epoch 3" (vae_core.frame_caption)
+    means: np.ndarray  # (n, latent) float16, read-only: the filmed test digits' latent means
+    labels: np.ndarray  # (n,) int64, read-only: their labels (the same array in every frame of a job)
+    grid: bytes  # the decoded grid, zlib-compressed as in a checkpoint's film (b"" unless the latent is 2-D)
+
+    def grid_picture(self) -> np.ndarray | None:
+        """(336, 336) uint8, or None without a grid."""
+        if not self.grid:
+            return None
+        film = {"grids": torch.frombuffer(bytearray(self.grid), dtype=torch.uint8), "grid_offsets": [0, len(self.grid)]}
+        return vc.frame_grid(film, 0)
+
+
+def live_frame(film: vc.FilmRecorder, labels: np.ndarray) -> LiveFrame:
+    """A copy of the recorder's latest frame (called in the training thread, between two recordings)."""
+    means = film.latest_means().numpy().copy()
+    means.flags.writeable = False
+    step = film.steps[-1]
+    caption = vc.frame_caption({"steps": [step], "epochs": [step / film.steps_per_epoch]}, 0)
+    return LiveFrame(len(film.steps) - 1, step, caption, means, labels, film.grids[-1])
+
+
 @dataclass
 class JobStatus:
     """A copy of the job's state, safe to read while the thread runs."""
@@ -57,6 +88,7 @@ class JobStatus:
     history: list[dict] = field(default_factory=list)
     message: str = ""  # the error or the success note
     path: str = ""  # the checkpoint written (succeeded only)
+    film: LiveFrame | None = None  # the latest frame of its film (the film page draws it while the job is active)
     started: float = 0.0
     finished: float = 0.0
 
@@ -130,9 +162,18 @@ class TrainingJob:
         tc = request.train_config
         steps = math.ceil((tc.train_subset or FULL_TRAIN) / tc.batch_size)
 
+        published = {"frames": 0, "labels": None}  # film frames handed to the sessions; the labels, copied once
+
         def progress(p: vc.Progress) -> bool:
+            frame = {}
+            if p.film is not None and len(p.film.steps) != published["frames"]:
+                if published["labels"] is None:
+                    published["labels"] = p.film.labels.numpy().copy()
+                    published["labels"].flags.writeable = False
+                frame["film"] = live_frame(p.film, published["labels"])
+                published["frames"] = len(p.film.steps)
             self._update(job_id, epoch=p.epoch, fraction=p.fraction, running_loss=p.running_loss,
-                         history=[dict(h) for h in p.history])
+                         history=[dict(h) for h in p.history], **frame)
             return job_id not in self._cancelled
 
         path = directory / f"{request.name}.pt"
