@@ -182,3 +182,47 @@ def iwae_nll(key, k: int, progress=None) -> float:
             progress(min(n, start + IWAE_PART), n)
     _finished_iwae()[(key, k)] = value = float(-np.concatenate(parts).mean())
     return value
+
+
+FILM_MAX_FRAMES = 60  # frames of a film the page animates (a 100-epoch film: the first epoch's and every 2nd after)
+FILM_GREYS = 16  # grey levels of the animated grids: beta4's 35 frames send 0.7 MB of PNGs, not 1.7 MB at 256
+
+
+@st.cache_data(show_spinner="Reading the training film…", max_entries=8)
+def film(key) -> dict:
+    """The checkpoint's training film, ready to animate: "frames" (indices into the film, at most FILM_MAX_FRAMES),
+    "means" (F, n, 2) float32, "labels" (n,), "captions", "epochs" (F,), "grids" (PNG data URIs in FILM_GREYS grey
+    levels, or None without grids) and "extent", the half-side of square axes that hold every frame's means."""
+    from vae_core.slides import map_extent, pick_frames
+
+    from .digit_images import grey_levels_uri
+
+    s = load_model(key).snapshots
+    frames = pick_frames(s["epochs"], FILM_MAX_FRAMES)
+    means = s["means"][frames].float().numpy()
+    grids = [grey_levels_uri(vc.frame_grid(s, f), FILM_GREYS) for f in frames] if vc.has_grids(s) else None
+    return {"frames": frames, "means": means, "labels": s["labels"].numpy(), "grids": grids,
+            "captions": [vc.frame_caption(s, f) for f in frames], "epochs": s["epochs"][frames].numpy(),
+            "extent": map_extent(s["means"].float().numpy())}
+
+
+@st.cache_resource(show_spinner="Drawing the training film…", max_entries=4)
+def film_chart(key):
+    """The film as one animated Plotly figure (explorer.figures.film_figure), built once per model for every session:
+    building beta4's 35 frames takes ~0.5 s; sending the cached figure costs each page run ~0.2 s (Streamlit's
+    copy and JSON)."""
+    from .figures import film_figure
+
+    f = film(key)
+    return film_figure(f["means"], f["labels"], f["captions"], f["epochs"], f["grids"], load_model(key).history,
+                       f["extent"], grid_extent=vc.FILM_EXTENT, grid_cells=vc.FILM_GRID)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def film_gif(key) -> bytes:
+    """The training film as a 1920 x 1080 animated GIF for a slide (vae_core.slides.film_gif: ~4 s, ~5 MB)."""
+    from pathlib import Path
+
+    from vae_core.slides import film_gif as gif
+
+    return gif(load_model(key).snapshots, title=f"Training film · {Path(key.path).stem}")

@@ -44,3 +44,15 @@ def png_bytes(image, scale: int = 1) -> bytes:
 def data_uri(image, scale: int = 1) -> str:
     """A PNG data: URI (what a Plotly layout image takes as its source)."""
     return "data:image/png;base64," + base64.b64encode(png_bytes(image, scale)).decode("ascii")
+
+
+def grey_levels_uri(picture: np.ndarray, levels: int = 16) -> str:
+    """A uint8 greyscale picture as a PNG data URI in `levels` grey levels (4-bit PNG at 16): 19 KB instead of 48 KB
+    for a film's 336 x 336 grid, and no banding visible at that size on a projector."""
+    a = np.asarray(picture, dtype=np.uint8)
+    index = np.rint(a.astype(np.float32) * ((levels - 1) / 255)).astype(np.uint8)
+    pil = Image.frombytes("P", (a.shape[1], a.shape[0]), index.tobytes())
+    pil.putpalette([round(i * 255 / (levels - 1)) for i in range(levels) for _ in range(3)])
+    buf = io.BytesIO()
+    pil.save(buf, format="PNG", bits=next(b for b in (1, 2, 4, 8) if levels <= 2 ** b))
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

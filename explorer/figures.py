@@ -267,3 +267,109 @@ def same_axes(*figs: go.Figure) -> None:
             span = [min(r[0] for r in ranges), max(r[1] for r in ranges)]
             for fig in figs:
                 fig.layout[axis].range = span
+
+
+def _film_map_traces(codes: np.ndarray, labels: np.ndarray, marker_size: int = 6) -> list[go.Scatter]:
+    """One trace per digit (always all ten, so animation frames can address them by index). SVG, not WebGL: in
+    Streamlit's Plotly a WebGL scatter is only redrawn by a full redraw of the figure (250-600 ms a frame here), an
+    SVG one moves its 2,000 points in a transition (75-260 ms, software rendering on this busy 2-core machine)."""
+    codes = np.asarray(codes, dtype=np.float32)
+    return [go.Scatter(x=codes[labels == d, 0], y=codes[labels == d, 1], mode="markers", name=str(d),
+                         legendgroup=str(d), marker=dict(color=DIGIT_COLOURS[d], size=marker_size, opacity=0.75),
+                         hovertemplate=f"label {d}<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>")
+            for d in range(10)]
+
+
+def film_map(codes: np.ndarray, labels: np.ndarray, extent: float, title: str = "", height: int = 560) -> go.Figure:
+    """One frame of a training film: the filmed digits' latent means on fixed axes [-extent, extent]^2 with the
+    prior's 1σ-3σ circles (a live training's latest frame)."""
+    fig = go.Figure(_film_map_traces(codes, np.asarray(labels)))
+    add_prior_contours(fig)
+    _layout(fig, height, "z₁", "z₂")
+    fig.update_layout(title=dict(text=title, font=dict(size=FONT_SIZE + 2)), margin=dict(t=90), dragmode=False)
+    fig.update_xaxes(range=[-extent, extent])
+    fig.update_yaxes(range=[-extent, extent])
+    return fig
+
+
+def film_figure(means: np.ndarray, labels: np.ndarray, captions: list[str], epochs: np.ndarray,
+                grid_uris: list[str] | None, history: list[dict], extent: float, grid_extent: float = 3.0,
+                grid_cells: int = 12, frame_ms: int = 600, transition_ms: int = 250, height: int = 980) -> go.Figure:
+    """A training film as one Plotly animation, played in the browser (no server round trip per frame): the latent
+    means of the filmed digits (F, n, 2) on axes fixed over the whole film, the decoded grid of each frame (PNG data
+    URIs, None without grids) and the loss curves with a cursor at the frame's epoch; Play/Pause buttons and a slider
+    labelled by `captions`. Trace order: 10 digit traces, then the grid-less loss traces, the cursor last."""
+    from plotly.subplots import make_subplots
+
+    means, labels, epochs = np.asarray(means, dtype=np.float32), np.asarray(labels), np.asarray(epochs, dtype=float)
+    cols, rows = (2 if grid_uris else 1), (2 if history else 1)
+    specs = [[{}] * cols] + ([[{"colspan": cols}] + [None] * (cols - 1)] if history else [])
+    titles = ["Latent means μ(x)"] + (["Decoded grid (z₂ up)"] if grid_uris else []) + (["Loss"] if history else [])
+    fig = make_subplots(rows=rows, cols=cols, specs=specs, row_heights=[0.68, 0.32] if history else None,
+                        vertical_spacing=0.1, horizontal_spacing=0.08, subplot_titles=titles)
+    for trace in _film_map_traces(means[0], labels):
+        fig.add_trace(trace, row=1, col=1)
+    add_prior_contours(fig)
+    fig.update_xaxes(range=[-extent, extent], title_text="z₁", constrain="domain", row=1, col=1)
+    fig.update_yaxes(range=[-extent, extent], title_text="z₂", scaleanchor="x", scaleratio=1, constrain="domain",
+                     row=1, col=1)
+
+    def grid_image(f: int) -> dict:
+        half = grid_extent / max(grid_cells - 1, 1)  # the outer cells reach half a cell beyond +-grid_extent
+        side = 2 * (grid_extent + half)
+        return dict(source=grid_uris[f], xref="x2", yref="y2", x=-grid_extent - half, y=grid_extent + half,
+                    sizex=side, sizey=side, sizing="stretch", xanchor="left", yanchor="top", layer="below")
+
+    if grid_uris:
+        reach = grid_extent * (1 + 1 / max(grid_cells - 1, 1))
+        fig.add_layout_image(grid_image(0))
+        fig.update_xaxes(range=[-reach, reach], title_text="z₁", showgrid=False, zeroline=False, constrain="domain",
+                         row=1, col=2)
+        fig.update_yaxes(range=[-reach, reach], title_text="z₂", showgrid=False, zeroline=False, scaleanchor="x2",
+                         scaleratio=1, constrain="domain", row=1, col=2)
+    cursor = []
+    if history:
+        for trace in loss_curves(history).data:
+            trace.update(legendgroup="loss", showlegend=False, hovertemplate="%{y:.1f}")
+            fig.add_trace(trace, row=2, col=1)
+        values = [h[f"{s}_loss"] for h in history for s in ("train", "test")]
+        lo, hi = min(values), max(values)
+        top = hi + 0.1 * (hi - lo + 1)
+        cursor = [len(fig.data)]
+        fig.add_trace(go.Scatter(x=[epochs[0]] * 2, y=[lo - 0.05 * (hi - lo + 1), top], mode="lines",
+                                 line=dict(color=HIGHLIGHT, width=3), showlegend=False, hoverinfo="skip"),
+                      row=2, col=1)
+        n = max(int(np.ceil(epochs.max())), len(history))
+        fig.update_xaxes(title_text="epoch", range=[-0.3, n + 0.3], row=2, col=1)
+        fig.update_yaxes(title_text="−ELBO (nats / image)", range=[lo - 0.05 * (hi - lo + 1), top], row=2, col=1)
+
+    frames = []
+    for f in range(len(means)):
+        data = [go.Scatter(x=means[f, labels == d, 0], y=means[f, labels == d, 1]) for d in range(10)]
+        if cursor:
+            data.append(go.Scatter(x=[epochs[f]] * 2))
+        frames.append(go.Frame(name=str(f), data=data, traces=list(range(10)) + cursor,
+                               layout=dict(images=[grid_image(f)]) if grid_uris else None))
+    fig.frames = frames
+    # No full redraw per frame (the SVG points, the cursor and the grid picture change without one); playing, the
+    # points glide to their next place, so the eye can follow a cluster from frame to frame.
+    step = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
+    play = dict(mode="immediate", fromcurrent=True, frame=dict(duration=frame_ms, redraw=False),
+                transition=dict(duration=transition_ms, easing="cubic-in-out"))
+    replay = dict(play, fromcurrent=False)
+    fig.update_layout(
+        height=height, font=dict(size=FONT_SIZE), margin=dict(l=10, r=10, t=90, b=130), dragmode=False,
+        hovermode="closest", plot_bgcolor="white",
+        legend=dict(orientation="h", yanchor="bottom", y=1.05, xanchor="left", x=0, itemsizing="constant",
+                    font=dict(size=FONT_SIZE)),
+        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, y=0, xanchor="left", yanchor="top",
+                          pad=dict(t=70, r=10), font=dict(size=FONT_SIZE),
+                          buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
+                                   dict(label="❚❚ Pause", method="animate", args=[[None], step]),
+                                   dict(label="↺ Replay", method="animate", args=[None, replay])])],
+        sliders=[dict(active=0, x=0.3, len=0.7, y=0, yanchor="top", pad=dict(t=50), font=dict(size=FONT_SIZE - 4),
+                      currentvalue=dict(prefix="", font=dict(size=FONT_SIZE + 4), xanchor="left"),
+                      steps=[dict(label=captions[f], method="animate", args=[[str(f)], step])
+                             for f in range(len(means))])],
+    )
+    return fig
