@@ -6,6 +6,7 @@ runs in Streamlit's legacy pages/ mode without this script, and the page then re
 import streamlit as st
 
 from explorer.palette import colour_key_figure
+from explorer.presentation import presenting, render_presentation
 from explorer.styles import CRISP_CSS
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
@@ -17,8 +18,9 @@ pages = st.navigation([
     st.Page("pages/holes.py", title="Holes", icon=":material/blur_on:"),
     st.Page("pages/film.py", title="Training film", icon=":material/movie:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
-])
+], position="top" if presenting() else "sidebar")  # presenting, the sidebar is hidden: the pages go along the top
 st.html(CRISP_CSS)  # once for every page: digit pixels stay square when the browser scales them
+render_presentation()  # presenting: larger type, no sidebar or toolbar, and the button that ends it
 with st.sidebar:
     sidebar = st.container()  # filled below, once the model code is imported
     st.caption("Digit colours on every map")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .model_picker import render_picker
+from .presentation import render_toggle
 from .roles import claim_from_url
 from .room_panel import render_room_panel
 from .training_panel import render_training
@@ -18,3 +19,4 @@ def render_sidebar() -> None:
     st.divider()
     render_training()
     render_room_panel()
+    render_toggle()

@@ -1,0 +1,11 @@
+"""AppTest harness: the shared sidebar and the presentation mode as navigation.py draws them (AppTest in streamlit 1.67
+drops sidebar elements on reruns of a script that calls st.navigation; see sidebar_app.py)."""
+import streamlit as st
+
+from explorer.presentation import render_presentation
+from explorer.sidebar import render_sidebar
+
+with st.sidebar:
+    render_sidebar()
+render_presentation()
+st.markdown("the page")
