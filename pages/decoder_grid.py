@@ -71,6 +71,10 @@ def grid_and_cell() -> None:
         st.download_button("Download the grid as PNG", png, file_name=f"decoder_grid_{grid_size}x{grid_size}_"
                            f"a{extent:g}.png", mime="image/png", key="grid_download", on_click="ignore",
                            icon=":material/download:")
+        st.download_button("PNG for a slide (1920 × 1080)", lambda: cache.grid_slide_png(key, grid_size, lo, hi),
+                           file_name=f"decoder_grid_{grid_size}x{grid_size}_a{extent:g}_slide.png", mime="image/png",
+                           key="grid_slide_download", on_click="ignore", icon=":material/slideshow:",
+                           help="The grid on z axes, with a title, on a 1920 × 1080 picture; made when you click.")
 
 
 grid_and_cell()

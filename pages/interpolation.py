@@ -100,5 +100,10 @@ with frame_col:
 
 st.markdown(f"#### Decoded along the {mode} path ({steps} frames)")
 st.image(strip(frames), width="stretch", output_format="PNG")
+st.download_button("These frames as a GIF for a slide (1920 × 1080)",
+                   lambda: cache.interpolation_gif(key, a, b, steps, mode),
+                   file_name=f"interpolation_{a}_to_{b}_{mode}_{steps}.gif", mime="image/gif", key="interp_gif_download",
+                   on_click="ignore", icon=":material/slideshow:",
+                   help="The decoded frames one after the other, large, with A and B beside them; made when you click.")
 st.markdown("#### Pixel blend, for contrast")
 st.image(strip(blend), width="stretch", output_format="PNG")

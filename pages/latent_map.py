@@ -108,3 +108,7 @@ def maps_and_selection() -> None:
 
 
 maps_and_selection()
+st.download_button("VAE map as a PNG for a slide (1920 × 1080)", lambda: cache.latent_map_png(key),
+                   file_name="latent_map_slide.png", mime="image/png", key="latent_slide_download", on_click="ignore",
+                   icon=":material/slideshow:", help="The 10,000 latent means in their digit colours, with the prior's "
+                                                     "1σ-3σ circles and a colour key; made when you click.")
