@@ -95,20 +95,21 @@ def _table(figs: list[dict]) -> pd.DataFrame:
 table = st.empty()
 table.dataframe(_table(figures), width="stretch")
 st.caption("↓ lower is better, ↑ higher is better. A unit is active if its posterior mean varies with the digit: "
-           f"Var over x of E[z_u | x] > {vc.ACTIVE_THRESHOLD} (Burda et al. 2016). Figures stored in a checkpoint by "
-           "`python -m vae_core train` or `evaluate` are read from it; the rest is computed here, once per model.")
+           f"Var over x of E[z_u | x] > {vc.ACTIVE_THRESHOLD} (Burda et al. 2016). Figures that `python -m vae_core train` "
+           "stored in a checkpoint are read from it; the rest is computed here, once per model.")
 iwae_slot = st.container()
 missing = [i for i, f in enumerate(figures) if f["iwae_nll"] is None]
 requested = st.session_state.setdefault(REQUESTED, set())
+unasked = [i for i in missing if (keys[i], iwae_k) not in requested]
 
 
 def _request_iwae() -> None:
-    requested.update((keys[i], iwae_k) for i in missing)
+    requested.update((keys[i], iwae_k) for i in unasked)
 
 
-if missing and not any((keys[i], iwae_k) in requested for i in missing):
+if unasked:
     with iwae_slot:
-        who = " and ".join(names[i] for i in missing)
+        who = " and ".join(names[i] for i in unasked)
         st.button(f"Compute IWAE (k = {iwae_k}) for {who}", key="compare_iwae_button", on_click=_request_iwae,
                   icon=":material/calculate:")
         st.caption("Not stored in the checkpoint. At k = 1000 it takes minutes per model (12 min for the default "
