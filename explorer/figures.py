@@ -286,7 +286,8 @@ def film_map(codes: np.ndarray, labels: np.ndarray, extent: float, title: str = 
     fig = go.Figure(_film_map_traces(codes, np.asarray(labels)))
     add_prior_contours(fig)
     _layout(fig, height, "z₁", "z₂")
-    fig.update_layout(title=dict(text=title, font=dict(size=FONT_SIZE + 2)), margin=dict(t=90), dragmode=False)
+    fig.update_layout(title=dict(text=title, font=dict(size=FONT_SIZE + 4), y=0.99, yanchor="top"),
+                      margin=dict(t=130), dragmode=False)  # the title above the legend (two rows in a half-width column)
     fig.update_xaxes(range=[-extent, extent])
     fig.update_yaxes(range=[-extent, extent])
     return fig

@@ -30,11 +30,13 @@ key, ckpt = page_model()
 name = Path(key.path).stem
 
 
-def _live_extent(job_id: int, means: np.ndarray) -> float:
+def _live_extent(job_id: int, frame) -> float:
     """Axes that hold every frame seen so far in this session and the prior's 3σ circle: they grow, never shrink,
-    so the map does not jump back and forth between frames."""
+    so the map does not jump back and forth between frames. The untrained model's frame does not count: a small
+    random encoder can throw its codes out to |z| ~ 10, which would leave the map forming in a corner."""
     seen_job, seen = st.session_state.get(LIVE_EXTENT, (None, 0.0))
-    extent = max(4.0, seen if seen_job == job_id else 0.0, float(np.abs(means).max(initial=0.0)) * 1.05)
+    spread = float(np.abs(frame.means).max(initial=0.0)) * 1.05 if frame.step > 0 else 0.0
+    extent = max(4.0, seen if seen_job == job_id else 0.0, spread)
     st.session_state[LIVE_EXTENT] = (job_id, extent)
     return extent
 
@@ -51,7 +53,7 @@ def _live() -> None:
                    "Its latent space is not 2-D: there is no map to draw.")
         return
     left, right = st.columns(2, gap="large")
-    extent = _live_extent(s.job_id, frame.means)
+    extent = _live_extent(s.job_id, frame)
     left.plotly_chart(film_map(frame.means.astype(np.float32), frame.labels, extent, title=frame.caption),
                       key="film_live_map", config={"displayModeBar": False})
     picture = frame.grid_picture()
