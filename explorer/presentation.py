@@ -1,5 +1,5 @@
 """Presentation mode, for a projector: the sidebar and Streamlit's toolbar hidden, the pages listed along the top,
-type 1.25x larger on every page. A toggle in the sidebar turns it on; a small "Exit presentation" button in the
+type 1.25x the theme's size on every page. A toggle in the sidebar turns it on; a small "Exit presentation" button in the
 page's top-right corner (the sidebar is hidden) turns it off. Remembered for the session (st.session_state).
 
 Imports only Streamlit: navigation.py calls it before the model code is imported."""
@@ -11,10 +11,16 @@ PRESENTING = "presentation_on"  # session state: this session presents
 TOGGLE = "presentation_toggle"  # the sidebar toggle's widget key
 EXIT = "presentation_exit"  # the exit button's widget key (Streamlit gives its container the class st-key-<key>)
 
-# Streamlit sizes its type in rem: a larger root font enlarges every text, heading, widget and metric alike. Plotly
-# figures set their own sizes (explorer/figures.py: 18 px, already sized for a projector).
-PRESENTATION_CSS = f"""<style>
-html {{ font-size: 20px; }}
+SCALE = 1.25  # type size when presenting, relative to the theme's (.streamlit/config.toml: baseFontSize = 18)
+
+
+def presentation_css() -> str:
+    """Streamlit sizes its type in rem from the theme's baseFontSize (the root font): a larger root font enlarges
+    every text, heading, widget and metric alike. Plotly figures set their own sizes (explorer/figures.py: 18 px,
+    already sized for a projector)."""
+    root = (st.get_option("theme.baseFontSize") or 16) * SCALE
+    return f"""<style>
+html {{ font-size: {root:g}px !important; }}
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stToolbarActions"], [data-testid="stMainMenu"], [data-testid="stAppDeployButton"],
 [data-testid="stStatusWidget"], [data-testid="stDecoration"] {{ display: none !important; }}
@@ -45,5 +51,5 @@ def render_presentation() -> None:
     """When presenting: the page-wide styles, and the button that ends it (pinned top-right by the styles)."""
     if not presenting():
         return
-    st.html(PRESENTATION_CSS)
+    st.html(presentation_css())
     st.button("Exit presentation", key=EXIT, on_click=_set, args=(False,), icon=":material/close_fullscreen:")
