@@ -15,6 +15,7 @@ pages = st.navigation([
     st.Page("pages/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
     st.Page("pages/decoder_grid.py", title="Decoder grid", icon=":material/grid_on:"),
     st.Page("pages/interpolation.py", title="Interpolation", icon=":material/swap_horiz:"),
+    st.Page("pages/anomalies.py", title="Anomalies", icon=":material/report:"),
     st.Page("pages/holes.py", title="Holes", icon=":material/blur_on:"),
     st.Page("pages/film.py", title="Training film", icon=":material/movie:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),

@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .grid_geometry import cell_centres
-from .palette import DIGIT_COLOURS
+from .palette import DIGIT_COLOURS, FLAGGED
 
 FONT_SIZE = 18
 HIGHLIGHT = "#111111"
@@ -373,4 +373,47 @@ def film_figure(means: np.ndarray, labels: np.ndarray, captions: list[str], epoc
                       steps=[dict(label=captions[f], method="animate", args=[[str(f)], step])
                              for f in range(len(means))])],
     )
+    return fig
+
+
+def score_histogram(scores: np.ndarray, threshold: float, name: str, bins: int = 80, height: int = 380,
+                    log_counts: bool = False) -> go.Figure:
+    """Histogram of scores (counted here: ~80 bars go to the browser, not 10k values), the bars above `threshold`
+    in FLAGGED red, and the threshold as a dashed line. log_counts: a log count axis, on which the thin tail of
+    atypical digits is seen."""
+    counts, edges = np.histogram(np.asarray(scores, dtype=np.float64), bins=bins)
+    centres = (edges[:-1] + edges[1:]) / 2
+    flagged = centres > threshold
+    fig = go.Figure(go.Bar(
+        x=centres, y=counts, width=np.diff(edges), marker=dict(color=np.where(flagged, FLAGGED, "#8c9bab"),
+                                                                  line=dict(width=0)),
+        customdata=np.column_stack([edges[:-1], edges[1:]]),
+        hovertemplate=f"{name} %{{customdata[0]:.1f}} to %{{customdata[1]:.1f}}: %{{y}} digits<extra></extra>",
+    ))
+    fig.add_vline(x=threshold, line=dict(color=HIGHLIGHT, width=2, dash="dash"))
+    _layout(fig, height, f"{name} (nats)", "test digits", equal=False)
+    fig.update_layout(showlegend=False, bargap=0, dragmode=False, margin=dict(t=10))
+    fig.update_xaxes(zeroline=False)  # 0 nats means nothing special here (the corrected score is mostly negative)
+    if log_counts:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def roc_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], aurocs: dict[str, float], names: dict[str, str],
+               height: int = 480) -> go.Figure:
+    """ROC curves, one per probe set ({set: (false positive rate, true positive rate)}), named with their AUROC, over
+    the diagonal of a score that cannot tell."""
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#bbbbbb", dash="dot"),
+                               hoverinfo="skip", showlegend=False))
+    for key, (fpr, tpr) in curves.items():
+        fig.add_trace(go.Scatter(
+            x=fpr, y=tpr, mode="lines", line=dict(width=3), name=f"{names.get(key, key)} ({aurocs[key]:.3f})",
+            hovertemplate="%{y:.1%} of the probes flagged with %{x:.1%} of the digits<extra></extra>",
+        ))
+    _layout(fig, height, "digits flagged (false positives)", "probes flagged (true positives)")
+    fig.update_layout(dragmode=False, margin=dict(t=10), legend=dict(  # in the corner no ROC curve goes near
+        orientation="v", x=0.99, y=0.03, xanchor="right", yanchor="bottom", bgcolor="rgba(255,255,255,0.85)",
+        font=dict(size=FONT_SIZE - 4)))
+    fig.update_xaxes(range=[-0.01, 1.01], tickformat=".0%")
+    fig.update_yaxes(range=[-0.01, 1.01], tickformat=".0%")
     return fig

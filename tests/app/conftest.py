@@ -17,3 +17,13 @@ def no_mnist(tmp_path, monkeypatch):
 def empty_checkpoint_dir(tmp_path, monkeypatch):
     """Models trained by a test go to a tmp folder, never to the repository's checkpoints/."""
     monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path / "ckpts"))
+
+
+@pytest.fixture
+def cheap_anomaly_scores(monkeypatch):
+    """The anomaly caches at 2 importance samples and 50 images per probe set: seconds instead of the ~30 s (quiet
+    machine) of k = 100 and 1,000 per set. The pages read these constants as they run, and the caches key on them."""
+    from explorer import cache
+
+    monkeypatch.setattr(cache, "IWAE_K", 2)
+    monkeypatch.setattr(cache, "N_PROBES", 50)

@@ -1,0 +1,134 @@
+"""Anomalies page in AppTest, on the default checkpoint and real MNIST (scored cheaply: cheap_anomaly_scores): the
+histogram and its threshold, the galleries, the probe sets' AUROC table and ROC curves, a clear message without MNIST;
+and the corrected score's constants, shipped for the default model and fitted for any other."""
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import vae_core as vc
+from explorer import cache
+from explorer.anomaly_text import PROBE_LABELS
+from explorer.model_choice import ModelKey
+from explorer.model_files import DEFAULT_CHECKPOINT
+from tests.app.plotly_json import array
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "anomalies.py")
+
+
+def spec(at: AppTest, key: str) -> dict:
+    return json.loads(next(c for c in at.get("plotly_chart") if key in c.proto.id).proto.spec)
+
+
+def histogram(at: AppTest) -> dict:
+    return spec(at, "anomalies_histogram")
+
+
+def flagged(at: AppTest) -> str:
+    return next(m.value for m in at.metric if m.label == "Test digits flagged")
+
+
+@pytest.fixture
+def page(real_data, cheap_anomaly_scores):
+    at = AppTest.from_file(PAGE, default_timeout=300).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def scores_of(score: str) -> np.ndarray:
+    return cache.test_scores(ModelKey.of(DEFAULT_CHECKPOINT))[score]
+
+
+# ---- the test digits
+
+def test_the_histogram_counts_every_test_digit_and_the_threshold_starts_at_one_percent_flagged(page):
+    bars = histogram(page)["data"][0]
+    assert bars["type"] == "bar" and array(bars["y"]).sum() == 10_000
+    assert page.button_group(key="anomalies_score").value == "corrected"
+    assert flagged(page) == f"{np.mean(scores_of('corrected') > page.slider(key='anomalies_threshold_corrected').value):.1%}"
+    assert abs(float(flagged(page).rstrip("%")) - 1.0) <= 0.1
+
+
+def test_moving_the_threshold_changes_the_flagged_share(page):
+    values = scores_of("corrected")
+    page.slider(key="anomalies_threshold_corrected").set_value(float(np.median(values))).run()
+    assert not page.exception, page.exception
+    assert flagged(page) == f"{np.mean(values > float(np.median(values))):.1%}"
+    assert abs(float(flagged(page).rstrip("%")) - 50.0) < 1.0
+    assert histogram(page)["layout"]["shapes"][0]["x0"] == pytest.approx(float(np.median(values)))
+
+
+def test_choosing_another_score_redraws_the_histogram_with_its_own_threshold(page):
+    before = histogram(page)
+    page.button_group(key="anomalies_score").set_value("kl").run()
+    assert not page.exception, page.exception
+    after = histogram(page)
+    assert after["layout"]["xaxis"]["title"]["text"] == "KL (nats)"
+    assert not np.array_equal(array(after["data"][0]["x"]), array(before["data"][0]["x"]))
+    kl = scores_of("kl")
+    assert kl.min() <= page.slider(key="anomalies_threshold_kl").value <= kl.max()
+    assert any("KL" in m.value and "prior" in m.value for m in page.markdown)  # the score's explanation
+
+
+def test_the_galleries_show_the_most_typical_and_most_atypical_test_digits(page):
+    values = scores_of("corrected")
+    typical, atypical = (h.proto.body for h in page.get("html")[:2])
+    order = np.argsort(values, kind="stable")
+    assert typical.count("<figure") == atypical.count("<figure") == 20
+    assert typical.count("<img") == 40  # each digit beside its reconstruction
+    first = [int(i) for i in re.findall(r"#(\d+) ·", typical)]
+    last = [int(i) for i in re.findall(r"#(\d+) ·", atypical)]
+    assert first == list(order[:20]) and last == list(order[::-1][:20])
+
+
+# ---- the probe sets
+
+def test_the_auroc_table_has_one_row_per_probe_set_and_one_column_per_score(page):
+    table = page.dataframe[0].value
+    assert list(table.index) == [PROBE_LABELS[p] for p in vc.PROBE_NAMES]
+    assert len(table.columns) == len(vc.SCORES)
+    aurocs = cache.probe_aurocs(ModelKey.of(DEFAULT_CHECKPOINT))
+    np.testing.assert_allclose(table["corrected"].to_numpy(), [aurocs["corrected"][p] for p in vc.PROBE_NAMES])
+    assert table.loc["uniform noise"].min() > 0.9  # noise is far from any digit by every score, even at k = 2
+
+
+def test_the_roc_curves_show_one_curve_per_probe_set_and_follow_the_chosen_score(page):
+    curves = spec(page, "anomalies_roc")["data"][1:]  # after the chance diagonal
+    assert [c["name"].split(" (")[0] for c in curves] == [PROBE_LABELS[p] for p in vc.PROBE_NAMES]
+    page.button_group(key="anomalies_score").set_value("neg_elbo").run()
+    aurocs = cache.probe_aurocs(ModelKey.of(DEFAULT_CHECKPOINT))["neg_elbo"]
+    names = [c["name"] for c in spec(page, "anomalies_roc")["data"][1:]]
+    assert names == [f"{PROBE_LABELS[p]} ({aurocs[p]:.3f})" for p in vc.PROBE_NAMES]
+
+
+def test_each_probe_set_shows_its_most_digit_like_images_with_their_reconstructions(page):
+    probes = page.get("html")[2:]
+    assert len(probes) == len(vc.PROBE_NAMES)
+    assert all(h.proto.body.count("<figure") == 4 and h.proto.body.count("<img") == 8 for h in probes)
+    letters = probes[-1].proto.body  # the letters come with their characters
+    assert re.search(r"&#x27;[A-Za-z]&#x27; · ", letters)
+
+
+# ---- what the page needs
+
+def test_without_mnist_the_page_says_what_is_missing(no_mnist):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    message = " ".join(e.value for e in at.error)
+    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
+    assert not at.get("plotly_chart") and not at.dataframe
+
+
+def test_the_default_model_uses_the_shipped_constants_and_another_model_gets_them_fitted(real_data, tmp_path,
+                                                                                     monkeypatch):
+    assert cache.anomaly_complexity(ModelKey.of(DEFAULT_CHECKPOINT)) == vc.Complexity()
+    monkeypatch.setattr(cache, "IWAE_K", 2)
+    monkeypatch.setattr(cache, "N_VALIDATION", 300)
+    monkeypatch.setattr(cache, "N_VALIDATION_PROBES", 30)
+    other = vc.save_checkpoint(tmp_path / "other.pt", vc.VAE(vc.ModelConfig(hidden=(32,))))
+    model = vc.load_checkpoint(other).model
+    expected = vc.calibrate(model, cache.mnist("train")[0], 2, n_validation=300, n_probes=30)[0]
+    assert cache.anomaly_complexity(ModelKey.of(other)) == expected
