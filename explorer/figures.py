@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .grid_geometry import cell_centres
-from .palette import DIGIT_COLOURS, FLAGGED
+from .palette import DIGIT_COLOURS, FLAGGED, SCORE_COLOURSCALE
 
 FONT_SIZE = 18
 HIGHLIGHT = "#111111"
@@ -35,8 +35,12 @@ def _padded_range(values: np.ndarray, pad: float = 0.05, at_least: float = 0.0) 
 
 def digit_scatter(codes: np.ndarray, labels: np.ndarray, coord: str = "z", title: str = "",
                   height: int = 620, marker_size: int = 4, opacity: float = 0.7,
-                  min_half_range: float = 0.0, highlight_selection: bool = False) -> go.Figure:
-    """WebGL scatter of 2-D codes, one trace per digit (so the legend toggles classes).
+                  min_half_range: float = 0.0, highlight_selection: bool = False,
+                  values: np.ndarray | None = None, value_name: str = "") -> go.Figure:
+    """WebGL scatter of 2-D codes, one trace per digit (so the legend toggles classes) -- or, given `values` (one per
+    point, e.g. an anomaly score), one trace coloured by them on SCORE_COLOURSCALE with a colour bar titled
+    value_name, the highest drawn last (on top); the scale spans their 1st..99th percentile, so a few extreme
+    points do not wash out the rest.
 
     customdata[:, 0] is the global test index (point indices are per trace), customdata[:, 1] the label.
     The axes span the data (and at least [-min_half_range, min_half_range], e.g. 3 to show the prior's 3σ circle).
@@ -45,21 +49,29 @@ def digit_scatter(codes: np.ndarray, labels: np.ndarray, coord: str = "z", title
     """
     codes, labels = np.asarray(codes, dtype=np.float32), np.asarray(labels)
     index = np.arange(len(labels))
+    highlight = dict(selected=dict(marker=dict(size=max(16, 4 * marker_size), opacity=1.0)),
+                     unselected=dict(marker=dict(opacity=0.25))) if highlight_selection else {}
+    hover = f"test #%{{customdata[0]}} · label %{{customdata[1]}}<br>{coord} = (%{{x:.2f}}, %{{y:.2f}})"
     fig = go.Figure()
-    for digit in range(10):
-        rows = labels == digit
+    groups = [(str(d), labels == d, dict(color=DIGIT_COLOURS[d])) for d in range(10)]
+    if values is not None:
+        values = np.asarray(values, dtype=np.float32)
+        lo, hi = (np.percentile(values, (1, 99)) if len(values) else (0.0, 1.0))
+        order = np.argsort(values, kind="stable")
+        groups = [(value_name, order, dict(color=values[order], colorscale=SCORE_COLOURSCALE, cmin=float(lo),
+                                           cmax=float(hi), colorbar=dict(title=dict(text=value_name, side="right"),
+                                                                         thickness=16)))]
+        hover += f"<br>{value_name} %{{marker.color:.1f}}"
+    for name, rows, colour in groups:
         fig.add_trace(go.Scattergl(
-            x=codes[rows, 0], y=codes[rows, 1], mode="markers", name=str(digit), legendgroup=str(digit),
-            marker=dict(color=DIGIT_COLOURS[digit], size=marker_size, opacity=opacity),
+            x=codes[rows, 0], y=codes[rows, 1], mode="markers", name=name, legendgroup=name,
+            showlegend=values is None, marker=dict(size=marker_size, opacity=opacity, **colour),
             customdata=np.column_stack([index[rows], labels[rows]]).astype(np.int32),
-            hovertemplate=(f"test #%{{customdata[0]}} · label %{{customdata[1]}}<br>"
-                           f"{coord} = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"),
-            **(dict(selected=dict(marker=dict(size=max(16, 4 * marker_size), opacity=1.0)),
-                    unselected=dict(marker=dict(opacity=0.25))) if highlight_selection else {}),
+            hovertemplate=hover + "<extra></extra>", **highlight,
         ))
     fig.update_layout(title=dict(text=title, font=dict(size=FONT_SIZE + 4), y=0.99, yanchor="top"))
     _layout(fig, height, f"{coord}₁", f"{coord}₂")
-    fig.update_layout(margin=dict(t=110))  # title above the one-line legend
+    fig.update_layout(margin=dict(t=110 if values is None else 60))  # title above the one-line legend, if any
     if len(codes):
         fig.update_xaxes(range=_padded_range(codes[:, 0], at_least=min_half_range))
         fig.update_yaxes(range=_padded_range(codes[:, 1], at_least=min_half_range))

@@ -8,12 +8,15 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
+from explorer.anomaly_text import SCORE_LABELS
 from explorer.clicks import selected_index, selected_points
 from explorer.digit_images import digit
 from explorer.figures import add_prior_contours, digit_scatter, posterior_closeup
 from explorer.page_guards import need_mnist, page_model
 
 SELECTED = "latent_selected"  # test index of the clicked digit (either map)
+COLOUR_BY = {"label": "label", "neg_elbo": SCORE_LABELS["neg_elbo"], "kl": SCORE_LABELS["kl"],
+             "reconstruction": "reconstruction error", "corrected": "corrected score"}  # issue #9's choices
 VERSIONS = "latent_chart_versions"  # per map: bumped to redraw it without a stale highlight
 
 st.title("Latent map: VAE vs PCA")
@@ -30,6 +33,12 @@ show_prior = controls[0].toggle("Prior N(0, I) contours (1σ, 2σ, 3σ)", value=
 show_ellipse = controls[1].toggle("σ-ellipse of the selected digit", value=True, key="latent_show_ellipse",
                                   help="Drawn on the close-up under the maps: at the scale of the whole map "
                                        "q(z|x) is a few pixels wide.")
+colour_by = controls[2].selectbox(
+    "Colour by", list(COLOUR_BY), format_func=COLOUR_BY.get, key="latent_colour_by",
+    help="A digit's label, or how anomalous the VAE finds it (higher = darker; see the Anomalies page). Both maps "
+         "use the same colours, so you can see where the VAE's atypical digits land in PCA too.")
+# the 10,000 test digits' scores: computed once per model for every session (the Anomalies page's)
+colour = {} if colour_by == "label" else dict(values=cache.test_scores(key)[colour_by], value_name=COLOUR_BY[colour_by])
 
 
 def _chart_key(chart: str) -> str:
@@ -67,7 +76,7 @@ def maps_and_selection() -> None:
     left, right = st.columns(2, gap="large")
     with left:  # the maps do not depend on the selection: a click does not send their 10k points again
         fig = digit_scatter(mu, test_y, coord="z", title="VAE: latent means μ(x)", min_half_range=3.2,
-                            highlight_selection=True)
+                            highlight_selection=True, **colour)
         if show_prior:
             add_prior_contours(fig)
         st.plotly_chart(fig, key=_chart_key("vae"), on_select=_remember("vae", "pca"), selection_mode="points")
@@ -76,7 +85,8 @@ def maps_and_selection() -> None:
         if not ckpt.pca:
             need_mnist("train")  # no stored PCA baseline: it is fitted on the training images
         pca_test = cache.pca_test_codes(key)
-        fig = digit_scatter(pca_test, test_y, coord="PC", title="PCA-2D of the pixels", highlight_selection=True)
+        fig = digit_scatter(pca_test, test_y, coord="PC", title="PCA-2D of the pixels", highlight_selection=True,
+                            **colour)
         st.plotly_chart(fig, key=_chart_key("pca"), on_select=_remember("pca", "vae"), selection_mode="points")
         pca_scores = st.container()
     metrics = cache.embedding_metrics(key)

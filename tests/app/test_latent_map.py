@@ -1,6 +1,6 @@
 """Latent map page in AppTest: both maps and their metrics, toggles change the figure, the selected digit's details,
-and a clear message without MNIST. (AppTest cannot click a Plotly chart: the click itself is a browser test; the
-click -> index mapping is unit-tested in test_clicks.py.)"""
+colouring by an anomaly score, and a clear message without MNIST. (AppTest cannot click a Plotly chart: the click
+itself is a browser test; the click -> index mapping is unit-tested in test_clicks.py.)"""
 import json
 from pathlib import Path
 
@@ -10,8 +10,10 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from explorer import cache
+from explorer.clicks import selected_index
 from explorer.model_choice import ModelKey
 from explorer.model_files import DEFAULT_CHECKPOINT
+from tests.app.plotly_json import array
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "latent_map.py")
 
@@ -101,3 +103,43 @@ def test_the_pca_map_uses_the_stored_baseline_or_fits_one(real_data, tmp_path):
     for codes in (stored, fitted):
         np.testing.assert_allclose(codes[0], expected[0], atol=1e-3)
         np.testing.assert_allclose(codes[1], expected[1], atol=1e-3)
+
+
+def test_colouring_by_a_score_draws_each_map_as_one_trace_on_a_colour_scale(real_data, cheap_anomaly_scores):
+    at = AppTest.from_file(PAGE, default_timeout=300).run()
+    assert at.selectbox(key="latent_colour_by").value == "label"
+    at.selectbox(key="latent_colour_by").set_value("corrected").run()
+    assert not at.exception, at.exception
+    scores = cache.test_scores(ModelKey.of(DEFAULT_CHECKPOINT))["corrected"]
+    for fig in (spec(at, 0), spec(at, 1)):
+        assert len(fig["data"]) == 1 and fig["data"][0]["type"] == "scattergl"
+        trace = fig["data"][0]
+        marker = trace["marker"]
+        assert marker["colorscale"] and marker["colorbar"]["title"]["text"] == "corrected score"
+        index = array(trace["customdata"])[:, 0]  # still the test index, so a click finds its digit
+        assert sorted(index) == list(range(10_000))
+        colours = array(marker["color"])
+        np.testing.assert_allclose(colours, scores[index], rtol=1e-6)
+        assert (np.diff(colours) >= 0).all()  # the most anomalous drawn last, on top
+        assert marker["cmin"] == pytest.approx(np.percentile(scores, 1), rel=1e-5)
+    assert "corrected score" in spec(at, 0)["data"][0]["hovertemplate"]
+
+
+def test_a_click_on_a_score_coloured_map_still_selects_that_test_digit(real_data, cheap_anomaly_scores):
+    at = AppTest.from_file(PAGE, default_timeout=300).run()
+    at.selectbox(key="latent_colour_by").set_value("kl").run()
+    trace = spec(at, 0)["data"][0]
+    point = {"x": 0.0, "y": 0.0, "customdata": array(trace["customdata"])[-1].tolist()}
+    assert selected_index({"selection": {"points": [point]}}) == int(np.argmax(
+        cache.test_scores(ModelKey.of(DEFAULT_CHECKPOINT))["kl"]))
+
+
+def test_colouring_by_label_again_brings_back_the_ten_digit_traces(real_data, cheap_anomaly_scores):
+    at = AppTest.from_file(PAGE, default_timeout=300).run()
+    at.selectbox(key="latent_colour_by").set_value("neg_elbo").run()
+    assert len(spec(at, 0)["data"]) == 1
+    at.selectbox(key="latent_colour_by").set_value("label").run()
+    assert not at.exception, at.exception
+    for fig in (spec(at, 0), spec(at, 1)):
+        assert [t["name"] for t in fig["data"]] == [str(d) for d in range(10)]
+        assert "colorscale" not in fig["data"][0]["marker"]
