@@ -11,11 +11,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_DIR = ROOT / "checkpoints"
 DEFAULT_CHECKPOINT = SHIPPED_DIR / "default.pt"
+# the models that ship beside the default, to compare it with (a beta = 4 VAE and a convolutional one)
+COMPARISON_CHECKPOINTS = (SHIPPED_DIR / "beta4.pt", SHIPPED_DIR / "conv.pt")
 # Where models trained from the sidebar are written (tests point it to a tmp dir).
 CHECKPOINT_DIR_ENV = "VAE_CHECKPOINT_DIR"
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-RESERVED_NAMES = {"default"}
+RESERVED_NAMES = {"default", *(p.stem for p in COMPARISON_CHECKPOINTS)}
 
 
 def checkpoint_dir() -> Path:
@@ -32,8 +34,19 @@ def _regular_mtime(path: Path) -> float | None:
     return st.st_mtime if stat.S_ISREG(st.st_mode) else None
 
 
+def shipped_checkpoints() -> list[Path]:
+    """The shipped models present in this clone, default first (read at call time: tests swap the default)."""
+    return [p for p in (DEFAULT_CHECKPOINT, *COMPARISON_CHECKPOINTS) if p.is_file()]
+
+
+def is_shipped(path: str | Path) -> bool:
+    resolved = Path(path).resolve()
+    return any(resolved == p.resolve() for p in (DEFAULT_CHECKPOINT, *COMPARISON_CHECKPOINTS))
+
+
 def list_checkpoints(directory: Path | None = None) -> list[Path]:
-    """The shipped default first, then every other regular *.pt file in the checkpoint folder, newest first.
+    """The shipped models first (default, beta4, conv), then every other regular *.pt file in the checkpoint folder,
+    newest first.
 
     Symlinks (dangling or not), directories and files that vanish or cannot be stat'ed are skipped: one odd entry
     in the folder must not break the picker on every page."""
@@ -42,22 +55,21 @@ def list_checkpoints(directory: Path | None = None) -> list[Path]:
         entries = list(directory.glob("*.pt")) if directory.is_dir() else []
     except OSError:
         entries = []
-    default = DEFAULT_CHECKPOINT.resolve()
-    dated = [(mtime, p) for p in entries if p.resolve() != default and (mtime := _regular_mtime(p)) is not None]
+    dated = [(mtime, p) for p in entries if not is_shipped(p) and (mtime := _regular_mtime(p)) is not None]
     others = [p for _, p in sorted(dated, key=lambda t: t[0], reverse=True)]
-    return ([DEFAULT_CHECKPOINT] if DEFAULT_CHECKPOINT.is_file() else []) + others
+    return shipped_checkpoints() + others
 
 
 def trained_models(directory: Path | None = None) -> list[Path]:
-    """The models trained in the app: every listed checkpoint but the shipped default."""
-    return [p for p in list_checkpoints(directory) if p != DEFAULT_CHECKPOINT]
+    """The models trained in the app: every listed checkpoint but the shipped ones."""
+    return [p for p in list_checkpoints(directory) if not is_shipped(p)]
 
 
 def delete_model(path: str | Path, directory: Path | None = None) -> None:
-    """Delete a trained model; refuses the shipped default and anything that is not a listed model file."""
+    """Delete a trained model; refuses the shipped models and anything that is not a listed model file."""
     path = Path(path)
-    if path == DEFAULT_CHECKPOINT or path.resolve() == DEFAULT_CHECKPOINT.resolve():
-        raise PermissionError("the shipped default model cannot be deleted")
+    if is_shipped(path):
+        raise PermissionError(f"the shipped model {path.stem!r} cannot be deleted")
     if path not in trained_models(directory):
         raise FileNotFoundError(f"{path.name} is not a model in the checkpoint folder")
     path.unlink()
