@@ -36,13 +36,14 @@ FILM_READY_JS = """(n) => { const el = document.querySelector('[data-testid=stMa
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, real_data):
     """(base url, page, checkpoint dir, the filmed model's snapshots): a small model trained on MNIST with its film
-    (3 epochs on 2,000 images: frames at steps 0, 10, then every epoch), saved in the server's checkpoint folder."""
+    (3 epochs of 63 steps on 2,000 images, ~3 s: frames at steps 0, 10, 30, then every epoch), saved in the server's
+    checkpoint folder."""
     tmp = tmp_path_factory.mktemp("film_browser")
     checkpoints = tmp / "checkpoints"
     checkpoints.mkdir()
     SHOTS.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
-    tc = vc.TrainConfig(epochs=3, train_subset=2000, test_subset=2000, snapshot_size=500)
+    tc = vc.TrainConfig(epochs=3, batch_size=32, train_subset=2000, test_subset=2000, snapshot_size=500)
     result = vc.train(vc.ModelConfig(hidden=(64,)), tc, show_bar=False)
     vc.save_checkpoint(checkpoints / f"{FILMED}.pt", result.model, tc, result.history, {}, result.snapshots)
     with serve_app(checkpoints, tmp / "streamlit.log") as (url, _), chromium(viewport=(1600, 1300)) as page:
