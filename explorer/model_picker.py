@@ -11,7 +11,7 @@ import vae_core as vc
 
 from . import cache
 from .model_choice import choose, chosen
-from .model_files import DEFAULT_CHECKPOINT, checkpoint_dir, delete_model, list_checkpoints
+from .model_files import DEFAULT_CHECKPOINT, checkpoint_dir, delete_model, is_shipped, list_checkpoints
 from .public_text import public
 from .roles import is_presenter
 
@@ -28,12 +28,13 @@ def render_picker() -> None:
     if st.session_state.get(PICKER) not in paths:
         st.session_state[PICKER] = str(DEFAULT_CHECKPOINT)
     st.selectbox("Model", paths, key=PICKER, format_func=label,
-                 help=f"The shipped default plus every model trained since (in {checkpoint_dir()}).")
+                 help=f"The shipped models (the default, β = 4 and conv) plus every model trained since "
+                      f"(in {checkpoint_dir()}).")
     problem = choose(st.session_state[PICKER])
     if problem:
         st.error(public(problem), icon=":material/warning:")
     _model_card()
-    if is_presenter() and Path(st.session_state[PICKER]) != DEFAULT_CHECKPOINT:
+    if is_presenter() and not is_shipped(st.session_state[PICKER]):
         _delete_button(Path(st.session_state[PICKER]))
 
 
@@ -43,7 +44,7 @@ def select_next_run(path: str) -> None:
 
 
 def label(path: str) -> str:
-    return "default (shipped)" if Path(path) == DEFAULT_CHECKPOINT else Path(path).stem
+    return f"{Path(path).stem} (shipped)" if is_shipped(path) else Path(path).stem
 
 
 def _model_card() -> None:

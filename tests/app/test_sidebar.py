@@ -56,7 +56,7 @@ def test_picker_lists_default_and_trained_models_and_the_card_follows_the_choice
     small_model(ckpt_dir / "tiny16.pt")
     at = run_harness()
     picker = at.selectbox(key=PICKER)
-    assert picker.options == ["default (shipped)", "tiny16"]
+    assert picker.options == ["default (shipped)", "beta4 (shipped)", "conv (shipped)", "tiny16"]
     assert "512 × 256" in card(at) and page_uses(at).endswith("default.pt")
     picker.set_value(str(ckpt_dir / "tiny16.pt")).run()
     assert not at.exception

@@ -97,8 +97,8 @@ def test_a_bookmarked_page_on_a_fresh_server_gets_the_sidebar(app):
     expect_text(page, "z = (+0.00, +0.00)", "deep link to the decoder grid", SLOW)
     assert_rendered(page, "deep link")
     links = page.locator(f"{NAV} a").all_inner_texts()
-    assert [re.sub(r"^\w+\s+", "", t.strip()) for t in links] == ["Overview", "Latent map", "Decoder grid",
-                                                                    "Interpolation"], links
+    assert [re.sub(r"^\w+\s+", "", t.strip()) for t in links][:4] == ["Overview", "Latent map", "Decoder grid",
+                                                                        "Interpolation"], links
     assert page.get_by_text("Digit colours on every map").count() == 1, "no app sidebar on a deep link"
     assert page.locator('[data-testid="stSidebar"] input[aria-label="Model"]').count() == 1, "no model picker"
     assert page.url.endswith("/decoder_grid")
