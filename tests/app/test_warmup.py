@@ -102,3 +102,19 @@ def test_preparing_training_imports_adam_and_freezes_what_it_brought():
     assert frozen > 0
     warmup.prepare_training()  # nothing new to import: the second call finds it all frozen already
     assert gc.get_freeze_count() >= frozen
+
+
+def test_anomaly_scores_of_the_default_are_prepared_for_the_first_visitor(real_data, cheap_anomaly_scores,
+                                                                           monkeypatch):
+    assert warmup.prepare_anomaly_scores() == ["test digits' anomaly scores", "probe sets"]
+    monkeypatch.setattr(vc, "anomaly_scores", must_not_run)  # the page's calls are now cache hits
+    key = ModelKey.of(DEFAULT_CHECKPOINT)
+    assert cache.test_scores(key)["corrected"].shape == (10_000,)
+    assert set(cache.probe_scores(key)) == set(vc.PROBE_NAMES)
+
+
+def test_preparing_anomaly_scores_without_mnist_stops_quietly(no_mnist, cheap_anomaly_scores):
+    for cached in (cache._test_scores, cache._probe_scores, cache._probe_images):
+        cached.clear()
+    done = warmup.prepare_anomaly_scores()
+    assert len(done) == 1 and done[0].startswith("stopped: MnistNotFoundError")
