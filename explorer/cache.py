@@ -307,6 +307,41 @@ def _digit_like_probes(key, settings: tuple, score: str, n: int) -> dict[str, tu
     return {name: (index, vc.reconstruct(model, images[name][index])) for name, index in picks.items()}
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def latent_backdrop(key, title: str, height: int = 560):
+    """The test digits' latent map (with the prior's contours) as a fixed backdrop for markers drawn over it
+    (figures.freeze_map, explorer.map_overlay): one Figure per model and title, shared by every session and never
+    modified -- building it took ~70 ms, in every run of a page that showed it."""
+    from .figures import add_prior_contours, digit_scatter, freeze_map
+
+    codes, labels = test_latents(key)[0], mnist("test")[1]
+    return freeze_map(add_prior_contours(digit_scatter(codes, labels, coord="z", title=title, height=height,
+                                                       min_half_range=3.2)))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def drawn_digit(key, image: np.ndarray, n_nearest: int = 5) -> dict[str, np.ndarray]:
+    """What the model makes of one digit (784,) in [0, 1] (drawn or uploaded): "mu" and "sigma" (2,) of q(z|x),
+    "reconstruction" (784,) the decoded mean, "nearest" the n_nearest test digits closest to mu in latent space and
+    "distances" theirs."""
+    model = load_model(key).model
+    mu, logvar = vc.encode(model, np.asarray(image, dtype=np.float32).reshape(1, -1))
+    distances = np.linalg.norm(test_latents(key)[0] - mu[0], axis=1)
+    nearest = np.argsort(distances, kind="stable")[:n_nearest]
+    return {"mu": mu[0], "sigma": np.exp(0.5 * logvar[0]), "reconstruction": vc.decode(model, mu).reshape(-1),
+            "nearest": nearest, "distances": distances[nearest]}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def digit_scores(key, image: np.ndarray) -> dict[str, tuple[float, float]]:
+    """One digit's anomaly scores, each with its percentile among the 10,000 test digits' (`test_scores`): the
+    share of them that score lower, i.e. look more typical (0.97 = more atypical than 97% of the test digits)."""
+    scores = vc.anomaly_scores(load_model(key).model, np.asarray(image, dtype=np.float32).reshape(1, -1), IWAE_K,
+                               anomaly_complexity(key))  # as the test digits were scored
+    test = test_scores(key)
+    return {name: (float(scores[name][0]), float(np.mean(test[name] < scores[name][0]))) for name in vc.SCORES}
+
+
 FILM_MAX_FRAMES = 60  # frames of a film the page animates (a 100-epoch film: the first epoch's and every 2nd after)
 FILM_GREYS = 16  # grey levels of the animated grids: beta4's 35 frames send 0.7 MB of PNGs, not 1.7 MB at 256
 

@@ -281,6 +281,15 @@ def same_axes(*figs: go.Figure) -> None:
                 fig.layout[axis].range = span
 
 
+def freeze_map(fig: go.Figure) -> go.Figure:
+    """A map made a fixed backdrop for markers drawn over it (explorer.map_overlay): its plot area no longer depends
+    on the legend or title (fixed margins) and its axes do not zoom or pan, so the overlay lines up with it."""
+    fig.update_layout(margin=dict(autoexpand=False), dragmode=False)
+    fig.update_xaxes(fixedrange=True)
+    fig.update_yaxes(fixedrange=True)
+    return fig
+
+
 def _film_map_traces(codes: np.ndarray, labels: np.ndarray, marker_size: int = 6) -> list[go.Scatter]:
     """One trace per digit (always all ten, so animation frames can address them by index). SVG, not WebGL: in
     Streamlit's Plotly a WebGL scatter is only redrawn by a full redraw of the figure (250-600 ms a frame here), an

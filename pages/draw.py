@@ -1,0 +1,144 @@
+"""Draw a digit: draw one with the mouse (or upload a picture of one) and see where it lands in the latent space."""
+from explorer.deep_link import ensure_navigation
+
+ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+import vae_core as vc
+from explorer import cache
+from explorer.digit_images import digit
+from explorer.map_overlay import star_overlay
+from explorer.page_guards import need_mnist, page_model
+
+DRAWN = "drawn_digit"  # the current digit as the model sees it, (784,): the Repair page offers it too
+DRAWN_FROM = "drawn_digit_from"  # "drawing" or the uploaded file's name
+VERSION = "draw_version"  # bumped by Clear: the canvas and the uploader get new keys, so they start empty
+SOURCE = "draw_source"  # which input changed last, "canvas" or "upload": that one is shown
+SEEN = "draw_seen"  # {input: fingerprint of its last content}, to tell which changed
+CANVAS_PX = 280  # 10 canvas pixels per MNIST pixel
+STROKE_PX = 22  # ~2 MNIST pixels once the digit is scaled into its 20 px box, like MNIST's pen
+SCORE_LABELS = {"neg_elbo": "−ELBO", "reconstruction": "reconstruction", "kl": "KL", "iwae": "−log p(x) (IWAE)",
+                "corrected": "corrected (−log p − w·L)"}
+# The star (positioned HTML, explorer.map_overlay) and the latent map stacked in one grid cell, the star on top: a stroke
+# redraws the star alone, and the 10k-point map -- the same figure every run -- is not drawn again.
+MAP_CSS = """<style>
+.st-key-draw_map { display: grid !important; grid-template-columns: minmax(0, 1fr); }
+.st-key-draw_map > div { grid-area: 1 / 1; width: 100%; }
+.st-key-draw_map > div:first-child { pointer-events: none; z-index: 1; }
+</style>"""
+
+st.title("Draw a digit")
+st.caption("Draw a digit with the mouse (or a finger) in the black box, or upload a picture of one. It is made to "
+           "look like an MNIST digit -- cropped, scaled into 20×20, centred by its centre of mass in 28×28 -- and "
+           "encoded: the star is where it lands among the 10,000 test digits, with its σ-ellipse.")
+
+key, ckpt = page_model()
+test_x, test_y = need_mnist("test")
+side = ckpt.model_config.image_size
+
+
+def clear() -> None:
+    st.session_state[VERSION] = st.session_state.get(VERSION, 0) + 1
+    for name in (DRAWN, DRAWN_FROM, SOURCE, SEEN):
+        st.session_state.pop(name, None)
+
+
+def canvas_pixels(version: int) -> np.ndarray | None:
+    """The canvas's RGBA pixels, or None before the first stroke. The canvas sends them at the end of each stroke.
+
+    streamlit-drawable-canvas is imported here, inside the running app: imported outside one, it raises (it registers
+    its frontend from its pyproject's asset_dir, which only a running Streamlit has scanned)."""
+    from streamlit_drawable_canvas import st_canvas
+
+    result = st_canvas(stroke_width=STROKE_PX, stroke_color="#ffffff", background_color="#000000",
+                       height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True,
+                       return_image_data=True, key=f"draw_canvas_{version}")
+    return result.image_data
+
+
+def _changed(name: str, fingerprint: str | None) -> None:
+    """Make `name` the shown input when its content is new (a stroke ended, a file was uploaded)."""
+    seen = st.session_state.setdefault(SEEN, {})
+    if fingerprint is not None and seen.get(name) != fingerprint:
+        seen[name] = fingerprint
+        st.session_state[SOURCE] = name
+
+
+def chosen_digit(pixels: np.ndarray | None, upload) -> tuple[np.ndarray, str] | None:
+    """(the digit as the model sees it, where it came from) from the input changed last, or None with a message
+    shown (nothing drawn yet, an unusable file)."""
+    _changed("canvas", hashlib.md5(pixels.tobytes()).hexdigest() if pixels is not None else None)
+    _changed("upload", upload.file_id if upload is not None else None)
+    source = st.session_state.get(SOURCE)
+    if source == "upload" and upload is None:  # the file was removed: back to the drawing
+        source = "canvas"
+    try:
+        if source == "upload":
+            return vc.to_mnist(vc.load_upload(upload.getvalue())), upload.name
+        if source == "canvas" and pixels is not None:
+            return vc.to_mnist(pixels), "drawing"
+    except vc.ImageRejected as e:
+        st.error(f"**{upload.name} cannot be used:** {e}.", icon=":material/broken_image:")
+        return None
+    except vc.NothingDrawn:
+        if source == "upload":
+            st.warning(f"**No digit found in {upload.name}:** the picture is one flat colour.", icon=":material/info:")
+            return None
+    st.info("Draw a digit in the black box: the star appears at the end of each stroke.", icon=":material/draw:")
+    return None
+
+
+@st.fragment
+def draw_and_see() -> None:
+    """The canvas and everything computed from it: a stroke reruns only this part of the page."""
+    version = st.session_state.get(VERSION, 0)
+    left, middle, right = st.columns([1.3, 0.8, 2.6], gap="medium")
+    with left:
+        pixels = canvas_pixels(version)
+        st.button("Clear", key="draw_clear", on_click=clear, icon=":material/delete:")
+        upload = st.file_uploader("…or upload a picture of a digit (PNG or JPG)", type=["png", "jpg", "jpeg"],
+                                  key=f"draw_upload_{version}",
+                                  help="Dark ink on light paper is inverted; the picture is cropped to its ink.")
+    with middle:
+        message = st.container()
+    with message:
+        chosen = chosen_digit(pixels, upload)
+    if chosen is None:
+        st.session_state.pop(DRAWN, None)
+    else:
+        x, origin = chosen
+        st.session_state[DRAWN], st.session_state[DRAWN_FROM] = x, origin
+        seen = cache.drawn_digit(key, x)
+    with right:
+        st.html(MAP_CSS)
+        with st.container(key="draw_map"):
+            base = cache.latent_backdrop(key, "Your digit among the test digits")
+            # the star first: it reaches the browser before the map's 250 KB figure is serialised again
+            st.html(star_overlay(base.layout, *((seen["mu"], seen["sigma"]) if chosen else ())))
+            st.plotly_chart(base, key="draw_backdrop", config={"displayModeBar": False})
+    if chosen is None:
+        return
+    with middle:
+        st.image(digit(x, side, px=168), caption="what the model sees (28×28)", output_format="PNG")
+        st.image(digit(seen["reconstruction"], side, px=168), caption="its reconstruction", output_format="PNG")
+        z, sigma = seen["mu"], seen["sigma"]
+        st.markdown(f"z = μ(x) = **({z[0]:+.2f}, {z[1]:+.2f})**  \nσ = **({sigma[0]:.3f}, {sigma[1]:.3f})**")
+
+    st.markdown("#### Its 5 nearest test digits in the latent space")
+    for col, index, distance in zip(st.columns(5), seen["nearest"], seen["distances"], strict=True):
+        col.image(digit(test_x[index], side, px=112), output_format="PNG",
+                  caption=f"test #{index} · label {test_y[index]} · {distance:.2f} away")
+
+    st.markdown("#### How typical it looks to the model")
+    scores = cache.digit_scores(key, x)
+    cols = st.columns(len(scores))
+    for col, (name, (value, share)) in zip(cols, scores.items(), strict=True):
+        col.metric(SCORE_LABELS.get(name, name), f"{value:.1f} nats", help="Higher = more anomalous.")
+        col.caption(f"more atypical than **{share:.0%}** of the test digits")
+
+
+draw_and_see()
