@@ -1,0 +1,147 @@
+"""Repair page in AppTest, on the default checkpoint and real MNIST: each damage and its settings, the VAE's repair and
+the baselines scored as the CLI scores them, the iterations and their path on the map, the digit from the Draw page,
+and a clear message without MNIST."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import vae_core as vc
+from explorer import cache
+from explorer.model_choice import ModelKey
+from explorer.model_files import DEFAULT_CHECKPOINT
+from tests.app.plotly_json import array
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "repair.py")
+
+
+def captions(at: AppTest) -> list[str]:
+    return [c for img in at.get("image") for c in img.captions]
+
+
+def path_on_map(at: AppTest) -> np.ndarray:
+    (chart,) = at.get("plotly_chart")
+    trace = next(t for t in json.loads(chart.proto.spec)["data"] if t.get("name") == "path")
+    return np.column_stack([array(trace["x"]), array(trace["y"])])
+
+
+def vae_error(at: AppTest) -> str:
+    return next(m.value for m in at.metric if m.label == "Error of the VAE's repair")
+
+
+def mse(repaired, clean, scored) -> float:
+    return float(((np.asarray(repaired).reshape(1, -1) - clean.reshape(1, -1)) ** 2)[scored].mean())
+
+
+@pytest.fixture
+def page(real_data):
+    at = AppTest.from_file(PAGE, default_timeout=300).run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture(scope="module")
+def model():
+    return cache.load_model(ModelKey.of(DEFAULT_CHECKPOINT)).model
+
+
+# ---- noise
+
+def test_the_default_is_test_digit_0_with_gaussian_noise_repaired_by_one_pass_through_the_code(page, model):
+    clean = cache.mnist("test")[0][0]
+    noisy, _ = vc.gaussian_noise(clean[None], 0.4, seed=0)
+    repaired = vc.denoise(model, noisy)
+    assert vae_error(page) == f"{mse(repaired, clean, np.ones((1, 784), bool)):.4f}"
+    assert captions(page)[:3] == ["damaged", "repaired by the VAE", "original"]
+    mean_image = cache.mnist("train")[0].mean(0)
+    assert captions(page)[-3:] == [f"VAE: {mse(repaired, clean, np.ones((1, 784), bool)):.4f}",
+                                   f"median filter 3×3: {mse(vc.median_filter(noisy), clean, np.ones((1, 784), bool)):.4f}",
+                                   f"mean image: {mse(mean_image, clean, np.ones((1, 784), bool)):.4f}"]
+    path = path_on_map(page)  # the clean digit's code, then the noisy one's
+    np.testing.assert_allclose(path, vc.encode(model, np.concatenate([clean[None], noisy]))[0], atol=1e-5)
+
+
+def test_new_noise_draws_another_sample_and_salt_and_pepper_takes_its_p(page):
+    first = vae_error(page)
+    page.button(key="repair_new_noise").click().run()
+    assert page.session_state["repair_seed"] == 1 and vae_error(page) != first
+    page.radio(key="repair_kind").set_value("salt_and_pepper").run()
+    page.slider(key="repair_p").set_value(0.3).run()
+    assert not page.exception, page.exception
+    clean = cache.mnist("test")[0][0]
+    hit, _ = vc.salt_and_pepper(clean[None], 0.3, seed=1)
+    assert "median filter 3×3: " + f"{mse(vc.median_filter(hit), clean, np.ones((1, 784), bool)):.4f}" in captions(page)
+
+
+# ---- missing pixels
+
+def test_a_missing_half_is_filled_by_iterations_that_never_change_the_seen_pixels(page, model):
+    page.radio(key="repair_kind").set_value("half").run()
+    page.radio(key="repair_half").set_value("left").run()
+    page.slider(key="repair_iters").set_value(6).run()
+    assert not page.exception, page.exception
+    clean = cache.mnist("test")[0][0]
+    damaged, observed = vc.missing_half(clean[None], "left")
+    fill = vc.impute(model, damaged, observed, 6)
+    missing = ~observed
+    assert vae_error(page) == f"{mse(fill['images'], clean, missing):.4f}"
+    np.testing.assert_allclose(path_on_map(page), fill["latents"][:, 0], atol=1e-5)  # 7 codes: the fill, 6 rounds
+    assert "#### The 6 iterations" in [m.value for m in page.markdown]
+    r = cache.repair(ModelKey.of(DEFAULT_CHECKPOINT), clean, ("half", "left"), 6, 0)
+    assert np.array_equal(r["vae"][observed[0]], clean[observed[0]])  # seen pixels exactly as they were
+    mean_image = cache.mnist("train")[0].mean(0)
+    assert f"mean fill: {mse(vc.mean_fill(damaged, observed, mean_image), clean, missing):.4f}" in captions(page)
+    knn = vc.knn_fill(damaged, observed, cache.mnist("train")[0][:cache.KNN_POOL])
+    assert f"KNNImputer (5-NN of 2,000): {mse(knn, clean, missing):.4f}" in captions(page)
+
+
+def test_the_rectangle_sliders_choose_the_missing_pixels(page):
+    page.radio(key="repair_kind").set_value("rectangle").run()
+    page.slider(key="repair_rows").set_value((4, 13)).run()
+    page.slider(key="repair_cols").set_value((10, 14)).run()
+    assert not page.exception, page.exception
+    assert "the 50 missing pixels" in " ".join(c.value for c in page.caption)  # 10 rows x 5 columns
+    clean = cache.mnist("test")[0][0]
+    _, observed = vc.missing_rectangle(clean[None], 4, 10, 10, 5)
+    r = cache.repair(ModelKey.of(DEFAULT_CHECKPOINT), clean, ("rectangle", 4, 10, 10, 5), 10, 0)
+    assert np.array_equal(r["observed"], observed[0])
+
+
+# ---- which digit
+
+def test_a_test_digit_is_chosen_by_number_or_at_random(page):
+    page.number_input(key="repair_index").set_value(1234).run()
+    _, labels = cache.mnist("test")
+    assert f"Repairing test #1234 (label {labels[1234]})" in [h.value for h in page.subheader]
+    page.button(key="repair_random").click().run()
+    assert not page.exception, page.exception
+    index = page.session_state["repair_index"]
+    assert [h.value for h in page.subheader] == [f"Repairing test #{index} (label {labels[index]})"]
+
+
+def test_the_digit_drawn_on_the_draw_page_can_be_repaired(page, model):
+    assert page.radio(key="repair_source").options == ["A test digit"]  # nothing drawn yet
+    drawn = cache.mnist("test")[0][42][::-1].copy()  # any 784 values in [0, 1]
+    page.session_state["drawn_digit"], page.session_state["drawn_digit_from"] = drawn, "drawing"
+    page.run()
+    page.radio(key="repair_source").set_value("drawn").run()
+    assert not page.exception, page.exception
+    assert [h.value for h in page.subheader] == ["Repairing your drawing"]
+    noisy, _ = vc.gaussian_noise(drawn[None], 0.4, seed=0)
+    assert vae_error(page) == f"{mse(vc.denoise(model, noisy), drawn, np.ones((1, 784), bool)):.4f}"
+    del page.session_state["drawn_digit"]  # cleared on the Draw page: back to the test digits
+    page.run()
+    assert not page.exception, page.exception
+    assert page.radio(key="repair_source").value == "test"
+
+
+# ---- what the page needs
+
+def test_without_mnist_the_page_says_what_is_missing(no_mnist):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    message = " ".join(e.value for e in at.error)
+    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
+    assert not at.get("plotly_chart") and not at.get("image")
