@@ -19,6 +19,7 @@ DRAWN_FROM = "drawn_digit_from"  # "drawing" or the uploaded file's name
 VERSION = "draw_version"  # bumped by Clear: the canvas and the uploader get new keys, so they start empty
 SOURCE = "draw_source"  # which input changed last, "canvas" or "upload": that one is shown
 SEEN = "draw_seen"  # {input: fingerprint of its last content}, to tell which changed
+RANK = "draw_ranked"  # the model whose test digits this visitor asked to score (they were not scored yet)
 CANVAS_PX = 280  # 10 canvas pixels per MNIST pixel
 STROKE_PX = 22  # ~2 MNIST pixels once the digit is scaled into its 20 px box, like MNIST's pen
 SCORE_LABELS = {"neg_elbo": "−ELBO", "reconstruction": "reconstruction", "kl": "KL", "iwae": "−log p(x) (IWAE)",
@@ -134,6 +135,13 @@ def draw_and_see() -> None:
                   caption=f"test #{index} · label {test_y[index]} · {distance:.2f} away")
 
     st.markdown("#### How typical it looks to the model")
+    if not (cache.test_scores_ready(key) or st.session_state.get(RANK) == key):
+        st.info("Its anomaly scores are ranked among the 10,000 test digits', which are scored once per model: "
+                "15 s on a quiet machine, a minute or more on a busy one (the Anomalies page needs them too). "
+                "Strokes wait while they are scored.", icon=":material/hourglass_empty:")
+        st.button("Score the test digits and rank this one", key="draw_rank", on_click=st.session_state.update,
+                  kwargs={RANK: key}, icon=":material/leaderboard:")
+        return
     scores = cache.digit_scores(key, x)
     cols = st.columns(len(scores))
     for col, (name, (value, share)) in zip(cols, scores.items(), strict=True):

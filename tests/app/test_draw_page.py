@@ -93,6 +93,7 @@ def test_before_a_stroke_the_page_asks_for_one_and_the_map_has_no_star(page):
 
 
 def test_a_stroke_shows_what_the_model_sees_its_star_its_neighbours_and_its_scores(page, model):
+    cache.test_scores(ModelKey.of(DEFAULT_CHECKPOINT))  # scored, as the server's warm-up does for the default model
     draw(page, stroke(ONE))
     assert not page.exception, page.exception
     x = vc.to_mnist(stroke(ONE))
@@ -115,6 +116,18 @@ def test_a_stroke_shows_what_the_model_sees_its_star_its_neighbours_and_its_scor
     assert [m.value for m in page.metric] == [f"{scores[s][0]:.1f} nats" for s in vc.SCORES]
     shares = [f"more atypical than **{np.mean(test[s] < scores[s][0]):.0%}** of the test digits" for s in vc.SCORES]
     assert [c.value for c in page.caption if c.value.startswith("more atypical")] == shares
+
+
+def test_unless_the_test_digits_were_scored_a_button_scores_them_and_ranks_the_digit(page, monkeypatch):
+    monkeypatch.setattr(cache, "IWAE_K", 3)  # settings this server has not scored the test digits with
+    draw(page, stroke(ONE))
+    assert not page.metric and any("scored once per model" in i.value for i in page.info)
+    assert star_z(page) is not None  # the star does not wait for them
+    page.button(key="draw_rank").click().run()
+    assert not page.exception, page.exception
+    assert [m.label for m in page.metric] == ["−ELBO", "reconstruction", "KL", "−log p(x) (IWAE)",
+                                              "corrected (−log p − w·L)"]
+    assert cache.test_scores_ready(ModelKey.of(DEFAULT_CHECKPOINT))
 
 
 def test_a_new_stroke_moves_the_star_and_leaves_the_map_as_it_was(page):
