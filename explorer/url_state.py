@@ -9,9 +9,10 @@ included: a link in a slide deck must restore the view it was made from, even af
 selected) are left out, which `parse` reads back as unset.
 
 The Streamlit side is thin: `restore` reads the link once per session and page, `publish` writes the values back to
-the address bar when they change, `copy_link` shows the link to copy. Streamlit's own `bind="query-params"` on widgets
-was not used: it drops an invalid value silently (no notice), leaves defaults out of the link, and binds widgets only,
-while a view here also holds a clicked digit and the sidebar's model.
+the address bar when they change, `copy_link` shows the link to copy (at the page's top right: `titled`). Streamlit's
+own `bind="query-params"` on widgets was not used: it drops an invalid value silently (no notice), leaves defaults out
+of the link, and binds widgets only, while a view here also holds a clicked digit and the sidebar's model (whose
+link the sidebar reads and writes: explorer.model_link).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from .roles import AUDIENCE_URL_ENV
 
 RESTORED = "url_state_{page}"  # session state: the values read from this page's link (read once per session)
 NOTICES = "url_state_notices_{page}"  # session state: what was wrong with that link
+COPY = "url_state_copy_{page}"  # the "Copy link" popover's key: open or not
 LOCAL_URL = "http://localhost:8501/"  # the link's origin when the browser's address is not known (AppTest)
 SHOWN = 24  # characters of a bad parameter quoted in its notice
 
@@ -292,9 +294,24 @@ def current_link(schema: Schema, values: Mapping) -> str:
     return link(schema, values, page_url(schema.page, context_url, os.environ.get(AUDIENCE_URL_ENV)))
 
 
+def titled(title: str):
+    """The page's title, with a slot at its top right for `copy_link`: returned, to be filled at the end of the run,
+    once the widgets have given the view."""
+    head, slot = st.columns([5, 1], vertical_alignment="center")
+    head.title(title)
+    return slot.container(horizontal_alignment="right")
+
+
 def copy_link(schema: Schema, values: Mapping, label: str = "Copy link") -> None:
     """A button that opens the link of this view, in a code block with Streamlit's copy icon (no custom component or
-    script; the link can also be selected by hand where the clipboard is blocked, e.g. plain http on a LAN)."""
-    with st.popover(label, icon=":material/link:"):
-        st.code(current_link(schema, values), language=None, wrap_lines=True)
-        st.caption("Opening this link in any browser shows this view: the model, the settings and the chosen digit.")
+    script; the link can also be selected by hand where the clipboard is blocked, e.g. plain http on a LAN).
+
+    The link is made only while the popover is open: opening it reruns the page (on_change="rerun"), so it holds the
+    view as it is then, even after a fragment alone changed it (a click on the decoder grid reruns only the grid,
+    not the button), and a closed popover costs nothing."""
+    popover = st.popover(label, icon=":material/link:", key=COPY.format(page=schema.page), on_change="rerun")
+    if popover.open:
+        with popover:
+            st.code(current_link(schema, values), language=None, wrap_lines=True)
+            st.caption("Opening this link in any browser shows this view: the model, the settings and the chosen "
+                       "digit.")

@@ -208,7 +208,10 @@ def test_the_link_is_read_once_then_the_widgets_own_the_view():
     assert at.slider(key="grid_size").value == 12  # the link's 33 is not read again
 
 
-def test_the_copy_link_popover_holds_the_link_of_the_view():
+def test_the_copy_link_popover_holds_the_link_of_the_view_once_opened():
     at = running({"grid": "33"})
+    assert not at.get("code")  # closed: no link made
+    at.session_state[us.COPY.format(page="decoder_grid")] = True  # opened (it reruns the page)
+    at.slider(key="grid_size").set_value(12).run()
     (code,) = at.get("code")
-    assert code.value.startswith("http://localhost:8501/decoder_grid?") and "grid=33" in code.value
+    assert code.value.startswith("http://localhost:8501/decoder_grid?") and "grid=12" in code.value
