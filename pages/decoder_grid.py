@@ -7,23 +7,30 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
+from explorer import url_state as us
 from explorer.clicks import selected_z
 from explorer.digit_images import digit
 from explorer.figures import decoder_grid_figure
+from explorer.model_link import model_name
 from explorer.page_guards import mnist_advice, mnist_or_none, page_model
 
-Z_LIMIT = 6.0  # the fine-tune sliders span [-Z_LIMIT, Z_LIMIT] (the largest extent)
+Z_LIMIT = us.Z_LIMIT  # the fine-tune sliders span [-Z_LIMIT, Z_LIMIT] (the largest extent)
 CHART = "grid_chart"
+STATE = {"grid": "grid_size", "extent": "grid_extent", "z1": "grid_z1", "z2": "grid_z2", "overlay": "grid_overlay"}
 
-st.title("Decoder grid")
+link_slot = us.titled("Decoder grid")
 st.caption("The decoder applied to an evenly spaced G × G lattice of latent codes z = (z₁, z₂): up is +z₂, right is "
            "+z₁, exactly as on the latent map. Click a cell to decode that z large, then fine-tune it with the sliders.")
 
 key, ckpt = page_model()
+schema = us.decoder_grid_schema(us.model_names())
+linked = us.restore(schema)  # the link's view (or the defaults), read once per session; the widgets own it after
+for field, state_key in STATE.items():
+    st.session_state.setdefault(state_key, linked[field])  # no value= on the widgets: the state is their only source
 
 controls = st.columns([2, 2, 3])
-grid_size = controls[0].slider("Grid size G (G × G digits)", 5, 40, 20, key="grid_size")
-extent = controls[1].slider("Extent a: z ∈ [−a, a]²", 0.5, Z_LIMIT, 3.0, step=0.5, key="grid_extent")
+grid_size = controls[0].slider("Grid size G (G × G digits)", 5, 40, key="grid_size")
+extent = controls[1].slider("Extent a: z ∈ [−a, a]²", 0.5, Z_LIMIT, step=0.5, key="grid_extent")
 test = mnist_or_none("test")
 with controls[2]:
     overlay = st.toggle("Overlay the test digits' latent means", key="grid_overlay", disabled=test is None,
@@ -34,8 +41,7 @@ with controls[2]:
 
 lo, hi = -float(extent), float(extent)
 image_uri, png = cache.grid_picture(key, grid_size, lo, hi)
-st.session_state.setdefault("grid_z1", 0.0)
-st.session_state.setdefault("grid_z2", 0.0)
+view = {"model": model_name(key.path), "grid": grid_size, "extent": extent, "overlay": overlay}  # z: cell_view's
 
 
 def _on_cell() -> None:
@@ -51,6 +57,7 @@ def cell_view() -> None:
     picture = st.container()
     z1 = st.slider("z₁", -Z_LIMIT, Z_LIMIT, step=0.01, key="grid_z1")
     z2 = st.slider("z₂", -Z_LIMIT, Z_LIMIT, step=0.01, key="grid_z2")
+    us.publish(schema, {**view, "z1": z1, "z2": z2})  # here, so a click (this fragment's rerun) updates the link too
     decoded = vc.decode(ckpt.model, [[z1, z2]])[0]
     with picture:
         st.markdown(f"### z = ({z1:+.2f}, {z2:+.2f})")
@@ -78,3 +85,5 @@ def grid_and_cell() -> None:
 
 
 grid_and_cell()
+with link_slot:
+    us.copy_link(schema, {**view, "z1": st.session_state["grid_z1"], "z2": st.session_state["grid_z2"]})

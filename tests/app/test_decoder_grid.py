@@ -110,3 +110,58 @@ def test_a_model_with_a_1d_latent_space_is_explained_not_crashed_on(no_mnist, tm
     assert not at.exception, at.exception
     assert "1-D latent space" in at.warning[0].value and "line" in at.warning[0].value
     assert not at.get("plotly_chart")
+
+
+# ------------------------------------------------------------------------------------------------- the page's link
+
+
+def opened(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update(query or {})
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_link_opens_its_grid_and_its_chosen_z(real_data):
+    at = opened({"grid": "8", "extent": "1.5", "z1": "1.25", "z2": "-2", "overlay": "true"})
+    fig = figure(at)
+    assert n_cells(fig) == 64 and fig["layout"]["xaxis"]["range"] == pytest.approx([-1.5 - 1.5 / 7, 1.5 + 1.5 / 7])
+    assert len(fig["data"]) == 11  # the overlay's ten classes and the cells
+    assert at.markdown[0].value == "### z = (+1.25, -2.00)"
+    assert not at.toast
+
+
+def test_the_view_goes_into_the_link_and_the_link_gives_the_same_view(real_data):
+    at = opened()
+    assert at.query_params == {"model": "default", "grid": "20", "extent": "3.0", "z1": "0.0", "z2": "0.0",
+                               "overlay": "false"}  # every field, defaults too
+    at.slider(key="grid_size").set_value(12)
+    at.slider(key="grid_extent").set_value(4.5).run()
+    at.slider(key="grid_z1").set_value(-0.37)
+    at.slider(key="grid_z2").set_value(2.5).run()  # a fragment's rerun, as a click on a cell: the link follows
+    assert {k: at.query_params[k] for k in ("grid", "extent", "z1", "z2")} == {"grid": "12", "extent": "4.5",
+                                                                               "z1": "-0.37", "z2": "2.5"}
+    again = opened(dict(at.query_params))
+    assert [again.slider(key=k).value for k in ("grid_size", "grid_extent", "grid_z1", "grid_z2")] == [12, 4.5, -0.37, 2.5]
+    assert again.markdown[0].value == at.markdown[0].value == "### z = (-0.37, +2.50)"
+    assert again.get("image")[0].proto.imgs[0].url == at.get("image")[0].proto.imgs[0].url  # the same picture
+    assert picture(figure(again)).tobytes() == picture(figure(at)).tobytes()
+
+
+def test_bad_parameters_give_the_defaults_with_one_notice_each(real_data):
+    at = opened({"grid": "abc", "extent": "nan", "z1": "99", "z2": "0.5", "overlay": "maybe", "model": "gone"})
+    assert len(at.toast) == 5 and all("showing the default" in t.value for t in at.toast)
+    assert [at.slider(key=k).value for k in ("grid_size", "grid_extent", "grid_z1", "grid_z2")] == [20, 3.0, 0.0, 0.5]
+    assert at.markdown[0].value == "### z = (+0.00, +0.50)"  # the good parameter is kept
+    assert at.query_params["grid"] == "20" and at.query_params["model"] == "default"  # the link now names the view
+
+
+def test_the_copy_link_button_gives_the_link_of_the_chosen_z(real_data):
+    at = opened({"z1": "1.5"})
+    at.slider(key="grid_z2").set_value(-1.0).run()
+    at.session_state["url_state_copy_decoder_grid"] = True
+    at.run()
+    (code,) = at.get("code")
+    assert code.value == ("http://localhost:8501/decoder_grid?model=default&grid=20&extent=3.0&z1=1.5&z2=-1.0"
+                          "&overlay=false")
