@@ -7,17 +7,20 @@ import numpy as np
 import streamlit as st
 
 from explorer import cache
+from explorer import url_state as us
 from explorer.clicks import digit_and_rank, index_of, selected_index
 from explorer.digit_images import digit, strip
 from explorer.figures import add_path, digit_scatter
+from explorer.model_link import model_name
 from explorer.page_guards import need_mnist, page_model
 
 CHART = "interp_chart"
 ENDS = ("a", "b")
 MODES = {"linear": "Linear (straight line)", "spherical": "Spherical (slerp)"}
 FINE = 101  # frames precomputed for the t slider: t = 0.00, 0.01, ..., 1.00
+STATE = {"mode": "interp_mode", "steps": "interp_steps", "t": "interp_t"}  # link field -> widget key (a, b: below)
 
-st.title("Interpolation")
+link_slot = us.titled("Interpolation")
 st.caption("Pick two test digits A and B. Their latent means are joined by a path through z-space and every point "
            "on it is decoded. For contrast, the pixel blend simply cross-fades the two images.")
 
@@ -27,17 +30,24 @@ mu = cache.test_latents(key)[0]
 side = ckpt.model_config.image_size
 counts = np.bincount(test_y, minlength=10)
 
-# Defaults, then keep every rank inside its class (a class change can leave it out of range).
-for end, first in zip(ENDS, (1, 0), strict=True):
-    st.session_state.setdefault(f"interp_{end}_digit", first)
-    st.session_state.setdefault(f"interp_{end}_rank", 0)
-    rank_key = f"interp_{end}_rank"
-    st.session_state[rank_key] = int(min(st.session_state[rank_key], counts[st.session_state[f"interp_{end}_digit"]] - 1))
-st.session_state.setdefault("interp_click_sets", "A")
-
 
 def _set_end(end: str, index: int) -> None:
     st.session_state[f"interp_{end}_digit"], st.session_state[f"interp_{end}_rank"] = digit_and_rank(test_y, index)
+
+
+# The link's view (or the defaults: the first 1 and the first 0), read once per session; the widgets own it after.
+# Its ends are test indices, which the pickers show as (class, rank).
+schema = us.interpolation_schema(us.model_names(), len(test_y), (index_of(test_y, 1, 0), index_of(test_y, 0, 0)))
+linked = us.restore(schema)
+for end in ENDS:
+    rank_key = f"interp_{end}_rank"
+    if f"interp_{end}_digit" not in st.session_state or rank_key not in st.session_state:
+        _set_end(end, linked[end])
+    # kept inside its class (a class change can leave it out of range)
+    st.session_state[rank_key] = int(min(st.session_state[rank_key], counts[st.session_state[f"interp_{end}_digit"]] - 1))
+for field, state_key in STATE.items():
+    st.session_state.setdefault(state_key, linked[field])  # no value= on the widgets: the state is their only source
+st.session_state.setdefault("interp_click_sets", "A")
 
 
 def _random_pair() -> None:
@@ -70,16 +80,18 @@ with columns[2]:
     st.button("Random pair", key="interp_random", on_click=_random_pair, icon=":material/casino:")
     st.radio("A click on the map sets", ("A", "B"), key="interp_click_sets", horizontal=True)
     mode = st.radio("Path", tuple(MODES), format_func=MODES.get, key="interp_mode", horizontal=True)
-    steps = st.slider("Steps (frames in the strip)", 3, 25, 10, key="interp_steps")
+    steps = st.slider("Steps (frames in the strip)", 3, 25, key="interp_steps")
 
 a, b = ends["a"], ends["b"]
+view = {"model": model_name(key.path), "a": a, "b": b, "mode": mode, "steps": steps}  # t: frame_at_t's
 z_path, frames, blend = cache.interpolation(key, a, b, steps, mode)
 
 
 @st.fragment
 def frame_at_t() -> None:
     """The frame at t, large: moving the slider reruns only this part (the scatter is not sent again)."""
-    t = st.slider("t (0 = A, 1 = B)", 0.0, 1.0, 0.5, step=0.01, key="interp_t")
+    t = st.slider("t (0 = A, 1 = B)", 0.0, 1.0, step=0.01, key="interp_t")
+    us.publish(schema, {**view, "t": t})  # here, so moving t (this fragment's rerun) updates the link too
     z_fine, frames_fine, blend_fine = cache.interpolation(key, a, b, FINE, mode)
     k = int(round(t * (FINE - 1)))
     left, right = st.columns(2)
@@ -107,3 +119,5 @@ st.download_button("These frames as a GIF for a slide (1920 × 1080)",
                    help="The decoded frames one after the other, large, with A and B beside them; made when you click.")
 st.markdown("#### Pixel blend, for contrast")
 st.image(strip(blend), width="stretch", output_format="PNG")
+with link_slot:
+    us.copy_link(schema, {**view, "t": st.session_state["interp_t"]})

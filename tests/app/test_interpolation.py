@@ -105,3 +105,60 @@ def test_without_mnist_the_page_says_what_is_missing(no_mnist):
     message = " ".join(e.value for e in at.error)
     assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
     assert not at.get("plotly_chart") and not at.get("image")
+
+
+# ------------------------------------------------------------------------------------------------- the page's link
+
+
+def opened(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update(query or {})
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def pickers(at: AppTest) -> list:
+    return [at.selectbox(key="interp_a_digit").value, at.number_input(key="interp_a_rank").value,
+            at.selectbox(key="interp_b_digit").value, at.number_input(key="interp_b_rank").value]
+
+
+def test_a_link_opens_its_pair_path_steps_and_t(real_data):
+    _, labels = cache.mnist("test")
+    at = opened({"a": "4321", "b": "17", "mode": "spherical", "steps": "7", "t": "0.2"})
+    assert captions(at)[:2] == ["test #4321", "test #17"]
+    a_class, b_class = int(labels[4321]), int(labels[17])  # the pickers show the indices as (class, rank)
+    assert pickers(at) == [a_class, int(np.sum(labels[:4321] == a_class)), b_class, int(np.sum(labels[:17] == b_class))]
+    assert at.radio(key="interp_mode").value == "spherical" and len(path_on_map(at)) == 7
+    assert captions(at)[3] == "pixel blend at t = 0.20"
+    assert not at.toast
+
+
+def test_the_view_goes_into_the_link_and_the_link_gives_the_same_view(real_data):
+    _, labels = cache.mnist("test")
+    at = opened()
+    a, b = (int(np.flatnonzero(labels == d)[0]) for d in (1, 0))
+    assert at.query_params == {"model": "default", "a": str(a), "b": str(b), "mode": "linear", "steps": "10",
+                               "t": "0.5"}
+    at.selectbox(key="interp_a_digit").set_value(7)
+    at.number_input(key="interp_a_rank").set_value(5)
+    at.radio(key="interp_mode").set_value("spherical")
+    at.slider(key="interp_steps").set_value(21).run()
+    at.slider(key="interp_t").set_value(0.83).run()  # a fragment's rerun: the link follows
+    seven = int(np.flatnonzero(labels == 7)[5])
+    assert dict(at.query_params) == {"model": "default", "a": str(seven), "b": str(b), "mode": "spherical",
+                                     "steps": "21", "t": "0.83"}
+    again = opened(dict(at.query_params))
+    assert pickers(again) == pickers(at) and captions(again) == captions(at)
+    assert again.slider(key="interp_steps").value == 21 and again.slider(key="interp_t").value == 0.83
+    assert np.allclose(path_on_map(again), path_on_map(at)) and urls(again) == urls(at)  # the same pictures
+
+
+def test_bad_parameters_give_the_defaults_with_one_notice_each(real_data):
+    _, labels = cache.mnist("test")
+    at = opened({"a": "10000", "b": "x", "mode": "cubic", "steps": "12", "t": "-1"})
+    assert len(at.toast) == 4 and all("showing the default" in t.value for t in at.toast)
+    a, b = (int(np.flatnonzero(labels == d)[0]) for d in (1, 0))
+    assert captions(at)[:2] == [f"test #{a}", f"test #{b}"]
+    assert at.radio(key="interp_mode").value == "linear" and at.slider(key="interp_t").value == 0.5
+    assert at.slider(key="interp_steps").value == 12  # the good parameter is kept
