@@ -12,6 +12,7 @@ import vae_core as vc
 from . import cache
 from .model_choice import choose, chosen
 from .model_files import DEFAULT_CHECKPOINT, checkpoint_dir, delete_model, is_shipped, list_checkpoints
+from .model_link import publish_model, select_linked_model
 from .public_text import public
 from .roles import is_presenter
 
@@ -21,6 +22,7 @@ PENDING = "sidebar_pending_checkpoint"  # a path to select on the next full run 
 
 def render_picker() -> None:
     """The picker, then the card of the model in use (or why the picked one is not)."""
+    select_linked_model(PICKER)  # a session opened from a link (?model=beta4) starts on the link's model
     pending = st.session_state.pop(PENDING, None)
     paths = [str(p) for p in list_checkpoints()]
     if pending and pending in paths:
@@ -31,6 +33,7 @@ def render_picker() -> None:
                  help=f"The shipped models (the default, β = 4 and conv) plus every model trained since "
                       f"(in {checkpoint_dir()}).")
     problem = choose(st.session_state[PICKER])
+    publish_model(chosen().path)  # every page's link names the model it shows
     if problem:
         st.error(public(problem), icon=":material/warning:")
     _model_card()

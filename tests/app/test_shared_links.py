@@ -1,0 +1,85 @@
+"""The model in a shared link (?model=<name>), through navigation.py and the sidebar picker: a fresh session opens on
+the link's model, on any page, and every page's address names the model it shows; a bad name falls back to the
+default with one notice. (The pages' own fields: tests/app/test_decoder_grid.py, test_interpolation.py.)"""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import vae_core as vc
+from explorer.model_files import DEFAULT_CHECKPOINT
+from explorer.model_picker import PICKER
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "navigation.py")
+HARNESS = str(Path(__file__).with_name("sidebar_app.py"))  # the sidebar alone: AppTest keeps its widgets on reruns
+PAGES = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
+
+
+def opened(script: str, query: dict, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(script, default_timeout=120)
+    at.query_params.update(query)
+    if page:
+        at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def picked(at: AppTest) -> str:
+    return Path(at.selectbox(key=PICKER).value).stem
+
+
+def test_a_link_naming_a_shipped_model_opens_the_app_on_it(real_data):
+    at = opened(APP, {"model": "beta4"})
+    assert picked(at) == "beta4" and at.query_params["model"] == "beta4" and not at.toast
+    assert any("β = 4" in m.value for m in at.sidebar.markdown)  # the model card: the model in use
+
+
+def test_a_link_to_a_page_opens_that_page_on_the_links_model_and_view(real_data):
+    at = opened(APP, {"model": "conv", "grid": "8", "z1": "1.5"}, page="decoder_grid")
+    assert picked(at) == "conv" and at.slider(key="grid_size").value == 8
+    assert at.markdown[0].value == "### z = (+1.50, +0.00)"
+    assert dict(at.query_params) == {"model": "conv", "grid": "8", "extent": "3.0", "z1": "1.5", "z2": "0.0",
+                                     "overlay": "false"}
+
+
+def test_a_link_can_name_a_model_trained_since(tmp_path):
+    trained = vc.save_checkpoint(tmp_path / "ckpts" / "lesson-1.pt", vc.VAE(vc.ModelConfig(hidden=(16,))))
+    at = opened(HARNESS, {"model": "lesson-1"})
+    assert at.selectbox(key=PICKER).value == str(trained)
+    assert next(m.value for m in at.main.markdown if m.value.startswith("page uses:")).endswith("lesson-1.pt")
+
+
+@pytest.mark.parametrize("bad", ["gone", "", "../default", "default.pt"])
+def test_an_unknown_model_opens_the_default_with_one_notice_and_the_address_names_the_default(bad):
+    at = opened(HARNESS, {"model": bad})
+    assert at.selectbox(key=PICKER).value == str(DEFAULT_CHECKPOINT)
+    (notice,) = at.toast
+    assert "`model=" in notice.value and "showing the default (default)" in notice.value
+    assert at.query_params["model"] == "default"
+
+
+def test_the_unknown_model_notice_is_not_repeated_by_the_page(real_data):
+    at = opened(APP, {"model": "gone", "grid": "8"}, page="decoder_grid")
+    assert len(at.toast) == 1 and "model=gone" in at.toast[0].value
+    assert at.slider(key="grid_size").value == 8 and at.query_params["model"] == "default"
+
+
+def test_the_link_is_read_once_then_the_picker_owns_the_model_and_the_address_follows_it():
+    at = opened(HARNESS, {"model": "beta4"})
+    at.selectbox(key=PICKER).set_value(str(DEFAULT_CHECKPOINT.with_name("conv.pt"))).run()
+    assert picked(at) == "conv" and at.query_params["model"] == "conv"
+    at.run()
+    assert picked(at) == "conv"  # the link's beta4 is not read again
+
+
+def test_a_session_without_a_link_names_the_default_model_in_its_address():
+    at = opened(HARNESS, {})
+    assert at.query_params["model"] == "default" and not at.toast
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_keeps_the_model_in_its_address(page, real_data, cheap_anomaly_scores):
+    at = opened(APP, {"model": "beta4"}, page=page)
+    assert picked(at) == "beta4" and at.query_params["model"] == "beta4"
