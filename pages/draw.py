@@ -102,7 +102,7 @@ def draw_and_see() -> None:
         pixels = canvas_pixels(version)
         st.button("Clear", key="draw_clear", on_click=clear, icon=":material/delete:")
         upload = st.file_uploader("…or upload a picture of a digit (PNG or JPG)", type=["png", "jpg", "jpeg"],
-                                  key=f"draw_upload_{version}",
+                                  key=f"draw_upload_{version}", max_upload_size=vc.preprocess.MAX_BYTES // 2**20,
                                   help="Dark ink on light paper is inverted; the picture is cropped to its ink.")
     with middle:
         message = st.container()
