@@ -91,9 +91,10 @@ class Float:
 
 @dataclass(frozen=True)
 class Choice:
-    """One of `options` (matched ignoring case, read back as spelled in options); noun names it in notices."""
+    """One of `options` (matched ignoring case, read back as spelled in options); noun names it in notices; default
+    None means "unset" (left out of the link)."""
     options: tuple[str, ...]
-    default: str
+    default: str | None
     noun: str = "choice"
 
     def read(self, text: str) -> str:
@@ -175,6 +176,29 @@ def interpolation_schema(models: Sequence[str], n_test: int = 10_000, pair: tupl
         "mode": Choice(("linear", "spherical"), "linear", noun="path"),
         "steps": Int(3, 25, 10),  # frames in the strip
         "t": Float(0.0, 1.0, 0.5, step=0.01),  # the frame shown large
+    })
+
+
+def model_schema(page: str, models: Sequence[str]) -> Schema:
+    """A page whose view in the link is the model alone (overview, holes, film): the sidebar reads and writes it
+    (explorer.model_link); the page gives it a Copy link."""
+    return Schema(page, {"model": model_field(models)})
+
+
+def anomalies_schema(models: Sequence[str], scores: Sequence[str], threshold: Float | None = None) -> Schema:
+    """threshold: the flagging threshold's field, whose range is the chosen score's (known once it is computed)."""
+    return Schema("anomalies", {
+        "model": model_field(models),
+        "score": Choice(tuple(scores), "corrected", noun="score"),
+        **({"threshold": threshold} if threshold else {}),  # test digits scoring above it are flagged
+    })
+
+
+def compare_schema(models: Sequence[str]) -> Schema:
+    return Schema("compare", {
+        "model": model_field(models),
+        "a": Choice(tuple(models), None, noun="model"),  # models A and B; unset: the page's default pair
+        "b": Choice(tuple(models), None, noun="model"),
     })
 
 

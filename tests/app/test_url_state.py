@@ -13,11 +13,18 @@ SCHEMAS = {
     "latent_map": us.latent_map_schema(MODELS),
     "decoder_grid": us.decoder_grid_schema(MODELS),
     "interpolation": us.interpolation_schema(MODELS),
+    "overview": us.model_schema("overview", MODELS),
+    "anomalies": us.anomalies_schema(MODELS, ("neg_elbo", "reconstruction", "kl", "iwae", "corrected"),
+                                     us.Float(80.0, 420.0, 120.0, step=0.1)),
+    "compare": us.compare_schema(MODELS),
 }
 VIEWS = {  # a view unlike the defaults on every field
     "latent_map": {"model": "lesson-1", "digit": 9999, "colour_by": "kl", "show_digits": True},
     "decoder_grid": {"model": "beta4", "grid": 37, "extent": 4.5, "z1": -1.23, "z2": 5.99, "overlay": True},
     "interpolation": {"model": "conv", "a": 0, "b": 4321, "mode": "spherical", "steps": 25, "t": 0.07},
+    "overview": {"model": "lesson-1"},
+    "anomalies": {"model": "conv", "score": "kl", "threshold": 311.7},
+    "compare": {"model": "default", "a": "lesson-1", "b": "beta4"},
 }
 
 
@@ -88,6 +95,10 @@ BAD = [  # page, parameter, value(s) in the link, words the notice must contain
     ("interpolation", "steps", "100", "outside 3–25"),
     ("interpolation", "t", "1.5", "outside 0–1"),
     ("interpolation", "t", "   ", "is empty"),
+    ("overview", "model", "beta5", "not a known model"),
+    ("anomalies", "score", "elbo", "not a known score"),
+    ("anomalies", "threshold", "420.1", "outside 80–420"),
+    ("compare", "b", "conv.pt", "not a known model"),
 ]
 
 
