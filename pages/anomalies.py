@@ -12,9 +12,11 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
+from explorer import url_state as us
 from explorer.anomaly_text import PROBE_LABELS, SCORE_LABELS, score_explanation
 from explorer.figures import roc_figure, score_histogram
 from explorer.gallery import gallery_html
+from explorer.model_link import model_name
 from explorer.page_guards import need_mnist, page_model
 
 GALLERY = 20  # test digits in each of the two galleries
@@ -22,7 +24,7 @@ PROBE_GALLERY = 4  # most digit-like images shown per probe set: one row of a ha
 SHORT_LABELS = {"iwae": "IWAE", "reconstruction": "recon."}  # the AUROC table's headers fit a half-width column
 FLAG_PERCENTILE = 99  # the threshold starts where it flags 1% of the test digits
 
-st.title("Anomalies: what does the model find strange?")
+link_slot = us.titled("Anomalies: what does the model find strange?")
 st.caption("Every score below is in nats and higher means more anomalous. Pick a score, then see which test digits it "
            "finds most and least typical, and how well it tells digits from inputs that are not digits.")
 
@@ -34,12 +36,24 @@ except vc.MnistNotFoundError:
     need_mnist("train")  # another model than the default fits its corrected score on training digits: say so, stop
 side = ckpt.model_config.image_size
 
-score = st.segmented_control("Score", vc.SCORES, format_func=SCORE_LABELS.get, default="corrected", required=True,
-                             key="anomalies_score")
+models = us.model_names()
+linked = us.restore(us.anomalies_schema(models, vc.SCORES))  # the link's score (read once per session)
+st.session_state.setdefault("anomalies_score", linked["score"])  # no default=: the state is the control's only source
+score = st.segmented_control("Score", vc.SCORES, format_func=SCORE_LABELS.get, required=True, key="anomalies_score")
 name = SCORE_LABELS[score]
 st.markdown(score_explanation(score, complexity, cache.IWAE_K))
 scores = cache.test_scores(key)
 values = scores[score]
+view = {"model": model_name(key.path), "score": score}  # the threshold: threshold_and_histogram's
+
+
+def _threshold_field() -> us.Float:
+    """The threshold slider as a link field: this score's range on a grid of about 1,000 round steps (so a value in
+    the link is one the slider can take), starting where it flags 1% of the test digits."""
+    step = _step(float(values.min()), float(values.max()))
+    lo, hi = (round(f(float(v) / step) * step, 10) for f, v in ((math.floor, values.min()), (math.ceil, values.max())))
+    start = min(hi, max(lo, round(float(np.percentile(values, FLAG_PERCENTILE)) / step) * step))
+    return us.Float(lo, hi, start, step)
 
 
 def _step(lo: float, hi: float) -> float:
@@ -50,14 +64,17 @@ def _step(lo: float, hi: float) -> float:
 @st.fragment
 def threshold_and_histogram() -> None:
     """The threshold slider, the share it flags and the histogram: moving the slider reruns only this part."""
-    lo, hi = float(values.min()), float(values.max())
-    step = _step(lo, hi)
-    start = min(hi, max(lo, round(float(np.percentile(values, FLAG_PERCENTILE)) / step) * step))
+    field = _threshold_field()
+    state_key = f"anomalies_threshold_{score}"
+    if state_key not in st.session_state:  # this score's first view: the link's threshold if it is the link's score
+        linked_threshold = us.restore(us.Schema("anomalies_threshold", {"threshold": field}))["threshold"]
+        st.session_state[state_key] = linked_threshold if score == linked["score"] else field.default
     chart, controls = st.columns([3, 1], gap="large")
     with controls:
-        threshold = st.slider(f"Flag test digits with {name} above", lo, hi, start, step, format="%.2f" if step < 0.1
-                              else "%.1f", key=f"anomalies_threshold_{score}",
+        threshold = st.slider(f"Flag test digits with {name} above", field.lo, field.hi, step=field.step,
+                              format="%.2f" if field.step < 0.1 else "%.1f", key=state_key,
                               help=f"Starts at the {FLAG_PERCENTILE}th percentile: 1% of the test digits flagged.")
+        us.publish(us.anomalies_schema(models, vc.SCORES, field), {**view, "threshold": threshold})  # a move too
         flagged = values > threshold
         st.metric("Test digits flagged", f"{flagged.mean():.1%}",
                   help=f"{int(flagged.sum()):,} of the {len(values):,} test digits score above the threshold.")
@@ -70,6 +87,9 @@ def threshold_and_histogram() -> None:
 
 st.subheader(f"The {len(values):,} test digits by {name}")
 threshold_and_histogram()
+with link_slot:
+    us.copy_link(us.anomalies_schema(models, vc.SCORES, _threshold_field()),
+                 {**view, "threshold": st.session_state[f"anomalies_threshold_{score}"]})
 
 
 def digit_cells(indices, reconstructions) -> list:

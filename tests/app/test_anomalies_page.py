@@ -112,6 +112,39 @@ def test_each_probe_set_shows_its_most_digit_like_images_with_their_reconstructi
     assert re.search(r"&#x27;[A-Za-z]&#x27; · ", letters)
 
 
+# ---- the page's link
+
+def opened(query: dict) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_score_and_threshold_go_into_the_link_and_the_link_gives_the_same_view(page):
+    assert page.query_params["score"] == "corrected"
+    assert float(page.query_params["threshold"]) == pytest.approx(page.slider(key="anomalies_threshold_corrected").value)
+    page.button_group(key="anomalies_score").set_value("kl").run()
+    slider = page.slider(key="anomalies_threshold_kl")
+    median = round(slider.min + round((np.median(scores_of("kl")) - slider.min) / slider.step) * slider.step, 10)
+    slider.set_value(median).run()  # a value the slider can take; the fragment's rerun: the link follows
+    assert page.query_params["score"] == "kl" and float(page.query_params["threshold"]) == pytest.approx(median)
+    again = opened(dict(page.query_params))
+    assert again.button_group(key="anomalies_score").value == "kl" and not again.toast
+    assert again.slider(key="anomalies_threshold_kl").value == pytest.approx(float(page.query_params["threshold"]))
+    assert flagged(again) == flagged(page) and histogram(again) == histogram(page)
+
+
+def test_a_bad_score_or_threshold_falls_back_with_a_notice(real_data, cheap_anomaly_scores):
+    at = opened({"score": "elbo", "threshold": "1e6"})
+    assert at.button_group(key="anomalies_score").value == "corrected"
+    assert len(at.toast) == 2 and "score=elbo" in at.toast[0].value and "threshold=1e6" in at.toast[1].value
+    assert abs(float(flagged(at).rstrip("%")) - 1.0) <= 0.1  # the threshold's start: 1% flagged
+    at = opened({"score": "kl", "threshold": "many"})
+    assert at.button_group(key="anomalies_score").value == "kl" and "not a number" in at.toast[0].value
+
+
 # ---- what the page needs
 
 def test_without_mnist_the_page_says_what_is_missing(no_mnist):
