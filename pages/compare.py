@@ -10,10 +10,12 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
+from explorer import url_state as us
 from explorer.digit_images import digit
 from explorer.figures import add_prior_contours, decoder_grid_figure, digit_scatter, same_axes
 from explorer.model_choice import ModelKey, chosen, load_problem
 from explorer.model_files import list_checkpoints
+from explorer.model_link import model_name
 from explorer.model_picker import label
 from explorer.page_guards import need_mnist
 from explorer.public_text import public
@@ -25,7 +27,7 @@ SEED = "compare_prior_seed"
 N_SAMPLES = 10
 BEST = " ★"
 
-st.title("Compare two models")
+link_slot = us.titled("Compare two models")
 st.caption("Two checkpoints side by side: their figures on the 10,000 MNIST test digits, their latent maps and decoder "
            "grids on the same axes, and what each decodes from the same draws z ~ N(0, I). ★ marks the better value.")
 
@@ -37,19 +39,29 @@ if len(paths) < 2:
     st.stop()
 
 
-def _default_pair() -> tuple[str, str]:
-    """A: the model chosen in the sidebar; B: the first other model listed -- the shipped ones come first (default,
-    beta4, conv), so the default is set against beta4 and any other model against the default."""
-    a = chosen().path if chosen().path in paths else paths[0]
+def _default_pair(a: str | None = None) -> tuple[str, str]:
+    """A: `a` if given (already picked, or named by the link), else the model chosen in the sidebar; B: the first other
+    model listed -- the shipped ones come first (default, beta4, conv), so the default is set against beta4 and any
+    other model against the default."""
+    a = a or (chosen().path if chosen().path in paths else paths[0])
     return a, next(p for p in paths if p != a)
 
 
+schema = us.compare_schema(us.model_names())
+linked = us.restore(schema)  # the link's A and B, if it names them (read once per session)
+named = {slot: str(path) for slot in SLOTS if linked[slot] and (path := us.checkpoint_named(linked[slot]))}
+picked_a = st.session_state.get("compare_model_a")
 pickers = st.columns(2, gap="large")
-for slot, col, default in zip(SLOTS, pickers, _default_pair(), strict=True):
+for slot, col, default in zip(SLOTS, pickers, _default_pair(picked_a if picked_a in paths else named.get("a")),
+                              strict=True):
     if st.session_state.get(f"compare_model_{slot}") not in paths:
-        st.session_state[f"compare_model_{slot}"] = default
+        st.session_state[f"compare_model_{slot}"] = named.get(slot, default)
     col.selectbox(f"Model {slot.upper()}", paths, key=f"compare_model_{slot}", format_func=label)
 keys = [ModelKey.of(st.session_state[f"compare_model_{slot}"]) for slot in SLOTS]
+view = {"model": model_name(chosen().path), "a": model_name(keys[0].path), "b": model_name(keys[1].path)}
+us.publish(schema, view)
+with link_slot:
+    us.copy_link(schema, view)
 names = [f"{slot.upper()}: {label(key.path)}" for slot, key in zip(SLOTS, keys, strict=True)]
 for name, key in zip(names, keys, strict=True):
     if problem := load_problem(key):

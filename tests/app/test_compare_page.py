@@ -171,6 +171,34 @@ def test_prior_samples_use_the_same_z_for_both_models_and_new_ones_on_request(re
     assert [c for c, _ in new_a] != [c for c, _ in a] and [c for c, _ in new_a] == [c for c, _ in new_b]
 
 
+# ------------------------------------------------------------------------------------------------- the page's link
+
+
+def opened(query: dict) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_two_models_go_into_the_link_and_the_link_gives_the_same_pair(real_data, models):
+    at = page()
+    assert (at.query_params["a"], at.query_params["b"]) == ("default", "beta4")
+    swapped = opened({"model": "default", "a": "beta4", "b": "default"})
+    assert list(table(swapped).columns) == ["A: beta4", "B: default (shipped)"] and not swapped.toast
+    assert dict(swapped.query_params) == {"model": "default", "a": "beta4", "b": "default"}
+    assert table(opened(dict(swapped.query_params))).equals(table(swapped))
+
+
+def test_a_model_the_link_names_but_this_server_lacks_falls_back_to_the_default_pair(real_data, models):
+    at = opened({"a": "beta4", "b": "conv"})  # no conv here
+    assert list(table(at).columns) == ["A: beta4", "B: default (shipped)"]
+    (notice,) = at.toast
+    assert "`b=conv`" in notice.value and "not a known model" in notice.value
+    assert at.query_params["b"] == "default"
+
+
 # --------------------------------------------------------------------------------------------------- the messages
 
 
