@@ -4,15 +4,16 @@ from explorer.deep_link import ensure_navigation
 
 ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 import vae_core as vc
 from explorer import cache
+from explorer import url_state as us
 from explorer.digit_images import to_pil
 from explorer.figures import film_map
+from explorer.model_link import model_name
 from explorer.page_guards import page_model
 from explorer.roles import is_presenter
 from explorer.training_job import shared_job
@@ -20,14 +21,16 @@ from explorer.training_panel import AUDIENCE_POLL_SECONDS, POLL_SECONDS
 
 LIVE_EXTENT = "film_live_extent"  # (job id, half-side of the live map's axes): they only ever grow during a job
 
-st.title("Training film")
+link_slot = us.titled("Training film")
 st.caption("How the latent space forms: the latent means of 2,000 fixed test digits and the decoder's grid over "
            "[−3, 3]², before training, after 10, 30, 100 and 300 steps of the first epoch (when the map forms "
            "fastest), then after every epoch. The axes stay put, so what moves, moved in z. Press ▶ Play or drag the "
            "slider under the loss curves.")
 
 key, ckpt = page_model()
-name = Path(key.path).stem
+name = model_name(key.path)
+with link_slot:  # the model alone: the frame shown is the browser's (Plotly's animation slider), never the server's
+    us.copy_link(us.model_schema("film", us.model_names()), {"model": name})
 
 
 def _live_extent(job_id: int, frame) -> float:

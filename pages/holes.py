@@ -9,20 +9,24 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
+from explorer import url_state as us
 from explorer.digit_images import digit
 from explorer.figures import PRIOR_MASS_RADIUS, density_images, hole_map
+from explorer.model_link import model_name
 from explorer.page_guards import need_mnist, page_model
 
 THRESHOLDS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 N_HOLE, N_DENSE = 16, 10  # decoded prior samples shown from holes and from where q >= p
 
-st.title("Holes in the latent space")
+link_slot = us.titled("Holes in the latent space")
 st.caption("The aggregate posterior q(z) is the average of the encoder's Gaussians N(μ(x), σ²(x)) over the 10,000 "
            "test digits: where the encoder actually puts digits. The decoder learns from z drawn there. Sampling a "
            "VAE draws z from the prior N(0, I) instead: wherever the prior has mass but q(z) has little — a hole — "
            "the decoder is asked for a z it was hardly ever trained on.")
 
 key, ckpt = page_model()
+with link_slot:
+    us.copy_link(us.model_schema("holes", us.model_names()), {"model": model_name(key.path)})  # the model alone
 need_mnist("test")
 mu, logvar = cache.test_latents(key)
 median_sigma = float(np.median(np.exp(0.5 * logvar)))

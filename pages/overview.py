@@ -8,15 +8,19 @@ import numpy as np
 import streamlit as st
 
 import vae_core as vc
+from explorer import url_state as us
 from explorer.digit_images import digit
 from explorer.figures import loss_curves
+from explorer.model_link import model_name
 from explorer.page_guards import mnist_advice, mnist_or_none, page_model
 
 N_SHOWN = 10
 CURVE_TERMS = {"−ELBO (total)": "loss", "Reconstruction": "reconstruction", "KL": "kl"}
 
-st.title("Variational autoencoder on MNIST, with a 2-D latent space")
+link_slot = us.titled("Variational autoencoder on MNIST, with a 2-D latent space")
 key, ckpt = page_model(latent_2d=False)  # curves, digits and prior samples need no 2-D latent
+with link_slot:
+    us.copy_link(us.model_schema("overview", us.model_names()), {"model": model_name(key.path)})  # the model alone
 model = ckpt.model
 
 text, maths = st.columns([1.1, 1], gap="large")

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
+from explorer import url_state as us
 from explorer.model_files import DEFAULT_CHECKPOINT
 from explorer.model_picker import PICKER
 
@@ -14,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "navigation.py")
 HARNESS = str(Path(__file__).with_name("sidebar_app.py"))  # the sidebar alone: AppTest keeps its widgets on reruns
 PAGES = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
+WITH_COPY_LINK = ["overview", "decoder_grid", "interpolation", "anomalies", "holes", "film", "compare"]
 
 
 def opened(script: str, query: dict, page: str | None = None) -> AppTest:
@@ -83,3 +85,13 @@ def test_a_session_without_a_link_names_the_default_model_in_its_address():
 def test_every_page_keeps_the_model_in_its_address(page, real_data, cheap_anomaly_scores):
     at = opened(APP, {"model": "beta4"}, page=page)
     assert picked(at) == "beta4" and at.query_params["model"] == "beta4"
+
+
+@pytest.mark.parametrize("page", WITH_COPY_LINK)
+def test_the_copy_link_button_at_the_top_of_a_page_gives_its_link_with_the_model(page, real_data, cheap_anomaly_scores):
+    at = opened(APP, {"model": "beta4"}, page=page)
+    assert not at.get("code")  # closed: no link made
+    at.session_state[us.COPY.format(page=page)] = True
+    at.run()
+    (code,) = at.get("code")
+    assert code.value.startswith(f"http://localhost:8501/{page}?model=beta4")
