@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -101,7 +102,7 @@ def open_page(page, base_url: str, slug: str | None = None, timeout_ms: float = 
     page.wait_for_selector(NAV, timeout=timeout_ms)
     if slug:
         page.locator(f'{NAV} a[href$="/{slug}"]').click()
-        page.wait_for_url(f"**/{slug}", timeout=timeout_ms)
+        page.wait_for_url(re.compile(rf"/{slug}(\?|$)"), timeout=timeout_ms)  # a page's address holds its view's query
 
 
 def point_position(page, chart: int, trace: int, point: int) -> tuple[float, float]:

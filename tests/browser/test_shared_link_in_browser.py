@@ -1,0 +1,147 @@
+"""Shared links in a real browser (127.0.0.1 only): a link opened in a fresh browser context -- no cookies, no session,
+as on a colleague's machine -- shows the view it was made from: the model, the decoder grid's settings and the z
+chosen by a click (the same decoded picture), the interpolation's pair and t. A bad link shows the defaults and says
+what it could not read."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from bench.browser_harness import chromium, click_point, n_traces, open_page, serve_app, wait_idle
+from tests.browser.test_app_in_browser import SHOTS, SLOW, WAIT, assert_rendered, expect_text, image_sources, shot
+
+pytestmark = pytest.mark.browser
+SIDEBAR = '[data-testid="stSidebar"]'
+VIEWPORT = {"width": 1600, "height": 1200}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, real_data):
+    """(base url, the first user's page): one server and one browser for the module; each test opens its links in
+    fresh contexts of that browser."""
+    tmp = tmp_path_factory.mktemp("shared_link")
+    checkpoints = tmp / "checkpoints"
+    checkpoints.mkdir()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with serve_app(checkpoints, tmp / "streamlit.log") as (url, _), chromium(viewport=tuple(VIEWPORT.values())) as page:
+        page.set_default_timeout(WAIT)
+        yield url, page
+
+
+def fresh_page(page):
+    """A page in a new browser context: another user, with nothing of the first one's session."""
+    context = page.context.browser.new_context(viewport=VIEWPORT)
+    fresh = context.new_page()
+    fresh.set_default_timeout(WAIT)
+    return fresh
+
+
+def query(page) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query, keep_blank_values=True).items()}
+
+
+def picked_model(page) -> str:
+    return page.locator(f'{SIDEBAR} input[aria-label="Model"]').input_value()
+
+
+def sliders(page) -> list[float]:
+    """The values of the page's sliders, in page order (the decoder grid's: G, a, z1, z2)."""
+    return [float(v) for v in page.locator('[data-testid="stMain"] [data-testid="stSlider"] input[type="range"]')
+            .evaluate_all("els => els.map(e => e.value)")]
+
+
+def decoded_png(page) -> bytes:
+    """The bytes of the decoder grid's one decoded digit (the page's only st.image)."""
+    (src,) = image_sources(page)
+    return page.request.get(src).body()
+
+
+def test_a_link_opened_as_a_fresh_servers_first_request_shows_its_view(app):
+    """First in the file: the server's first request is a deep link with a query, which Streamlit runs in its legacy
+    pages/ mode first (explorer/deep_link.py); the query must survive that rerun."""
+    url, page = app
+    fresh = fresh_page(page)
+    try:
+        fresh.goto(f"{url}/decoder_grid?model=conv&grid=8&extent=1.5&z1=0.5&z2=-1")
+        expect_text(fresh, "z = (+0.50, -1.00)", "the linked z on a fresh server", SLOW)
+        assert_rendered(fresh, "decoder grid from a link")
+        assert picked_model(fresh) == "conv (shipped)", "the link's model is not picked"
+        assert sliders(fresh) == [8, 1.5, 0.5, -1.0]
+        assert query(fresh) == {"model": "conv", "grid": "8", "extent": "1.5", "z1": "0.5", "z2": "-1.0",
+                                "overlay": "false"}
+        shot(fresh, "shared_01_fresh_server_link")
+    finally:
+        fresh.context.close()
+
+
+def test_a_clicked_z_reaches_a_new_browser_through_the_link_and_is_decoded_the_same(app):
+    url, page = app
+    open_page(page, url, "decoder_grid", query="?model=beta4")
+    expect_text(page, "z = (+0.00, +0.00)", "decoder grid, initial z", SLOW)
+    page.locator('[data-testid="stMain"] .js-plotly-plot').first.wait_for(timeout=SLOW)
+    assert_rendered(page, "decoder grid")
+    before = image_sources(page)
+
+    g, lo, hi, row, col = 20, -3.0, 3.0, 3, 15  # the default 20 x 20 grid over [-3, 3]^2
+    step = (hi - lo) / (g - 1)
+    z1, z2 = round(lo + col * step, 2), round(hi - row * step, 2)
+    click_point(page, 0, n_traces(page, 0) - 1, row * g + col)
+    expect_text(page, f"z = ({z1:+.2f}, {z2:+.2f})", "decoder grid cell click -> decoded z")
+    page.wait_for_function("([a, b]) => { const q = new URLSearchParams(location.search);"
+                           " return Number(q.get('z1')) === a && Number(q.get('z2')) === b; }", arg=[z1, z2])
+    wait_idle(page, SLOW)
+    assert image_sources(page) != before
+    shared, png = page.url, decoded_png(page)
+    assert query(page)["model"] == "beta4"
+
+    page.get_by_role("button", name="Copy link").click()  # the button gives the address bar's link
+    page.locator('[data-testid="stCode"]').first.wait_for(timeout=WAIT)
+    assert page.locator('[data-testid="stCode"]').first.inner_text().strip() == shared
+    shot(page, "shared_02_copy_link")
+    page.keyboard.press("Escape")
+
+    fresh = fresh_page(page)
+    try:
+        fresh.goto(shared)
+        expect_text(fresh, f"z = ({z1:+.2f}, {z2:+.2f})", "the shared link's z in a new browser", SLOW)
+        assert_rendered(fresh, "decoder grid from the shared link")
+        assert picked_model(fresh) == "beta4 (shipped)", "the link's model is not picked"
+        assert sliders(fresh) == sliders(page)
+        assert decoded_png(fresh) == png, "the shared link decodes another picture"
+        assert query(fresh) == query(page)
+        shot(fresh, "shared_03_opened_elsewhere")
+    finally:
+        fresh.context.close()
+
+
+def test_a_bad_link_shows_the_defaults_and_says_what_it_could_not_read(app):
+    url, page = app
+    fresh = fresh_page(page)
+    try:
+        fresh.goto(f"{url}/decoder_grid?model=gone&grid=abc&z1=1.5&z2=nan")
+        expect_text(fresh, "z = (+1.50, +0.00)", "a bad link's good parameter kept", SLOW)
+        assert_rendered(fresh, "decoder grid from a bad link")
+        toasts = " ".join(fresh.locator('[data-testid="stToast"]').all_inner_texts())
+        for bad in ("model=gone", "grid=abc", "z2=nan"):
+            assert bad in toasts, f"no notice for {bad}: {toasts!r}"
+        assert picked_model(fresh) == "default (shipped)" and sliders(fresh) == [20, 3.0, 1.5, 0.0]
+        assert query(fresh) == {"model": "default", "grid": "20", "extent": "3.0", "z1": "1.5", "z2": "0.0",
+                                "overlay": "false"}  # the address now names the view shown
+        shot(fresh, "shared_04_bad_link")
+    finally:
+        fresh.context.close()
+
+
+def test_an_interpolation_link_opens_its_pair_and_t_in_a_new_browser(app):
+    url, page = app
+    fresh = fresh_page(page)
+    try:
+        fresh.goto(f"{url}/interpolation?model=default&a=4321&b=17&mode=spherical&steps=7&t=0.2")
+        expect_text(fresh, "pixel blend at t = 0.20", "the linked t", SLOW)
+        assert_rendered(fresh, "interpolation from a link")
+        for caption in ("test #4321", "test #17", "Decoded along the spherical path (7 frames)"):
+            expect_text(fresh, caption, f"the linked view: {caption}")
+        shot(fresh, "shared_05_interpolation_link")
+    finally:
+        fresh.context.close()
