@@ -1,5 +1,5 @@
 """Pure functions that turn a click on a Plotly chart into what the pages need: a test-digit index or a latent z
-(and a test digit named by class and rank, as the pickers name it).
+(and a test digit named by class and rank, as the pickers name it); a box or lasso selection into its test indices.
 
 No Streamlit here: the selection is the plain dict `st.plotly_chart(..., on_select=...)` returns
 ({"selection": {"points": [{"x": .., "y": .., "customdata": [..], ...}], ...}}) or its "selection" part.
@@ -45,6 +45,46 @@ def selected_index(event) -> int | None:
         except (TypeError, ValueError):
             continue
     return None
+
+
+def is_region(event) -> bool:
+    """Whether the event is a box or lasso selection (Streamlit lists the drawn shapes under "box" / "lasso"), not
+    a click on one point."""
+    selection = event.get("selection", event) if isinstance(event, Mapping) else None
+    return isinstance(selection, Mapping) and bool(selection.get("box") or selection.get("lasso"))
+
+
+def selected_indices(event) -> np.ndarray:
+    """Every selected test-digit index (customdata[0]) of a box, lasso or click selection: sorted, each once (a digit
+    drawn twice, e.g. also in a highlight trace, is counted once), int64; points without one are skipped."""
+    found = []
+    for point in selected_points(event):
+        value = _first_custom(point)
+        try:
+            found.append(int(value))
+        except (TypeError, ValueError):
+            continue
+    return np.unique(np.asarray(found, dtype=np.int64))
+
+
+def selection_outlines(event) -> list[tuple[list[float], list[float]]]:
+    """The drawn boxes and lassos of a selection event as closed outlines (xs, ys) in data units: a box's four corners,
+    a lasso's points -- to draw them again on a figure that replaces the one they were drawn on."""
+    selection = event.get("selection", event) if isinstance(event, Mapping) else None
+    if not isinstance(selection, Mapping):
+        return []
+    outlines = []
+    for kind in ("box", "lasso"):
+        for shape in selection.get(kind) or []:
+            try:
+                xs, ys = [float(v) for v in shape["x"]], [float(v) for v in shape["y"]]
+            except (KeyError, TypeError, ValueError):
+                continue
+            if kind == "box" and len(xs) == 2 and len(ys) == 2:
+                xs, ys = [xs[0], xs[1], xs[1], xs[0]], [ys[0], ys[0], ys[1], ys[1]]
+            if len(xs) == len(ys) >= 3:
+                outlines.append((xs, ys))
+    return outlines
 
 
 def selected_z(event) -> tuple[float, float] | None:

@@ -4,7 +4,16 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from explorer.clicks import digit_and_rank, index_of, selected_index, selected_points, selected_z
+from explorer.clicks import (
+    digit_and_rank,
+    index_of,
+    is_region,
+    selected_index,
+    selected_indices,
+    selected_points,
+    selected_z,
+    selection_outlines,
+)
 from explorer.figures import decoder_grid_figure, digit_scatter
 from explorer.grid_geometry import cell_to_z, z_to_cell
 
@@ -90,3 +99,37 @@ def test_grid_click_layer_sits_on_the_cell_centres():
         assert cell_to_z(int(row), int(col), 6, (-2.0, 2.0)) == pytest.approx((layer.x[k], layer.y[k]))
         assert z_to_cell(selected_z(event(point(list(layer.customdata[k]), x=layer.x[k], y=layer.y[k]))),
                          6, (-2.0, 2.0)) == (row, col)
+
+
+# ------------------------------------------------------------------------------------------- box and lasso selection
+
+
+def lasso_event(*points, box=(), lasso=()):
+    """A box or lasso selection as st.plotly_chart returns it (the shape copied from a real browser's lasso)."""
+    return {"selection": {"points": list(points), "point_indices": [p.get("point_index") for p in points],
+                          "box": [{"xref": "x", "yref": "y", "x": list(b[0]), "y": list(b[1])} for b in box],
+                          "lasso": [{"xref": "x", "yref": "y", "x": list(shape[0]), "y": list(shape[1])}
+                                    for shape in lasso]}}
+
+
+def test_a_lasso_gives_every_selected_test_index_once_and_sorted():
+    # one trace per class: point indices repeat across traces, customdata does not; a digit in the highlight trace too
+    ev = lasso_event(point({"0": 44, "1": 3}, index=0), point([9635, 2], index=0), point([7, 1], index=1),
+                     point([44, 3], curve=10, index=0), point(None), lasso=[([0, 1, 1], [0, 0, 1])])
+    chosen = selected_indices(ev)
+    assert chosen.tolist() == [7, 44, 9635] and chosen.dtype == np.int64
+    assert selected_indices(event()).tolist() == [] and selected_indices(None).tolist() == []
+
+
+def test_a_box_or_lasso_is_a_region_a_click_is_not():
+    assert is_region(lasso_event(point([1, 0]), box=[([0, 1], [0, 1])]))
+    assert is_region(lasso_event(lasso=[([0, 1, 1], [0, 0, 1])]))  # an empty region is still one
+    assert not is_region(event(point([1, 0])))
+    assert not is_region(None) and not is_region({"selection": None})
+
+
+def test_outlines_are_closed_polygons_in_data_units():
+    ev = lasso_event(box=[((-1.0, 2.0), (0.5, 3.0))], lasso=[([0, 1, 1], [0, 0, 1]), ([0, 1], [0, 1])])
+    assert selection_outlines(ev) == [([-1.0, 2.0, 2.0, -1.0], [0.5, 0.5, 3.0, 3.0]),  # a box's four corners
+                                      ([0.0, 1.0, 1.0], [0.0, 0.0, 1.0])]  # the two-point "lasso" is no polygon
+    assert selection_outlines(event(point([1, 0]))) == [] and selection_outlines("junk") == []
