@@ -492,7 +492,7 @@ def map_csv(key, indices: np.ndarray | None = None, with_scores: bool = False) -
     scores as extra columns if with_scores (call it so only once `test_scores_ready`: it would compute them)."""
     mu, logvar = test_latents(key)
     return vc.map_table(indices, mnist("test")[1], mu, logvar, pca_test_codes(key),
-                        scores=test_scores(key) if with_scores else None)
+                        scores={name: test_scores(key)[name] for name in vc.SCORES} if with_scores else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

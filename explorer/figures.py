@@ -89,6 +89,53 @@ def add_prior_contours(fig: go.Figure, radii=(1.0, 2.0, 3.0)) -> go.Figure:
     return fig
 
 
+def add_digits_picture(fig: go.Figure, image_uri: str, extent: tuple[float, float, float, float]) -> go.Figure:
+    """Digits composed into one transparent picture (vc.digits_picture) over a map, stretched over its extent
+    (x0, x1, y0, y1) in data units: on the map's equal-scale axes a square tile stays square, and the picture pans and
+    zooms with the points. Above the points, so a drawn digit is not hidden by the dots of its neighbours."""
+    x0, x1, y0, y1 = extent
+    fig.add_layout_image(source=image_uri, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+                         sizing="stretch", layer="above", xanchor="left", yanchor="top")
+    return fig
+
+
+def add_selection_highlight(fig: go.Figure, codes: np.ndarray, labels: np.ndarray, indices: np.ndarray,
+                            outlines=(), by_label: bool = True, fade: float = 0.12) -> go.Figure:
+    """A box or lasso selection drawn on a map: the map's points faded, the selected ones on top at full strength --
+    in their digit colours (by_label) or in HIGHLIGHT (on a score-coloured map), ringed in dark -- and the drawn
+    outlines ((xs, ys) in data units, closed) dashed. On the other map it shows where that map put the same digits.
+    One small trace, its customdata [test index, label] like the map's, so a click on a highlighted digit selects it."""
+    indices, labels = np.asarray(indices, dtype=np.int64), np.asarray(labels)
+    for trace in fig.data:
+        trace.marker.opacity = fade
+    for xs, ys in outlines:
+        path = "M " + " L ".join(f"{x:.6g},{y:.6g}" for x, y in zip(xs, ys, strict=True)) + " Z"
+        fig.add_shape(type="path", path=path, xref="x", yref="y", layer="above",
+                      line=dict(color=HIGHLIGHT, width=2, dash="dash"))
+    colour = np.asarray(DIGIT_COLOURS)[labels[indices]] if by_label else HIGHLIGHT
+    fig.add_trace(go.Scattergl(
+        x=np.asarray(codes)[indices, 0], y=np.asarray(codes)[indices, 1], mode="markers", name="selected",
+        showlegend=False, marker=dict(size=6, color=colour, opacity=1.0, line=dict(width=0.6, color=HIGHLIGHT)),
+        customdata=np.column_stack([indices, labels[indices]]).astype(np.int32),
+        hovertemplate="test #%{customdata[0]} · label %{customdata[1]} (selected)<extra></extra>",
+    ))
+    return fig
+
+
+def label_counts_figure(labels: np.ndarray, height: int = 300) -> go.Figure:
+    """How many digits of each class a selection holds: ten bars in the digit colours (empty classes included, so the
+    bars keep their places from one selection to the next)."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=10)[:10]
+    fig = go.Figure(go.Bar(x=[str(d) for d in range(10)], y=counts, marker=dict(color=list(DIGIT_COLOURS)),
+                           text=counts, textposition="outside", cliponaxis=False,
+                           hovertemplate="label %{x}: %{y} digits<extra></extra>"))
+    _layout(fig, height, "label", "digits", equal=False)
+    fig.update_layout(showlegend=False, dragmode=False, margin=dict(t=30))
+    fig.update_xaxes(type="category", zeroline=False)
+    fig.update_yaxes(range=[0, max(1, int(counts.max())) * 1.15], fixedrange=True)
+    return fig
+
+
 def add_posterior_ellipse(fig: go.Figure, mu, sigma, scales=(1.0, 2.0)) -> go.Figure:
     """The axis-aligned 1σ and 2σ ellipses of a diagonal Gaussian q(z|x) = N(mu, diag(sigma²))."""
     mu, sigma = np.asarray(mu, dtype=float), np.asarray(sigma, dtype=float)

@@ -1,4 +1,6 @@
-"""Latent map: the 10,000 test digits at their VAE latent means, beside a PCA-2D projection of the same digits."""
+"""Latent map: the 10,000 test digits at their VAE latent means, beside a PCA-2D projection of the same digits; digits
+drawn on the maps, box and lasso selections (counted, shown, found on the other map, downloaded as CSV), and a link
+that restores the view."""
 from explorer.deep_link import ensure_navigation
 
 ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
@@ -8,37 +10,67 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
+from explorer import url_state as us
 from explorer.anomaly_text import SCORE_LABELS
-from explorer.clicks import selected_index, selected_points
+from explorer.clicks import is_region, selected_index, selected_indices, selected_points, selection_outlines
 from explorer.digit_images import digit
-from explorer.figures import add_prior_contours, digit_scatter, posterior_closeup
+from explorer.figures import (
+    add_digits_picture,
+    add_prior_contours,
+    add_selection_highlight,
+    digit_scatter,
+    label_counts_figure,
+    posterior_closeup,
+)
+from explorer.gallery import gallery_html
+from explorer.model_link import model_name
 from explorer.page_guards import need_mnist, page_model
 
 SELECTED = "latent_selected"  # test index of the clicked digit (either map)
+# The box or lasso selection: {"map": "vae" or "pca" (where it was drawn), "indices": its sorted test indices,
+# "outlines": the drawn boxes and lassos, (xs, ys) in data units}
+REGION = "latent_region"
 COLOUR_BY = {"label": "label", "neg_elbo": SCORE_LABELS["neg_elbo"], "kl": SCORE_LABELS["kl"],
              "reconstruction": "reconstruction error", "corrected": "corrected score"}  # issue #9's choices
 VERSIONS = "latent_chart_versions"  # per map: bumped to redraw it without a stale highlight
+MAP_NAMES = {"vae": "VAE", "pca": "PCA"}
+GALLERY = 100  # digits of a selection shown (evenly spread over it)
+LINKED = {"digit": SELECTED, "colour_by": "latent_colour_by", "show_digits": "latent_show_digits"}  # link -> state
 
-st.title("Latent map: VAE vs PCA")
+link_slot = us.titled("Latent map: VAE vs PCA")
 st.caption("Each dot is one of the 10,000 MNIST test digits. Left: the mean of q(z|x) from the VAE encoder. "
            "Right: the first two principal components of the raw pixels. Click a dot to inspect that digit; "
-           "click a legend entry to hide or show a digit class.")
+           "click a legend entry to hide or show a digit class; pick Box Select or Lasso Select at a map's top right "
+           "and drag to select a group of digits.")
 
 key, ckpt = page_model()
 test_x, test_y = need_mnist("test")
 mu, logvar = cache.test_latents(key)
+if not ckpt.pca:
+    need_mnist("train")  # no stored PCA baseline: it is fitted on the training images
+pca_test = cache.pca_test_codes(key)
+map_codes = {"vae": mu, "pca": pca_test}
 
-controls = st.columns(3)
+schema = us.latent_map_schema(us.model_names(), len(test_y), tuple(COLOUR_BY))
+us.restore(schema, into=LINKED)  # the link's view, read once per session (its model is the sidebar's); then the state's
+
+controls = st.columns([3, 3, 2, 3])
 show_prior = controls[0].toggle("Prior N(0, I) contours (1σ, 2σ, 3σ)", value=True, key="latent_show_prior")
 show_ellipse = controls[1].toggle("σ-ellipse of the selected digit", value=True, key="latent_show_ellipse",
                                   help="Drawn on the close-up under the maps: at the scale of the whole map "
                                        "q(z|x) is a few pixels wide.")
-colour_by = controls[2].selectbox(
+show_digits = controls[2].toggle(
+    "Show digits", key="latent_show_digits",
+    help="A few hundred test digits drawn at their places on both maps (420 and 502 for the default model), at most "
+         "one per cell of a grid over the map, never overlapping; framed in their class colours. With a selection, "
+         "picked among the selected digits. Zoom in to see them larger.")
+colour_by = controls[3].selectbox(
     "Colour by", list(COLOUR_BY), format_func=COLOUR_BY.get, key="latent_colour_by",
     help="A digit's label, or how anomalous the VAE finds it (higher = darker; see the Anomalies page). Both maps "
          "use the same colours, so you can see where the VAE's atypical digits land in PCA too.")
 # the 10,000 test digits' scores: computed once per model for every session (the Anomalies page's)
 colour = {} if colour_by == "label" else dict(values=cache.test_scores(key)[colour_by], value_name=COLOUR_BY[colour_by])
+view = {"model": model_name(key.path), "colour_by": colour_by, "show_digits": show_digits}  # digit: the fragment's
 
 
 def _chart_key(chart: str) -> str:
@@ -46,14 +78,86 @@ def _chart_key(chart: str) -> str:
     return f"latent_{chart}_chart_{versions[chart]}"
 
 
+def _redraw(chart: str) -> None:
+    """A new key for the chart: drawn anew, without the point Plotly highlights on it."""
+    st.session_state[VERSIONS][chart] += 1
+
+
 def _remember(chart: str, other: str):
+    """The chart's on_select: a box or lasso makes the region selection, a click selects one digit."""
     def callback():
-        index = selected_index(st.session_state.get(_chart_key(chart)))
+        event = st.session_state.get(_chart_key(chart))
+        if is_region(event):  # both maps are redrawn with it (_map_figure)
+            st.session_state[REGION] = {"map": chart, "indices": selected_indices(event),
+                                        "outlines": selection_outlines(event)}
+            return
+        index = selected_index(event)
         if index is not None:
             st.session_state[SELECTED] = index
             if selected_points(st.session_state.get(_chart_key(other))):  # it highlights the previous digit:
-                st.session_state[VERSIONS][other] += 1  # a new key redraws it without (the one slow click)
+                _redraw(other)  # a new key redraws it without (the one slow click)
+        # an empty event (a double click, a redrawn map) leaves the region alone: "Clear selection" clears it
     return callback
+
+
+def _clear_region() -> None:
+    st.session_state.pop(REGION, None)
+
+
+def _map_figure(which: str, region: dict | None):
+    """(one map, a caption on its digits or None): its scatter (the same figure at every click, so it is not sent
+    again), the prior's circles on the VAE map, the region selection highlighted, and the digits picture."""
+    if which == "vae":
+        fig = digit_scatter(mu, test_y, coord="z", title="VAE: latent means μ(x)", min_half_range=3.2,
+                            highlight_selection=True, **colour)
+        if show_prior:
+            add_prior_contours(fig)
+    else:
+        fig = digit_scatter(pca_test, test_y, coord="PC", title="PCA-2D of the pixels", highlight_selection=True,
+                            **colour)
+    # Both maps draw the selection alike: Plotly's own (the lasso, faded points) would last only until the figure
+    # changes (and showed the selected points as 16 px blobs); drawn here it stays, outline included, and the
+    # other map shows where it put the same digits.
+    if region:
+        add_selection_highlight(fig, map_codes[which], test_y, region["indices"],
+                                outlines=region["outlines"] if region["map"] == which else (), by_label=not colour)
+    if not show_digits:
+        return fig, None
+    uri, extent, drawn = cache.map_digits(key, which, tuple(fig.layout.xaxis.range), tuple(fig.layout.yaxis.range),
+                                          region["indices"] if region else None)
+    add_digits_picture(fig, uri, extent)
+    return fig, (f"{drawn} digits drawn" + (" from the selection" if region else "")
+                 + ", one per cell of a grid at most, none overlapping.")
+
+
+def _selection_panel(region: dict) -> None:
+    """What a box or lasso selected: how many and of which labels, up to GALLERY of them, and its CSV."""
+    indices = region["indices"]
+    other = "PCA" if region["map"] == "vae" else "VAE"
+    head = st.columns([4, 1.2], vertical_alignment="bottom")
+    head[0].subheader(f"Selection: {len(indices):,} digits on the {MAP_NAMES[region['map']]} map")
+    head[1].button("Clear selection", key="latent_clear_region", on_click=_clear_region, icon=":material/close:")
+    if not len(indices):
+        st.info("The box or lasso holds no digits: drag over some dots.")
+        return
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        st.caption(f"Labels of the selected digits. Both maps draw them at full strength and fade the rest: see where "
+                   f"the {other} map put them. The selection stays until you clear it.")
+        st.plotly_chart(label_counts_figure(test_y[indices]), key="latent_region_counts",
+                        config={"displayModeBar": False})
+        scores = cache.test_scores_ready(key)
+        st.download_button("Download selection (CSV)", lambda: cache.map_csv(key, indices, scores),
+                           file_name=f"latent_map_selection_{len(indices)}.csv", mime="text/csv",
+                           key="latent_region_csv", on_click="ignore", icon=":material/download:",
+                           help="One row per selected digit: test_index, label, z1, z2, sigma1, sigma2, pc1, pc2"
+                                + (", and its anomaly scores." if scores else "."))
+    with right:
+        shown = indices if len(indices) <= GALLERY else indices[np.linspace(0, len(indices) - 1, GALLERY).astype(int)]
+        st.caption(f"{len(shown)} of the {len(indices):,} selected digits" + (", evenly spread over them"
+                                                                               if len(shown) < len(indices) else ""))
+        side = ckpt.model_config.image_size
+        st.html(gallery_html([([test_x[i]], f"#{i} · {test_y[i]}") for i in shown], px=48, side=side))
 
 
 def _metrics(metrics: dict[str, float], prefix: str, other: str | None = None) -> None:
@@ -71,29 +175,30 @@ def _metrics(metrics: dict[str, float], prefix: str, other: str | None = None) -
 
 @st.fragment
 def maps_and_selection() -> None:
-    """Both maps and the clicked digit: a click reruns only this part of the page."""
+    """Both maps, the region selection and the clicked digit: a click or a lasso reruns only this part of the page.
+    A click leaves both maps' figures as they were, so their 10k points are not sent again; a box or lasso (a
+    deliberate act, not a click) redraws both, with the selection highlighted and, with digits shown, its pictures."""
     selected = st.session_state.get(SELECTED)
-    left, right = st.columns(2, gap="large")
-    with left:  # the maps do not depend on the selection: a click does not send their 10k points again
-        fig = digit_scatter(mu, test_y, coord="z", title="VAE: latent means μ(x)", min_half_range=3.2,
-                            highlight_selection=True, **colour)
-        if show_prior:
-            add_prior_contours(fig)
-        st.plotly_chart(fig, key=_chart_key("vae"), on_select=_remember("vae", "pca"), selection_mode="points")
-        vae_scores = st.container()
-    with right:
-        if not ckpt.pca:
-            need_mnist("train")  # no stored PCA baseline: it is fitted on the training images
-        pca_test = cache.pca_test_codes(key)
-        fig = digit_scatter(pca_test, test_y, coord="PC", title="PCA-2D of the pixels", highlight_selection=True,
-                            **colour)
-        st.plotly_chart(fig, key=_chart_key("pca"), on_select=_remember("pca", "vae"), selection_mode="points")
-        pca_scores = st.container()
+    region = st.session_state.get(REGION)
+    us.publish(schema, {**view, "digit": selected})  # here, so a click (this fragment's rerun) updates the link too
+    columns = dict(zip(MAP_NAMES, st.columns(2, gap="large"), strict=True))
+    below = {}
+    for which, other in (("vae", "pca"), ("pca", "vae")):
+        with columns[which]:
+            fig, caption = _map_figure(which, region)
+            st.plotly_chart(fig, key=_chart_key(which), on_select=_remember(which, other),
+                            selection_mode=("points", "box", "lasso"))
+            if caption:
+                st.caption(caption)
+            below[which] = st.container()
     metrics = cache.embedding_metrics(key)
-    with vae_scores:
+    with below["vae"]:
         _metrics(metrics, "vae", other="pca")
-    with pca_scores:
+    with below["pca"]:
         _metrics(metrics, "pca")
+
+    if region is not None:
+        _selection_panel(region)
 
     st.subheader("Selected digit")
     if selected is None:
@@ -118,7 +223,28 @@ def maps_and_selection() -> None:
 
 
 maps_and_selection()
-st.download_button("VAE map as a PNG for a slide (1920 × 1080)", lambda: cache.latent_map_png(key),
-                   file_name="latent_map_slide.png", mime="image/png", key="latent_slide_download", on_click="ignore",
-                   icon=":material/slideshow:", help="The 10,000 latent means in their digit colours, with the prior's "
-                                                     "1σ-3σ circles and a colour key; made when you click.")
+downloads = st.columns([2, 2, 3], vertical_alignment="center")
+downloads[0].download_button("VAE map as a PNG for a slide (1920 × 1080)", lambda: cache.latent_map_png(key),
+                             file_name="latent_map_slide.png", mime="image/png", key="latent_slide_download",
+                             on_click="ignore", icon=":material/slideshow:",
+                             help="The 10,000 latent means in their digit colours, with the prior's 1σ-3σ circles and "
+                                  "a colour key; made when you click.")
+# Anomaly scores go in the CSVs only once this server has them: scoring the 10,000 digits takes ~15 s on a quiet
+# machine and minutes on a busy one, too long to hide behind a download click. Otherwise a button computes them first,
+# in the open, with the spinner and its timer.
+with_scores = cache.test_scores_ready(key)
+downloads[1].download_button("Download whole map (CSV)", lambda: cache.map_csv(key, None, with_scores),
+                             file_name=f"latent_map_{model_name(key.path)}.csv", mime="text/csv",
+                             key="latent_map_csv", on_click="ignore", icon=":material/table:",
+                             help="One row per test digit: test_index, label, z1, z2, sigma1, sigma2, pc1, pc2"
+                                  + (f", {', '.join(vc.SCORES)}." if with_scores else "."))
+with downloads[2]:
+    if with_scores:
+        st.caption("The CSVs hold the anomaly scores too: " + ", ".join(vc.SCORES) + ".")
+    elif st.button("Add the anomaly scores to the CSVs", key="latent_csv_scores", icon=":material/add:",
+                   help="Scores the 10,000 test digits for this model once (15 s on a quiet machine, a minute or more "
+                        "on a busy one), as the Anomalies page does."):
+        cache.test_scores(key)
+        st.rerun()
+with link_slot:  # opening it reruns the page, so its link has the digit a click (a fragment's rerun) selected
+    us.copy_link(schema, {**view, "digit": st.session_state.get(SELECTED)})
