@@ -102,4 +102,4 @@ def test_the_presenter_deletes_a_trained_model_after_confirming(trained, monkeyp
     at.button(key="sidebar_delete_confirm").click().run()
     assert not at.exception
     assert not trained.exists()
-    assert at.selectbox(key=PICKER).options == ["default (shipped)"]
+    assert at.selectbox(key=PICKER).options == ["default (shipped)", "beta4 (shipped)", "conv (shipped)"]
