@@ -57,11 +57,13 @@ def cell_view() -> None:
     picture = st.container()
     z1 = st.slider("z₁", -Z_LIMIT, Z_LIMIT, step=0.01, key="grid_z1")
     z2 = st.slider("z₂", -Z_LIMIT, Z_LIMIT, step=0.01, key="grid_z2")
-    us.publish(schema, {**view, "z1": z1, "z2": z2})  # here, so a click (this fragment's rerun) updates the link too
     decoded = vc.decode(ckpt.model, [[z1, z2]])[0]
     with picture:
         st.markdown(f"### z = ({z1:+.2f}, {z2:+.2f})")
         st.image(digit(decoded, ckpt.model_config.image_size, px=336), output_format="PNG")
+    # Here, so a click (this fragment's rerun) updates the link too; after the picture, so the browser gets the picture
+    # first (an address change re-renders Streamlit's whole app root).
+    us.publish(schema, {**view, "z1": z1, "z2": z2})
 
 
 @st.fragment
