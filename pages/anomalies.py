@@ -74,7 +74,6 @@ def threshold_and_histogram() -> None:
         threshold = st.slider(f"Flag test digits with {name} above", field.lo, field.hi, step=field.step,
                               format="%.2f" if field.step < 0.1 else "%.1f", key=state_key,
                               help=f"Starts at the {FLAG_PERCENTILE}th percentile: 1% of the test digits flagged.")
-        us.publish(us.anomalies_schema(models, vc.SCORES, field), {**view, "threshold": threshold})  # a move too
         flagged = values > threshold
         st.metric("Test digits flagged", f"{flagged.mean():.1%}",
                   help=f"{int(flagged.sum()):,} of the {len(values):,} test digits score above the threshold.")
@@ -83,6 +82,8 @@ def threshold_and_histogram() -> None:
     with chart:
         st.plotly_chart(score_histogram(values, threshold, name, log_counts=log_counts), key="anomalies_histogram",
                         config={"displayModeBar": False})
+    # here: a moved threshold (this fragment's rerun) updates the link; after the view, as on the decoder grid
+    us.publish(us.anomalies_schema(models, vc.SCORES, field), {**view, "threshold": threshold})
 
 
 st.subheader(f"The {len(values):,} test digits by {name}")

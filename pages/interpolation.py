@@ -91,7 +91,6 @@ z_path, frames, blend = cache.interpolation(key, a, b, steps, mode)
 def frame_at_t() -> None:
     """The frame at t, large: moving the slider reruns only this part (the scatter is not sent again)."""
     t = st.slider("t (0 = A, 1 = B)", 0.0, 1.0, step=0.01, key="interp_t")
-    us.publish(schema, {**view, "t": t})  # here, so moving t (this fragment's rerun) updates the link too
     z_fine, frames_fine, blend_fine = cache.interpolation(key, a, b, FINE, mode)
     k = int(round(t * (FINE - 1)))
     left, right = st.columns(2)
@@ -100,6 +99,8 @@ def frame_at_t() -> None:
     right.image(digit(blend_fine[k], side, px=280), caption=f"pixel blend at t = {t:.2f}", output_format="PNG")
     st.caption("Left: the decoder at the point z(t) of the latent path. Right: the images themselves cross-faded, "
                "(1−t)·A + t·B -- a double exposure, not a digit.")
+    # here: moving t (this fragment's rerun) updates the link; after the frames, as on the decoder grid
+    us.publish(schema, {**view, "t": t})
 
 
 map_col, frame_col = st.columns([3, 2], gap="large")
