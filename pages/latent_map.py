@@ -180,7 +180,6 @@ def maps_and_selection() -> None:
     deliberate act, not a click) redraws both, with the selection highlighted and, with digits shown, its pictures."""
     selected = st.session_state.get(SELECTED)
     region = st.session_state.get(REGION)
-    us.publish(schema, {**view, "digit": selected})  # here, so a click (this fragment's rerun) updates the link too
     columns = dict(zip(MAP_NAMES, st.columns(2, gap="large"), strict=True))
     below = {}
     for which, other in (("vae", "pca"), ("pca", "vae")):
@@ -203,7 +202,15 @@ def maps_and_selection() -> None:
     st.subheader("Selected digit")
     if selected is None:
         st.info("Click a dot on either map to see that digit, its reconstruction, its latent mean z and its σ.")
-        return
+    else:
+        _selected_digit(selected)
+    # here, so a click (this fragment's rerun) updates the link too; last, as the decoder grid does (6b1a335): the
+    # address change re-renders Streamlit's app root, so the digit's own messages go first
+    us.publish(schema, {**view, "digit": selected})
+
+
+def _selected_digit(selected: int) -> None:
+    """The clicked digit: its image and reconstruction, label, z, σ and PCA code, and a close-up of the VAE map."""
     side = ckpt.model_config.image_size
     sigma = np.exp(0.5 * logvar[selected])
     recon = vc.decode(ckpt.model, mu[selected])[0]
