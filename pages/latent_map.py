@@ -35,6 +35,7 @@ COLOUR_BY = {"label": "label", "neg_elbo": SCORE_LABELS["neg_elbo"], "kl": SCORE
 VERSIONS = "latent_chart_versions"  # per map: bumped to redraw it without a stale highlight
 MAP_NAMES = {"vae": "VAE", "pca": "PCA"}
 GALLERY = 100  # digits of a selection shown (evenly spread over it)
+MAP_HEIGHT = {False: 620, True: 1000}  # px, by show_digits: digits need the room (~24 px each at full width)
 LINKED = {"digit": SELECTED, "colour_by": "latent_colour_by", "show_digits": "latent_show_digits"}  # link -> state
 
 link_slot = us.titled("Latent map: VAE vs PCA")
@@ -109,12 +110,12 @@ def _map_figure(which: str, region: dict | None):
     again), the prior's circles on the VAE map, the region selection highlighted, and the digits picture."""
     if which == "vae":
         fig = digit_scatter(mu, test_y, coord="z", title="VAE: latent means μ(x)", min_half_range=3.2,
-                            highlight_selection=True, **colour)
+                            highlight_selection=True, height=MAP_HEIGHT[show_digits], **colour)
         if show_prior:
             add_prior_contours(fig)
     else:
         fig = digit_scatter(pca_test, test_y, coord="PC", title="PCA-2D of the pixels", highlight_selection=True,
-                            **colour)
+                            height=MAP_HEIGHT[show_digits], **colour)
     # Both maps draw the selection alike: Plotly's own (the lasso, faded points) would last only until the figure
     # changes (and showed the selected points as 16 px blobs); drawn here it stays, outline included, and the
     # other map shows where it put the same digits.
@@ -180,7 +181,9 @@ def maps_and_selection() -> None:
     deliberate act, not a click) redraws both, with the selection highlighted and, with digits shown, its pictures."""
     selected = st.session_state.get(SELECTED)
     region = st.session_state.get(REGION)
-    columns = dict(zip(MAP_NAMES, st.columns(2, gap="large"), strict=True))
+    # with digits drawn, one map per row at full width: side by side they were ~9 px a digit on a 1600 px screen
+    places = (st.container(), st.container()) if show_digits else st.columns(2, gap="large")
+    columns = dict(zip(MAP_NAMES, places, strict=True))
     below = {}
     for which, other in (("vae", "pca"), ("pca", "vae")):
         with columns[which]:
