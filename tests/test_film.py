@@ -37,7 +37,9 @@ def test_the_last_frame_shows_the_trained_model(tiny_data):
     film, model = result.snapshots, result.model
     images = tiny_data[1][film["indices"]]
     assert torch.allclose(film["means"][-1].float(), torch.as_tensor(vc.encode(model, images)[0]), atol=2e-2)
-    assert np.array_equal(vc.frame_grid(film, len(film["steps"]) - 1), vc.decoded_grid_picture(model))
+    last = vc.frame_grid(film, len(film["steps"]) - 1)
+    assert np.array_equal(last, vc.film.quantised(vc.decoded_grid_picture(model)))
+    assert len(np.unique(last)) <= vc.film.FILM_GREY_LEVELS
     assert not np.array_equal(vc.frame_grid(film, 0), vc.frame_grid(film, len(film["steps"]) - 1))
 
 
@@ -50,6 +52,13 @@ def test_a_decoded_grid_puts_high_z2_at_the_top(tiny_model):
     with torch.no_grad():
         top_left = torch.sigmoid(tiny_model.decode(torch.tensor([[-3.0, 3.0]]))).reshape(28, 28)
     assert np.array_equal(picture[:28, :28], (top_left * 255).round().to(torch.uint8).numpy())
+
+
+def test_stored_grids_keep_black_white_and_32_even_grey_levels():
+    ramp = np.arange(256, dtype=np.uint8)
+    levels = np.unique(vc.film.quantised(ramp))
+    assert len(levels) == 32 and levels[0] == 0 and levels[-1] == 255
+    assert np.abs(vc.film.quantised(ramp).astype(int) - ramp).max() <= 5  # half of 255 / 31
 
 
 def test_a_film_of_a_one_dimensional_latent_has_means_but_no_grids():
