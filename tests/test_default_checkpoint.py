@@ -1,4 +1,5 @@
-"""The shipped default checkpoint meets the issue's targets on the 10,000 MNIST test digits."""
+"""The shipped checkpoints: the default meets the issue's targets on the 10,000 MNIST test digits; it and the two
+models shipped to compare it with (beta = 4, conv) are small, documented in the README, and each carries its film."""
 from pathlib import Path
 
 import numpy as np
@@ -6,7 +7,9 @@ import pytest
 
 import vae_core as vc
 
-DEFAULT = Path(__file__).resolve().parent.parent / "checkpoints" / "default.pt"
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ROOT / "checkpoints" / "default.pt"
+SHIPPED = ("default", "beta4", "conv")
 
 
 @pytest.fixture(scope="module")
@@ -14,26 +17,38 @@ def default():
     return vc.load_checkpoint(DEFAULT)
 
 
-def test_shipped_checkpoint_is_small_and_documented(default):
-    assert DEFAULT.stat().st_size <= 20 * 1024 * 1024
-    assert default.model_config.latent_dim == 2
-    assert default.command.startswith("python -m vae_core train")
-    assert default.command in (DEFAULT.parent.parent / "README.md").read_text()
-    assert len(default.history) == default.train_config.epochs
-    assert default.snapshots["means"].shape[0] == default.train_config.epochs + 1
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_shipped_checkpoint_is_small_documented_and_has_its_film(name):
+    path = ROOT / "checkpoints" / f"{name}.pt"
+    ckpt = vc.load_checkpoint(path)
+    assert path.stat().st_size <= 20 * 1024 * 1024
+    assert ckpt.model_config.latent_dim == 2
+    assert ckpt.command.startswith("python -m vae_core train") and f"--out checkpoints/{name}.pt" in ckpt.command
+    assert ckpt.command in (ROOT / "README.md").read_text()
+    assert len(ckpt.history) == ckpt.train_config.epochs
+    film = ckpt.snapshots
+    assert vc.has_grids(film) and film["means"].shape[1:] == (2000, 2)
+    assert film["steps"].tolist() == vc.frame_steps(469, ckpt.train_config.epochs)  # 60,000 images, batch 128
+    assert vc.frame_grid(film, len(film["steps"]) - 1).shape == (336, 336)
 
 
-def test_test_elbo_meets_the_target(default, real_data):
+def test_the_comparison_models_are_what_their_names_say():
+    beta4, conv = (vc.load_checkpoint(ROOT / "checkpoints" / f"{n}.pt") for n in ("beta4", "conv"))
+    assert beta4.train_config.beta == 4.0 and beta4.model_config.arch == "mlp"
+    assert conv.model_config.arch == "conv" and conv.train_config.beta == 1.0
+
+
+def test_test_elbo_is_no_worse_than_the_default_it_replaced(default, real_data):
     x, _ = vc.load_mnist("test")
     assert len(x) == 10000
     loss = vc.per_image_elbo(default.model, x)["loss"].mean()
-    assert loss <= 135.0, f"test -ELBO {loss:.2f} nats/image"
+    assert loss <= 133.95, f"test -ELBO {loss:.2f} nats/image (the 120-epoch default it replaced: 133.95)"
 
 
-def test_knn_accuracy_of_the_latent_means_meets_the_target(default, real_data):
+def test_knn_accuracy_is_no_worse_than_the_default_it_replaced(default, real_data):
     (train_x, train_y), (test_x, test_y) = vc.load_mnist("train"), vc.load_mnist("test")
     accuracy = vc.knn_accuracy(vc.encode(default.model, train_x)[0], train_y, vc.encode(default.model, test_x)[0], test_y)
-    assert accuracy >= 0.80, f"5-NN accuracy {accuracy:.4f}"
+    assert accuracy >= 0.868, f"5-NN accuracy {accuracy:.4f} (the 120-epoch default it replaced: 0.8679)"
 
 
 def test_stored_test_encodings_are_the_models_own(default, real_data):
