@@ -5,11 +5,13 @@ Each page starts with explorer.deep_link.ensure_navigation(): on a fresh server,
 runs in Streamlit's legacy pages/ mode without this script, and the page then reruns through it."""
 import streamlit as st
 
+from explorer.model_link import note_linked_model
 from explorer.palette import colour_key_figure
 from explorer.presentation import presenting, render_presentation
 from explorer.styles import CRISP_CSS
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
+note_linked_model()  # before the page list is shown: a click on it would drop the address's ?model=
 pages = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
     st.Page("pages/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),

@@ -12,7 +12,7 @@ import vae_core as vc
 from . import cache
 from .model_choice import choose, chosen
 from .model_files import DEFAULT_CHECKPOINT, checkpoint_dir, delete_model, is_shipped, list_checkpoints
-from .model_link import publish_model, select_linked_model
+from .model_link import publish_model, release_linked_model, select_linked_model
 from .public_text import public
 from .roles import is_presenter
 
@@ -29,7 +29,7 @@ def render_picker() -> None:
         st.session_state[PICKER] = pending
     if st.session_state.get(PICKER) not in paths:
         st.session_state[PICKER] = str(DEFAULT_CHECKPOINT)
-    st.selectbox("Model", paths, key=PICKER, format_func=label,
+    st.selectbox("Model", paths, key=PICKER, format_func=label, on_change=release_linked_model,
                  help=f"The shipped models (the default, β = 4 and conv) plus every model trained since "
                       f"(in {checkpoint_dir()}).")
     problem = choose(st.session_state[PICKER])

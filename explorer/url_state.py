@@ -34,6 +34,9 @@ NOTICES = "url_state_notices_{page}"  # session state: what was wrong with that 
 COPY = "url_state_copy_{page}"  # the "Copy link" popover's key: open or not
 LOCAL_URL = "http://localhost:8501/"  # the link's origin when the browser's address is not known (AppTest)
 SHOWN = 24  # characters of a bad parameter quoted in its notice
+# A notice stays until closed: it is sent as a page starts, and a first view on a fresh server can take longer than a
+# "long" toast's 10 s to draw (a browser test missed 4 s ones), so it could vanish before the view it explains is seen.
+NOTICE_DURATION = "infinite"
 
 _INT = re.compile(r"[+-]?\d{1,15}")
 _NUMBER = re.compile(r"[+-]?(\d{1,20}\.?\d{0,20}|\.\d{1,20})([eE][+-]?\d{1,4})?")
@@ -289,7 +292,7 @@ def restore(schema: Schema, into: Mapping[str, str] | None = None) -> dict:
             if values[name] is not None:
                 st.session_state[state_key] = values[name]
         for notice in notices:
-            st.toast(notice, icon=":material/link_off:")
+            st.toast(notice, icon=":material/link_off:", duration=NOTICE_DURATION)
     return st.session_state[key]
 
 

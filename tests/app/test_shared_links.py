@@ -9,23 +9,15 @@ from streamlit.testing.v1 import AppTest
 import vae_core as vc
 from explorer import url_state as us
 from explorer.model_files import DEFAULT_CHECKPOINT
+from explorer.model_link import LINKED
 from explorer.model_picker import PICKER
+from tests.app.links import opened
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "navigation.py")
 HARNESS = str(Path(__file__).with_name("sidebar_app.py"))  # the sidebar alone: AppTest keeps its widgets on reruns
 PAGES = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
 WITH_COPY_LINK = ["overview", "decoder_grid", "interpolation", "anomalies", "holes", "film", "compare"]
-
-
-def opened(script: str, query: dict, page: str | None = None) -> AppTest:
-    at = AppTest.from_file(script, default_timeout=120)
-    at.query_params.update(query)
-    if page:
-        at.switch_page(f"pages/{page}.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def picked(at: AppTest) -> str:
@@ -74,6 +66,32 @@ def test_the_link_is_read_once_then_the_picker_owns_the_model_and_the_address_fo
     assert picked(at) == "conv" and at.query_params["model"] == "conv"
     at.run()
     assert picked(at) == "conv"  # the link's beta4 is not read again
+
+
+def test_the_links_model_is_kept_when_a_page_is_clicked_before_the_sidebar_is_drawn():
+    at = AppTest.from_file(HARNESS, default_timeout=60)
+    at.session_state[LINKED] = ["conv"]  # noted by navigation.py as the first run started; the new page's address
+    at.run()  # has no query any more
+    assert picked(at) == "conv" and at.query_params["model"] == "conv"
+
+
+def test_navigation_notes_the_links_model_as_the_first_run_starts(real_data):
+    at = opened(APP, {"model": "beta4"})
+    assert at.session_state[LINKED] == ["beta4"]
+
+
+def test_the_links_model_is_sent_with_the_picker_until_the_user_picks_one():
+    """A first run cut short by a page click loses its messages in the browser: the value is sent again (set_value)
+    on later runs; after a pick in the browser, and without a link, the browser's value is left alone."""
+    at = opened(HARNESS, {"model": "beta4"})
+    at.run()
+    assert at.selectbox(key=PICKER).proto.set_value and picked(at) == "beta4"
+    at.selectbox(key=PICKER).set_value(str(DEFAULT_CHECKPOINT.with_name("conv.pt"))).run()
+    at.run()
+    assert not at.selectbox(key=PICKER).proto.set_value and picked(at) == "conv"
+    plain = opened(HARNESS, {})
+    plain.run()
+    assert not plain.selectbox(key=PICKER).proto.set_value
 
 
 def test_a_session_without_a_link_names_the_default_model_in_its_address():

@@ -4,6 +4,8 @@ chosen by a click (the same decoded picture), the interpolation's pair and t. A 
 what it could not read."""
 from __future__ import annotations
 
+import contextlib
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -29,12 +31,16 @@ def app(tmp_path_factory, real_data):
         yield url, page
 
 
+@contextlib.contextmanager
 def fresh_page(page):
-    """A page in a new browser context: another user, with nothing of the first one's session."""
+    """A page in a new browser context: another user, with nothing of the first one's session; closed after."""
     context = page.context.browser.new_context(viewport=VIEWPORT)
-    fresh = context.new_page()
-    fresh.set_default_timeout(WAIT)
-    return fresh
+    try:
+        fresh = context.new_page()
+        fresh.set_default_timeout(WAIT)
+        yield fresh
+    finally:
+        context.close()
 
 
 def query(page) -> dict[str, str]:
@@ -45,10 +51,11 @@ def picked_model(page) -> str:
     return page.locator(f'{SIDEBAR} input[aria-label="Model"]').input_value()
 
 
-def sliders(page) -> list[float]:
-    """The values of the page's sliders, in page order (the decoder grid's: G, a, z1, z2)."""
-    return [float(v) for v in page.locator('[data-testid="stMain"] [data-testid="stSlider"] input[type="range"]')
-            .evaluate_all("els => els.map(e => e.value)")]
+def grid_sliders(page) -> list[float]:
+    """The decoder grid's four sliders (G, a, z1, z2), once all four are drawn."""
+    found = page.locator('[data-testid="stMain"] [data-testid="stSlider"] input[type="range"]')
+    found.nth(3).wait_for(state="attached")
+    return [float(v) for v in found.evaluate_all("els => els.map(e => e.value)")]
 
 
 def decoded_png(page) -> bytes:
@@ -61,18 +68,15 @@ def test_a_link_opened_as_a_fresh_servers_first_request_shows_its_view(app):
     """First in the file: the server's first request is a deep link with a query, which Streamlit runs in its legacy
     pages/ mode first (explorer/deep_link.py); the query must survive that rerun."""
     url, page = app
-    fresh = fresh_page(page)
-    try:
+    with fresh_page(page) as fresh:
         fresh.goto(f"{url}/decoder_grid?model=conv&grid=8&extent=1.5&z1=0.5&z2=-1")
         expect_text(fresh, "z = (+0.50, -1.00)", "the linked z on a fresh server", SLOW)
         assert_rendered(fresh, "decoder grid from a link")
         assert picked_model(fresh) == "conv (shipped)", "the link's model is not picked"
-        assert sliders(fresh) == [8, 1.5, 0.5, -1.0]
+        assert grid_sliders(fresh) == [8, 1.5, 0.5, -1.0]
         assert query(fresh) == {"model": "conv", "grid": "8", "extent": "1.5", "z1": "0.5", "z2": "-1.0",
                                 "overlay": "false"}
         shot(fresh, "shared_01_fresh_server_link")
-    finally:
-        fresh.context.close()
 
 
 def test_a_clicked_z_reaches_a_new_browser_through_the_link_and_is_decoded_the_same(app):
@@ -101,47 +105,55 @@ def test_a_clicked_z_reaches_a_new_browser_through_the_link_and_is_decoded_the_s
     shot(page, "shared_02_copy_link")
     page.keyboard.press("Escape")
 
-    fresh = fresh_page(page)
-    try:
+    with fresh_page(page) as fresh:
         fresh.goto(shared)
         expect_text(fresh, f"z = ({z1:+.2f}, {z2:+.2f})", "the shared link's z in a new browser", SLOW)
         assert_rendered(fresh, "decoder grid from the shared link")
         assert picked_model(fresh) == "beta4 (shipped)", "the link's model is not picked"
-        assert sliders(fresh) == sliders(page)
+        assert grid_sliders(fresh) == grid_sliders(page)
         assert decoded_png(fresh) == png, "the shared link decodes another picture"
         assert query(fresh) == query(page)
         shot(fresh, "shared_03_opened_elsewhere")
-    finally:
-        fresh.context.close()
+
+
+def test_a_model_picked_in_the_browser_goes_into_the_link(app):
+    url, page = app
+    with fresh_page(page) as fresh:
+        fresh.goto(f"{url}/decoder_grid?model=beta4")
+        expect_text(fresh, "z = (+0.00, +0.00)", "decoder grid on the link's model", SLOW)
+        wait_idle(fresh, SLOW)
+        fresh.locator(f'{SIDEBAR} input[aria-label="Model"]').click()
+        fresh.locator('[role="option"]').filter(has_text="conv").first.click()
+        fresh.wait_for_url(re.compile(r"model=conv"))
+        wait_idle(fresh, SLOW)
+        fresh.get_by_role("button", name="Copy link").click()  # a full run: the pick stays
+        fresh.locator('[data-testid="stCode"]').first.wait_for()
+        assert "model=conv" in fresh.locator('[data-testid="stCode"]').first.inner_text()
+        assert picked_model(fresh) == "conv (shipped)" and query(fresh)["model"] == "conv"
 
 
 def test_a_bad_link_shows_the_defaults_and_says_what_it_could_not_read(app):
     url, page = app
-    fresh = fresh_page(page)
-    try:
+    with fresh_page(page) as fresh:
         fresh.goto(f"{url}/decoder_grid?model=gone&grid=abc&z1=1.5&z2=nan")
         expect_text(fresh, "z = (+1.50, +0.00)", "a bad link's good parameter kept", SLOW)
         assert_rendered(fresh, "decoder grid from a bad link")
+        fresh.locator('[data-testid="stToast"]').nth(2).wait_for()  # drawn just after the run ends, and kept
         toasts = " ".join(fresh.locator('[data-testid="stToast"]').all_inner_texts())
         for bad in ("model=gone", "grid=abc", "z2=nan"):
             assert bad in toasts, f"no notice for {bad}: {toasts!r}"
-        assert picked_model(fresh) == "default (shipped)" and sliders(fresh) == [20, 3.0, 1.5, 0.0]
+        assert picked_model(fresh) == "default (shipped)" and grid_sliders(fresh) == [20, 3.0, 1.5, 0.0]
         assert query(fresh) == {"model": "default", "grid": "20", "extent": "3.0", "z1": "1.5", "z2": "0.0",
                                 "overlay": "false"}  # the address now names the view shown
         shot(fresh, "shared_04_bad_link")
-    finally:
-        fresh.context.close()
 
 
 def test_an_interpolation_link_opens_its_pair_and_t_in_a_new_browser(app):
     url, page = app
-    fresh = fresh_page(page)
-    try:
+    with fresh_page(page) as fresh:
         fresh.goto(f"{url}/interpolation?model=default&a=4321&b=17&mode=spherical&steps=7&t=0.2")
         expect_text(fresh, "pixel blend at t = 0.20", "the linked t", SLOW)
         assert_rendered(fresh, "interpolation from a link")
         for caption in ("test #4321", "test #17", "Decoded along the spherical path (7 frames)"):
             expect_text(fresh, caption, f"the linked view: {caption}")
         shot(fresh, "shared_05_interpolation_link")
-    finally:
-        fresh.context.close()
