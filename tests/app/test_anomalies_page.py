@@ -14,6 +14,7 @@ from explorer import cache
 from explorer.anomaly_text import PROBE_LABELS
 from explorer.model_choice import ModelKey
 from explorer.model_files import DEFAULT_CHECKPOINT
+from tests.app import links
 from tests.app.plotly_json import array
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "anomalies.py")
@@ -115,11 +116,7 @@ def test_each_probe_set_shows_its_most_digit_like_images_with_their_reconstructi
 # ---- the page's link
 
 def opened(query: dict) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=300)
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return links.opened(PAGE, query, timeout=300)
 
 
 def test_the_score_and_threshold_go_into_the_link_and_the_link_gives_the_same_view(page):

@@ -15,6 +15,7 @@ import explorer.model_picker
 import vae_core as vc
 from explorer import cache
 from explorer.model_files import CHECKPOINT_DIR_ENV
+from tests.app import links
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "compare.py")
 # what the CLI would store for A, on the 10,000 test digits: shown as stored, never recomputed
@@ -175,11 +176,7 @@ def test_prior_samples_use_the_same_z_for_both_models_and_new_ones_on_request(re
 
 
 def opened(query: dict) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return links.opened(PAGE, query)
 
 
 def test_the_two_models_go_into_the_link_and_the_link_gives_the_same_pair(real_data, models):

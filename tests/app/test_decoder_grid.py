@@ -14,6 +14,7 @@ import vae_core as vc
 from explorer import cache
 from explorer.model_choice import CHOSEN, ModelKey
 from explorer.model_files import DEFAULT_CHECKPOINT
+from tests.app import links
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "decoder_grid.py")
 
@@ -116,11 +117,7 @@ def test_a_model_with_a_1d_latent_space_is_explained_not_crashed_on(no_mnist, tm
 
 
 def opened(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params.update(query or {})
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return links.opened(PAGE, query, timeout=60)
 
 
 def test_a_link_opens_its_grid_and_its_chosen_z(real_data):

@@ -11,6 +11,7 @@ import vae_core as vc
 from explorer import cache
 from explorer.model_choice import ModelKey
 from explorer.model_files import DEFAULT_CHECKPOINT
+from tests.app import links
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "interpolation.py")
 
@@ -111,11 +112,7 @@ def test_without_mnist_the_page_says_what_is_missing(no_mnist):
 
 
 def opened(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params.update(query or {})
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return links.opened(PAGE, query, timeout=60)
 
 
 def pickers(at: AppTest) -> list:
