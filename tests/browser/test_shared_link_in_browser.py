@@ -32,12 +32,16 @@ def app(tmp_path_factory, real_data):
 
 
 @contextlib.contextmanager
-def fresh_page(page):
-    """A page in a new browser context: another user, with nothing of the first one's session; closed after."""
+def opened_elsewhere(page, link: str, shows: str, what: str):
+    """`link` opened in a new browser context -- another user, with nothing of the first one's session -- once `shows`
+    is on screen and the run is over without an error; closed after."""
     context = page.context.browser.new_context(viewport=VIEWPORT)
     try:
         fresh = context.new_page()
         fresh.set_default_timeout(WAIT)
+        fresh.goto(link)
+        expect_text(fresh, shows, what, SLOW)
+        assert_rendered(fresh, what)
         yield fresh
     finally:
         context.close()
@@ -68,10 +72,8 @@ def test_a_link_opened_as_a_fresh_servers_first_request_shows_its_view(app):
     """First in the file: the server's first request is a deep link with a query, which Streamlit runs in its legacy
     pages/ mode first (explorer/deep_link.py); the query must survive that rerun."""
     url, page = app
-    with fresh_page(page) as fresh:
-        fresh.goto(f"{url}/decoder_grid?model=conv&grid=8&extent=1.5&z1=0.5&z2=-1")
-        expect_text(fresh, "z = (+0.50, -1.00)", "the linked z on a fresh server", SLOW)
-        assert_rendered(fresh, "decoder grid from a link")
+    link = f"{url}/decoder_grid?model=conv&grid=8&extent=1.5&z1=0.5&z2=-1"
+    with opened_elsewhere(page, link, "z = (+0.50, -1.00)", "the linked z on a fresh server") as fresh:
         assert picked_model(fresh) == "conv (shipped)", "the link's model is not picked"
         assert grid_sliders(fresh) == [8, 1.5, 0.5, -1.0]
         assert query(fresh) == {"model": "conv", "grid": "8", "extent": "1.5", "z1": "0.5", "z2": "-1.0",
@@ -105,10 +107,7 @@ def test_a_clicked_z_reaches_a_new_browser_through_the_link_and_is_decoded_the_s
     shot(page, "shared_02_copy_link")
     page.keyboard.press("Escape")
 
-    with fresh_page(page) as fresh:
-        fresh.goto(shared)
-        expect_text(fresh, f"z = ({z1:+.2f}, {z2:+.2f})", "the shared link's z in a new browser", SLOW)
-        assert_rendered(fresh, "decoder grid from the shared link")
+    with opened_elsewhere(page, shared, f"z = ({z1:+.2f}, {z2:+.2f})", "the shared link's z in a new browser") as fresh:
         assert picked_model(fresh) == "beta4 (shipped)", "the link's model is not picked"
         assert grid_sliders(fresh) == grid_sliders(page)
         assert decoded_png(fresh) == png, "the shared link decodes another picture"
@@ -118,10 +117,8 @@ def test_a_clicked_z_reaches_a_new_browser_through_the_link_and_is_decoded_the_s
 
 def test_a_model_picked_in_the_browser_goes_into_the_link(app):
     url, page = app
-    with fresh_page(page) as fresh:
-        fresh.goto(f"{url}/decoder_grid?model=beta4")
-        expect_text(fresh, "z = (+0.00, +0.00)", "decoder grid on the link's model", SLOW)
-        wait_idle(fresh, SLOW)
+    link = f"{url}/decoder_grid?model=beta4"
+    with opened_elsewhere(page, link, "z = (+0.00, +0.00)", "decoder grid on the link's model") as fresh:
         fresh.locator(f'{SIDEBAR} input[aria-label="Model"]').click()
         fresh.locator('[role="option"]').filter(has_text="conv").first.click()
         fresh.wait_for_url(re.compile(r"model=conv"))
@@ -134,10 +131,8 @@ def test_a_model_picked_in_the_browser_goes_into_the_link(app):
 
 def test_a_bad_link_shows_the_defaults_and_says_what_it_could_not_read(app):
     url, page = app
-    with fresh_page(page) as fresh:
-        fresh.goto(f"{url}/decoder_grid?model=gone&grid=abc&z1=1.5&z2=nan")
-        expect_text(fresh, "z = (+1.50, +0.00)", "a bad link's good parameter kept", SLOW)
-        assert_rendered(fresh, "decoder grid from a bad link")
+    link = f"{url}/decoder_grid?model=gone&grid=abc&z1=1.5&z2=nan"
+    with opened_elsewhere(page, link, "z = (+1.50, +0.00)", "a bad link's good parameter kept") as fresh:
         fresh.locator('[data-testid="stToast"]').nth(2).wait_for()  # drawn just after the run ends, and kept
         toasts = " ".join(fresh.locator('[data-testid="stToast"]').all_inner_texts())
         for bad in ("model=gone", "grid=abc", "z2=nan"):
@@ -150,10 +145,8 @@ def test_a_bad_link_shows_the_defaults_and_says_what_it_could_not_read(app):
 
 def test_an_interpolation_link_opens_its_pair_and_t_in_a_new_browser(app):
     url, page = app
-    with fresh_page(page) as fresh:
-        fresh.goto(f"{url}/interpolation?model=default&a=4321&b=17&mode=spherical&steps=7&t=0.2")
-        expect_text(fresh, "pixel blend at t = 0.20", "the linked t", SLOW)
-        assert_rendered(fresh, "interpolation from a link")
+    link = f"{url}/interpolation?model=default&a=4321&b=17&mode=spherical&steps=7&t=0.2"
+    with opened_elsewhere(page, link, "pixel blend at t = 0.20", "the linked t") as fresh:
         for caption in ("test #4321", "test #17", "Decoded along the spherical path (7 frames)"):
             expect_text(fresh, caption, f"the linked view: {caption}")
         shot(fresh, "shared_05_interpolation_link")
