@@ -77,7 +77,13 @@ def test_lifespan_starts_the_warm_up_in_a_thread_and_serves_at_once(monkeypatch)
         release.wait(10)
         return ["import"]
 
+    later = []  # the thread's later steps, run at once and recorded, so it ends inside this test
     monkeypatch.setattr(warmup, "warm_up", slow_warm_up)
+    monkeypatch.setattr(warmup, "TRAINING_IMPORT_DELAY", 0.0)
+    monkeypatch.setattr(warmup, "ANOMALY_SCORES_DELAY", 0.0)
+    monkeypatch.setattr(warmup, "prepare_training", lambda: later.append("training imports"))
+    monkeypatch.setattr(warmup, "prepare_anomaly_scores", lambda: later.append("anomaly scores") or [])
+    monkeypatch.setenv(warmup.WARM_ANOMALY_ENV, "1")
 
     async def serve():
         async with warmup.lifespan(None):
@@ -91,6 +97,10 @@ def test_lifespan_starts_the_warm_up_in_a_thread_and_serves_at_once(monkeypatch)
     finally:
         release.set()
         sys.setswitchinterval(interval)
+    for thread in [t for t in threading.enumerate() if t.name == "warm-up"]:
+        thread.join(10)
+    assert later == ["training imports", "anomaly scores"]
+    assert not any(t.name == "warm-up" for t in threading.enumerate())
 
 
 def test_preparing_training_imports_adam_and_freezes_what_it_brought():
@@ -101,7 +111,8 @@ def test_preparing_training_imports_adam_and_freezes_what_it_brought():
     frozen = gc.get_freeze_count()
     assert frozen > 0
     warmup.prepare_training()  # nothing new to import: the second call finds it all frozen already
-    assert gc.get_freeze_count() >= frozen
+    # (not exactly equal: a frozen object whose last reference goes is still freed -- CI saw 561,844 -> 561,827)
+    assert abs(gc.get_freeze_count() - frozen) < 0.01 * frozen
 
 
 def test_anomaly_scores_of_the_default_are_prepared_for_the_first_visitor(real_data, cheap_anomaly_scores,
