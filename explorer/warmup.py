@@ -86,29 +86,25 @@ ANOMALY_SCORES_DELAY = 20.0
 TRAINING_IMPORT_DELAY = 20.0
 
 
-def _run_and_log() -> None:
-    start = time.perf_counter()
-    level = _CONTEXT_LOGGER.level
+def _quietly_timed(what: str, steps) -> None:
+    """Run steps() with Streamlit's missing-context warnings muted, and log what it did and how long it took."""
+    start, level = time.perf_counter(), _CONTEXT_LOGGER.level
     _CONTEXT_LOGGER.setLevel(logging.ERROR)
     try:
-        done = warm_up()
+        done = steps()
     finally:
         _CONTEXT_LOGGER.setLevel(level)
-    print(f"  Warm-up of the default model ({', '.join(done)}) took {time.perf_counter() - start:.1f} s",
-          file=sys.stderr, flush=True)
+    print(f"  {what} ({', '.join(done)}) took {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+
+
+def _run_and_log() -> None:
+    _quietly_timed("Warm-up of the default model", warm_up)
     time.sleep(TRAINING_IMPORT_DELAY)
     prepare_training()
     if os.environ.get(WARM_ANOMALY_ENV, "1") == "0":
         return
     time.sleep(ANOMALY_SCORES_DELAY)
-    start = time.perf_counter()
-    _CONTEXT_LOGGER.setLevel(logging.ERROR)
-    try:
-        done = prepare_anomaly_scores()
-    finally:
-        _CONTEXT_LOGGER.setLevel(level)
-    print(f"  Anomaly scores of the default model ({', '.join(done)}) took {time.perf_counter() - start:.1f} s",
-          file=sys.stderr, flush=True)
+    _quietly_timed("Anomaly scores of the default model", prepare_anomaly_scores)
 
 
 # CPython hands the GIL to a waiting thread after this many seconds (default 0.005). The server's event loop (static
