@@ -1,18 +1,18 @@
 """VAE Latent Explorer: `streamlit run app.py`.
 
 Serves navigation.py (the navigation over pages/, the shared sidebar) as a Streamlit app whose lifespan starts warming the
-default model's caches in the background the moment the server starts (explorer/warmup.py), instead of on the
+default model's caches in the background the moment the server starts (explorer/startup/warmup.py), instead of on the
 first page request. `streamlit run navigation.py` also works, without the warm-up."""
 import numpy  # noqa: F401 -- imported here, before the server takes sessions: see below
 import streamlit as st
 
-from explorer.palette import colour_key_figure
-from explorer.warmup import lifespan
+from explorer.render.palette import colour_key_figure
+from explorer.startup.warmup import lifespan
 
 # numpy and Plotly are imported once, in this one thread, before any session runs. Imported later by 60 session threads
 # and the warm-up at once (a room opening the link together), CPython's per-module locks handed some threads a half-
 # initialised numpy: bench/load.py's burst of 60 got 5 "partially initialized module 'numpy'" errors in the colour
-# key, which runs before explorer/app_imports.py's lock.
+# key, which runs before explorer/startup/imports.py's lock.
 colour_key_figure()  # loads Plotly's lazily imported figure and validator classes, likewise
 
 app = st.App("navigation.py", lifespan=lifespan)

@@ -1,14 +1,14 @@
 """The Streamlit script that app.py serves: the navigation over the pages in pages/, the layout, the styles every
-page shares, and the sidebar -- which chooses the model the page then shows (explorer.model_choice).
+page shares, and the sidebar -- which chooses the model the page then shows (explorer.model.choice).
 
-Each page starts with explorer.deep_link.ensure_navigation(): on a fresh server, a first request for /latent_map
+Each page starts with explorer.startup.deep_link.ensure_navigation(): on a fresh server, a first request for /latent_map
 runs in Streamlit's legacy pages/ mode without this script, and the page then reruns through it."""
 import streamlit as st
 
-from explorer.model_link import note_linked_model
-from explorer.palette import colour_key_figure
-from explorer.presentation import presenting, render_presentation
-from explorer.styles import CRISP_CSS
+from explorer.model.link import note_linked_model
+from explorer.render.palette import colour_key_figure
+from explorer.render.styles import CRISP_CSS
+from explorer.shell.presentation import presenting, render_presentation
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
 note_linked_model()  # before the page list is shown: a click on it would drop the address's ?model=
@@ -34,11 +34,11 @@ with st.sidebar:
     # tests/app/test_import_order.py fails if torch is imported before this chart is sent.
     st.plotly_chart(colour_key_figure(), key="app_colour_key", theme=None, config={"staticPlot": True})
 
-from explorer.app_imports import import_app_modules  # noqa: E402
+from explorer.startup.imports import import_app_modules  # noqa: E402
 
 import_app_modules()  # torch & co., after the key is sent; one thread at a time (a room connecting at once)
-from explorer.heap import freeze_long_lived_objects  # noqa: E402
-from explorer.sidebar import render_sidebar  # noqa: E402
+from explorer.shell.sidebar import render_sidebar  # noqa: E402
+from explorer.startup.gc_freeze import freeze_long_lived_objects  # noqa: E402
 
 with sidebar:
     render_sidebar()

@@ -252,7 +252,7 @@ def map_clicks(page, url: str, n: int) -> list[float]:
     return times
 
 
-# Draw page: where the star (a glyph over the map, explorer.map_overlay) is on screen, as "x,y" of its centre.
+# Draw page: where the star (a glyph over the map, explorer.render.map_overlay) is on screen, as "x,y" of its centre.
 STAR_JS = """() => { const s = document.querySelector('[data-testid=stMain] .map-star');
   if (!s) return null; const r = s.getBoundingClientRect(); return (r.x + r.width / 2) + ',' + (r.y + r.height / 2); }"""
 STAR_DONE = """const s = document.querySelector('[data-testid=stMain] .map-star');

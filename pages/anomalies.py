@@ -1,6 +1,6 @@
 """Anomalies: how atypical the model finds each test digit, by five scores, and how well each score tells digits from
 inputs that are not digits (noise, blank images, strokes, letters...), which plain likelihood gets wrong."""
-from explorer.deep_link import ensure_navigation
+from explorer.startup.deep_link import ensure_navigation
 
 ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
@@ -12,12 +12,12 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
-from explorer import url_state as us
-from explorer.anomaly_text import PROBE_LABELS, SCORE_LABELS, score_explanation
-from explorer.figures import roc_figure, score_histogram
-from explorer.gallery import gallery_html
-from explorer.model_link import model_name
-from explorer.page_guards import need_mnist, page_model
+from explorer.model.link import model_name
+from explorer.page import url_state as us
+from explorer.page.guards import need_mnist, page_model
+from explorer.page.score_labels import PROBE_LABELS, SCORE_LABELS, score_explanation
+from explorer.render.figures import roc_figure, score_histogram
+from explorer.render.gallery import gallery_html
 
 GALLERY = 20  # test digits in each of the two galleries
 PROBE_GALLERY = 4  # most digit-like images shown per probe set: one row of a half-width column
@@ -41,7 +41,7 @@ linked = us.restore(us.anomalies_schema(models, vc.SCORES))  # the link's score 
 st.session_state.setdefault("anomalies_score", linked["score"])  # no default=: the state is the control's only source
 score = st.segmented_control("Score", vc.SCORES, format_func=SCORE_LABELS.get, required=True, key="anomalies_score")
 name = SCORE_LABELS[score]
-st.markdown(score_explanation(score, complexity, cache.IWAE_K))
+st.markdown(score_explanation(score, complexity, cache.anomaly_scores.IWAE_K))
 scores = cache.test_scores(key)
 values = scores[score]
 view = {"model": model_name(key.path), "score": score}  # the threshold: threshold_and_histogram's
@@ -108,8 +108,9 @@ for column, which, title in zip(st.columns(2, gap="large"), ("typical", "atypica
         st.html(gallery_html(digit_cells(*extremes[which]), px=56, side=side))
 
 st.subheader("Inputs that are not digits")
-st.caption(f"{cache.N_PROBES:,} images per set, made by code (`vae_core.probes`, seed 0): noise, inverted and rotated "
-           "test digits, nearly blank images, single strokes and dots, letters and symbols rendered with Pillow. "
+st.caption(f"{cache.anomaly_scores.N_PROBES:,} images per set, made by code (`vae_core.probes`, seed 0): noise, "
+           "inverted and rotated test digits, nearly blank images, single strokes and dots, letters and symbols rendered "
+           "with Pillow. "
            "AUROC of telling them from the test digits by each score: 1 = every probe scores above every digit, "
            "0.5 = chance, below 0.5 = the score finds the probes *more* typical than digits.")
 aurocs = cache.probe_aurocs(key)
@@ -131,7 +132,7 @@ with right:
 
 st.markdown(f"**The most digit-like probes by {name}** (lowest score first), each beside its reconstruction, with "
             "the share of test digits that score higher: a large share means the score takes it for a digit.")
-probe_scores, chars = cache.probe_scores(key), vc.letter_characters(cache.N_PROBES)
+probe_scores, chars = cache.probe_scores(key), vc.letter_characters(cache.anomaly_scores.N_PROBES)
 probe_images = cache.probe_images(key)
 digit_like = cache.digit_like_probes(key, score, PROBE_GALLERY)
 for column, sets in zip(st.columns(2, gap="large"), (vc.PROBE_NAMES[:4], vc.PROBE_NAMES[4:]), strict=True):

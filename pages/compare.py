@@ -1,6 +1,6 @@
 """Compare: any two checkpoints side by side on the same axes -- one table of their figures, their latent maps, their
 decoder grids and what each decodes from the same draws of the prior."""
-from explorer.deep_link import ensure_navigation
+from explorer.startup.deep_link import ensure_navigation
 
 ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
@@ -10,15 +10,15 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
-from explorer import url_state as us
-from explorer.digit_images import digit
-from explorer.figures import add_prior_contours, decoder_grid_figure, digit_scatter, same_axes
-from explorer.model_choice import ModelKey, chosen, load_problem
-from explorer.model_files import list_checkpoints
-from explorer.model_link import model_name
-from explorer.model_picker import label
-from explorer.page_guards import need_mnist
-from explorer.public_text import public
+from explorer.model.choice import ModelKey, chosen, load_problem
+from explorer.model.files import list_checkpoints
+from explorer.model.link import model_name
+from explorer.model.picker import label
+from explorer.page import url_state as us
+from explorer.page.guards import need_mnist
+from explorer.page.public_text import public
+from explorer.render.digit_images import digit
+from explorer.render.figures import add_prior_contours, decoder_grid_figure, digit_scatter, same_axes
 
 SLOTS = ("a", "b")
 IWAE_KS = (10, 100, 1000, 5000)  # k = 1000 is the published protocol; fewer samples for a quick look

@@ -1,5 +1,5 @@
 """Decoder grid: what the decoder draws at each point of a G x G lattice over [-a, a]^2 (needs no data)."""
-from explorer.deep_link import ensure_navigation
+from explorer.startup.deep_link import ensure_navigation
 
 ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
@@ -7,12 +7,12 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
-from explorer import url_state as us
-from explorer.clicks import selected_z
-from explorer.digit_images import digit
-from explorer.figures import decoder_grid_figure
-from explorer.model_link import model_name
-from explorer.page_guards import mnist_advice, mnist_or_none, page_model
+from explorer.model.link import model_name
+from explorer.page import url_state as us
+from explorer.page.guards import mnist_advice, mnist_or_none, page_model
+from explorer.render.clicks import selected_z
+from explorer.render.digit_images import digit
+from explorer.render.figures import decoder_grid_figure
 
 Z_LIMIT = us.Z_LIMIT  # the fine-tune sliders span [-Z_LIMIT, Z_LIMIT] (the largest extent)
 CHART = "grid_chart"

@@ -1,5 +1,5 @@
 """Draw a digit: draw one with the mouse (or upload a picture of one) and see where it lands in the latent space."""
-from explorer.deep_link import ensure_navigation
+from explorer.startup.deep_link import ensure_navigation
 
 ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
@@ -10,9 +10,9 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
-from explorer.digit_images import digit
-from explorer.map_overlay import star_overlay
-from explorer.page_guards import need_mnist, page_model
+from explorer.page.guards import need_mnist, page_model
+from explorer.render.digit_images import digit
+from explorer.render.map_overlay import star_overlay
 
 DRAWN = "drawn_digit"  # the current digit as the model sees it, (784,): the Repair page offers it too
 DRAWN_FROM = "drawn_digit_from"  # "drawing" or the uploaded file's name
@@ -24,8 +24,8 @@ CANVAS_PX = 280  # 10 canvas pixels per MNIST pixel
 STROKE_PX = 22  # ~2 MNIST pixels once the digit is scaled into its 20 px box, like MNIST's pen
 SCORE_LABELS = {"neg_elbo": "−ELBO", "reconstruction": "reconstruction", "kl": "KL", "iwae": "−log p(x) (IWAE)",
                 "corrected": "corrected (−log p − w·L)"}
-# The star (positioned HTML, explorer.map_overlay) and the latent map stacked in one grid cell, the star on top: a stroke
-# redraws the star alone, and the 10k-point map -- the same figure every run -- is not drawn again.
+# The star (positioned HTML, explorer.render.map_overlay) and the latent map stacked in one grid cell, the star on
+# top: a stroke redraws the star alone, and the 10k-point map -- the same figure every run -- is not drawn again.
 MAP_CSS = """<style>
 .st-key-draw_map { display: grid !important; grid-template-columns: minmax(0, 1fr); }
 .st-key-draw_map > div { grid-area: 1 / 1; width: 100%; }

@@ -1,6 +1,6 @@
 """Training film: the latent map of 2,000 fixed test digits and the decoded grid as the model learned, frame by frame,
 with the loss curves; and, while a training started from the sidebar runs, its latest frame live."""
-from explorer.deep_link import ensure_navigation
+from explorer.startup.deep_link import ensure_navigation
 
 ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
@@ -10,14 +10,14 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
-from explorer import url_state as us
-from explorer.digit_images import to_pil
-from explorer.figures import film_map
-from explorer.model_link import model_name
-from explorer.page_guards import page_model
-from explorer.roles import is_presenter
-from explorer.training_job import shared_job
-from explorer.training_panel import AUDIENCE_POLL_SECONDS, POLL_SECONDS
+from explorer.model.link import model_name
+from explorer.page import url_state as us
+from explorer.page.guards import page_model
+from explorer.render.digit_images import to_pil
+from explorer.render.figures import film_map
+from explorer.room.roles import is_presenter
+from explorer.training.job import shared_job
+from explorer.training.panel import AUDIENCE_POLL_SECONDS, POLL_SECONDS
 
 LIVE_EXTENT = "film_live_extent"  # (job id, half-side of the live map's axes): they only ever grow during a job
 

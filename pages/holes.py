@@ -1,6 +1,6 @@
 """Holes: where the prior N(0, I) has mass but the test digits' aggregate posterior q(z) has little, and what the
 decoder makes of prior samples from there."""
-from explorer.deep_link import ensure_navigation
+from explorer.startup.deep_link import ensure_navigation
 
 ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
@@ -9,11 +9,11 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
-from explorer import url_state as us
-from explorer.digit_images import digit
-from explorer.figures import PRIOR_MASS_RADIUS, density_images, hole_map
-from explorer.model_link import model_name
-from explorer.page_guards import need_mnist, page_model
+from explorer.model.link import model_name
+from explorer.page import url_state as us
+from explorer.page.guards import need_mnist, page_model
+from explorer.render.digit_images import digit
+from explorer.render.figures import PRIOR_MASS_RADIUS, density_images, hole_map
 
 THRESHOLDS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 N_HOLE, N_DENSE = 16, 10  # decoded prior samples shown from holes and from where q >= p

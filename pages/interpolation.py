@@ -1,5 +1,5 @@
 """Interpolation: walk through latent space from one test digit to another, beside a plain pixel cross-fade."""
-from explorer.deep_link import ensure_navigation
+from explorer.startup.deep_link import ensure_navigation
 
 ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
@@ -7,12 +7,12 @@ import numpy as np
 import streamlit as st
 
 from explorer import cache
-from explorer import url_state as us
-from explorer.clicks import digit_and_rank, index_of, selected_index
-from explorer.digit_images import digit, strip
-from explorer.figures import add_path, digit_scatter
-from explorer.model_link import model_name
-from explorer.page_guards import need_mnist, page_model
+from explorer.model.link import model_name
+from explorer.page import url_state as us
+from explorer.page.guards import need_mnist, page_model
+from explorer.render.clicks import digit_and_rank, index_of, selected_index
+from explorer.render.digit_images import digit, strip
+from explorer.render.figures import add_path, digit_scatter
 
 CHART = "interp_chart"
 ENDS = ("a", "b")

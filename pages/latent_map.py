@@ -1,7 +1,7 @@
 """Latent map: the 10,000 test digits at their VAE latent means, beside a PCA-2D projection of the same digits; digits
 drawn on the maps, box and lasso selections (counted, shown, found on the other map, downloaded as CSV), and a link
 that restores the view."""
-from explorer.deep_link import ensure_navigation
+from explorer.startup.deep_link import ensure_navigation
 
 ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
@@ -10,11 +10,13 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
-from explorer import url_state as us
-from explorer.anomaly_text import SCORE_LABELS
-from explorer.clicks import is_region, selected_index, selected_indices, selected_points, selection_outlines
-from explorer.digit_images import digit
-from explorer.figures import (
+from explorer.model.link import model_name
+from explorer.page import url_state as us
+from explorer.page.guards import need_mnist, page_model
+from explorer.page.score_labels import SCORE_LABELS
+from explorer.render.clicks import is_region, selected_index, selected_indices, selected_points, selection_outlines
+from explorer.render.digit_images import digit
+from explorer.render.figures import (
     add_digits_picture,
     add_prior_contours,
     add_selection_highlight,
@@ -22,9 +24,7 @@ from explorer.figures import (
     label_counts_figure,
     posterior_closeup,
 )
-from explorer.gallery import gallery_html
-from explorer.model_link import model_name
-from explorer.page_guards import need_mnist, page_model
+from explorer.render.gallery import gallery_html
 
 SELECTED = "latent_selected"  # test index of the clicked digit (either map)
 # The box or lasso selection: {"map": "vae" or "pca" (where it was drawn), "indices": its sorted test indices,

@@ -1,6 +1,6 @@
 """Overview: what a VAE is, then the current model -- loss curves, test digits beside their reconstructions,
 samples decoded from the prior."""
-from explorer.deep_link import ensure_navigation
+from explorer.startup.deep_link import ensure_navigation
 
 ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
@@ -8,11 +8,11 @@ import numpy as np
 import streamlit as st
 
 import vae_core as vc
-from explorer import url_state as us
-from explorer.digit_images import digit
-from explorer.figures import loss_curves
-from explorer.model_link import model_name
-from explorer.page_guards import mnist_advice, mnist_or_none, page_model
+from explorer.model.link import model_name
+from explorer.page import url_state as us
+from explorer.page.guards import mnist_advice, mnist_or_none, page_model
+from explorer.render.digit_images import digit
+from explorer.render.figures import loss_curves
 
 N_SHOWN = 10
 CURVE_TERMS = {"−ELBO (total)": "loss", "Reconstruction": "reconstruction", "KL": "kl"}

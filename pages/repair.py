@@ -1,5 +1,5 @@
 """Repair: damage a digit -- noise, or missing pixels -- and let the VAE repair it, beside model-free baselines."""
-from explorer.deep_link import ensure_navigation
+from explorer.startup.deep_link import ensure_navigation
 
 ensure_navigation()  # first, before torch is imported: a deep link on a fresh server reruns through navigation.py
 
@@ -7,9 +7,9 @@ import numpy as np
 import streamlit as st
 
 from explorer import cache
-from explorer.digit_images import digit, strip
-from explorer.figures import add_path, add_prior_contours, digit_scatter
-from explorer.page_guards import need_mnist, page_model
+from explorer.page.guards import need_mnist, page_model
+from explorer.render.digit_images import digit, strip
+from explorer.render.figures import add_path, add_prior_contours, digit_scatter
 from vae_core.corruption import HALVES
 
 DRAWN = "drawn_digit"  # set by the Draw page: the digit drawn or uploaded there, (784,) as the model sees it

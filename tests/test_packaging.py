@@ -5,7 +5,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from explorer import launcher
+from explorer.room import launcher
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +30,7 @@ def test_floors_exclude_torch_before_2_10_and_streamlit_before_1_67():
 
 
 def test_the_console_script_runs_the_app_on_the_loopback_address_only():
-    assert pyproject()["project"]["scripts"]["vae-explorer"] == "explorer.launcher:main"
+    assert pyproject()["project"]["scripts"]["vae-explorer"] == "explorer.room.launcher:main"
     command = launcher.streamlit_command("127.0.0.1", ["--server.port", "8600"])
     assert command[1:5] == ["-m", "streamlit", "run", str(ROOT / "app.py")]
     assert command[command.index("--server.address") + 1] == "127.0.0.1" and command[-2:] == ["--server.port", "8600"]

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageSequence
 
 import vae_core as vc
-from explorer.palette import DIGIT_COLOURS
+from explorer.render.palette import DIGIT_COLOURS
 from vae_core import slides
 
 

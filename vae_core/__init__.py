@@ -58,6 +58,7 @@ from .config import ARCHITECTURES, ConfigError, ModelConfig, TrainConfig
 from .corruption import (
                        STANDARD_CORRUPTIONS,
                        Corruption,
+                       corrupt,
                        damaged,
                        gaussian_noise,
                        missing_half,

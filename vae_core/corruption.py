@@ -79,3 +79,13 @@ STANDARD_CORRUPTIONS = (
 def damaged(kind: str, observed: np.ndarray) -> np.ndarray:
     """The pixels a repair is scored on: all of them for noise, the missing ones otherwise."""
     return np.ones_like(observed) if kind == "noise" else ~observed
+
+
+def corrupt(image: np.ndarray, corruption: tuple, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """(corrupted (1, 784), observed mask (1, 784), "noise" or "missing") for a corruption tuple, e.g.
+    ("gaussian", sigma), ("salt_and_pepper", p), ("rectangle", row0, col0, height, width), ("half", "top")."""
+    name, *args = corruption
+    kinds = {"gaussian": (gaussian_noise, "noise"), "salt_and_pepper": (salt_and_pepper, "noise"),
+             "rectangle": (missing_rectangle, "missing"), "half": (missing_half, "missing")}
+    apply, kind = kinds[name]
+    return *apply(image.reshape(1, -1), *args, seed=seed), kind

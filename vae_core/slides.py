@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .film import FILM_EXTENT, frame_caption, frame_grid, has_film, has_grids
 
 SLIDE = (1920, 1080)  # width, height in pixels: a 16:9 full-HD slide
-# matplotlib's "tab10", the app's DIGIT_COLOURS (explorer/palette.py; tests/test_slides.py checks they agree)
+# matplotlib's "tab10", the app's DIGIT_COLOURS (explorer/render/palette.py; tests/test_slides.py checks they agree)
 TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 MARGIN = 40  # px around the panels
 TITLE_BAND = 100  # px at the top for the title

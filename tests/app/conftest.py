@@ -1,7 +1,7 @@
 import pytest
 
 import vae_core as vc
-from explorer.model_files import CHECKPOINT_DIR_ENV
+from explorer.model.files import CHECKPOINT_DIR_ENV
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def empty_checkpoint_dir(tmp_path, monkeypatch):
 def cheap_anomaly_scores(monkeypatch):
     """The anomaly caches at 2 importance samples and 50 images per probe set: seconds instead of the ~30 s (quiet
     machine) of k = 100 and 1,000 per set. The pages read these constants as they run, and the caches key on them."""
-    from explorer import cache
+    from explorer.cache import anomaly_scores
 
-    monkeypatch.setattr(cache, "IWAE_K", 2)
-    monkeypatch.setattr(cache, "N_PROBES", 50)
+    monkeypatch.setattr(anomaly_scores, "IWAE_K", 2)
+    monkeypatch.setattr(anomaly_scores, "N_PROBES", 50)

@@ -2,8 +2,8 @@
 drops sidebar elements on reruns of a script that calls st.navigation; see sidebar_app.py)."""
 import streamlit as st
 
-from explorer.presentation import render_presentation
-from explorer.sidebar import render_sidebar
+from explorer.shell.presentation import render_presentation
+from explorer.shell.sidebar import render_sidebar
 
 with st.sidebar:
     render_sidebar()

@@ -6,8 +6,8 @@ test_overview.py.)
 """
 import streamlit as st
 
-from explorer.page_guards import page_model
-from explorer.sidebar import render_sidebar
+from explorer.page.guards import page_model
+from explorer.shell.sidebar import render_sidebar
 
 with st.sidebar:
     render_sidebar()

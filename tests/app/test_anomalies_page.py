@@ -11,9 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from explorer import cache
-from explorer.anomaly_text import PROBE_LABELS
-from explorer.model_choice import ModelKey
-from explorer.model_files import DEFAULT_CHECKPOINT
+from explorer.cache import anomaly_scores
+from explorer.model.choice import ModelKey
+from explorer.model.files import DEFAULT_CHECKPOINT
+from explorer.page.score_labels import PROBE_LABELS
 from tests.app import links
 from tests.app.plotly_json import array
 
@@ -155,9 +156,9 @@ def test_without_mnist_the_page_says_what_is_missing(no_mnist):
 def test_the_default_model_uses_the_shipped_constants_and_another_model_gets_them_fitted(real_data, tmp_path,
                                                                                      monkeypatch):
     assert cache.anomaly_complexity(ModelKey.of(DEFAULT_CHECKPOINT)) == vc.Complexity()
-    monkeypatch.setattr(cache, "IWAE_K", 2)
-    monkeypatch.setattr(cache, "N_VALIDATION", 300)
-    monkeypatch.setattr(cache, "N_VALIDATION_PROBES", 30)
+    monkeypatch.setattr(anomaly_scores, "IWAE_K", 2)
+    monkeypatch.setattr(anomaly_scores, "N_VALIDATION", 300)
+    monkeypatch.setattr(anomaly_scores, "N_VALIDATION_PROBES", 30)
     other = vc.save_checkpoint(tmp_path / "other.pt", vc.VAE(vc.ModelConfig(hidden=(32,))))
     model = vc.load_checkpoint(other).model
     expected = vc.calibrate(model, cache.mnist("train")[0], 2, n_validation=300, n_probes=30)[0]

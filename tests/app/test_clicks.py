@@ -4,7 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from explorer.clicks import (
+from explorer.render.clicks import (
     digit_and_rank,
     index_of,
     is_region,
@@ -14,8 +14,8 @@ from explorer.clicks import (
     selected_z,
     selection_outlines,
 )
-from explorer.figures import decoder_grid_figure, digit_scatter
-from explorer.grid_geometry import cell_to_z, z_to_cell
+from explorer.render.figures import decoder_grid_figure, digit_scatter
+from explorer.render.grid_geometry import cell_to_z, z_to_cell
 
 
 def event(*points):

@@ -9,12 +9,12 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-import explorer.model_choice
-import explorer.model_files
-import explorer.model_picker
+import explorer.model.choice
+import explorer.model.files
+import explorer.model.picker
 import vae_core as vc
 from explorer import cache
-from explorer.model_files import CHECKPOINT_DIR_ENV
+from explorer.model.files import CHECKPOINT_DIR_ENV
 from tests.app import links
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "compare.py")
@@ -47,9 +47,9 @@ def shipped(tmp_path_factory) -> Path:
 @pytest.fixture
 def models(shipped, monkeypatch) -> Path:
     """The page lists the tiny default and the tiny beta4 only (not the repository's shipped models)."""
-    for module in (explorer.model_files, explorer.model_choice, explorer.model_picker):
+    for module in (explorer.model.files, explorer.model.choice, explorer.model.picker):
         monkeypatch.setattr(module, "DEFAULT_CHECKPOINT", shipped / "default.pt")
-    monkeypatch.setattr(explorer.model_files, "COMPARISON_CHECKPOINTS", (), raising=False)
+    monkeypatch.setattr(explorer.model.files, "COMPARISON_CHECKPOINTS", (), raising=False)
     monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(shipped / "trained"))
     return shipped
 

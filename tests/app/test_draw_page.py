@@ -14,10 +14,11 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from explorer import cache
-from explorer.figures import digit_scatter, freeze_map
-from explorer.map_overlay import star_overlay
-from explorer.model_choice import ModelKey
-from explorer.model_files import DEFAULT_CHECKPOINT
+from explorer.cache import anomaly_scores
+from explorer.model.choice import ModelKey
+from explorer.model.files import DEFAULT_CHECKPOINT
+from explorer.render.figures import digit_scatter, freeze_map
+from explorer.render.map_overlay import star_overlay
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "draw.py")
 
@@ -119,7 +120,7 @@ def test_a_stroke_shows_what_the_model_sees_its_star_its_neighbours_and_its_scor
 
 
 def test_unless_the_test_digits_were_scored_a_button_scores_them_and_ranks_the_digit(page, monkeypatch):
-    monkeypatch.setattr(cache, "IWAE_K", 3)  # settings this server has not scored the test digits with
+    monkeypatch.setattr(anomaly_scores, "IWAE_K", 3)  # settings this server has not scored the test digits with
     draw(page, stroke(ONE))
     assert not page.metric and any("scored once per model" in i.value for i in page.info)
     assert star_z(page) is not None  # the star does not wait for them

@@ -11,11 +11,11 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
-from explorer.model_choice import CHOSEN, ModelKey
-from explorer.model_files import checkpoint_dir
-from explorer.palette import DIGIT_COLOURS
-from explorer.training_form import TrainingRequest
-from explorer.training_job import shared_job
+from explorer.model.choice import CHOSEN, ModelKey
+from explorer.model.files import checkpoint_dir
+from explorer.render.palette import DIGIT_COLOURS
+from explorer.training.form import TrainingRequest
+from explorer.training.job import shared_job
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "film.py")
 

@@ -2,7 +2,7 @@
 import pytest
 
 import vae_core as vc
-from explorer.grid_geometry import cell_centres, cell_to_z, z_to_cell
+from explorer.render.grid_geometry import cell_centres, cell_to_z, z_to_cell
 
 
 @pytest.mark.parametrize("grid_size,extent", [(20, (-3.0, 3.0)), (7, (-1.5, 1.5)), (40, (-6.0, 6.0)), (5, (0.0, 2.0))])

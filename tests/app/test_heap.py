@@ -1,7 +1,7 @@
-"""explorer.heap: the long-lived heap is frozen once per page, so later collections skip it."""
+"""explorer.startup.gc_freeze: the long-lived heap is frozen once per page, so later collections skip it."""
 import gc
 
-from explorer.heap import freeze_long_lived_objects
+from explorer.startup.gc_freeze import freeze_long_lived_objects
 
 
 def test_freezes_live_objects_once_per_page():

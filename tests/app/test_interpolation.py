@@ -9,8 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from explorer import cache
-from explorer.model_choice import ModelKey
-from explorer.model_files import DEFAULT_CHECKPOINT
+from explorer.model.choice import ModelKey
+from explorer.model.files import DEFAULT_CHECKPOINT
 from tests.app import links
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "interpolation.py")

@@ -15,11 +15,12 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from explorer import cache
-from explorer import url_state as us
-from explorer.clicks import selected_index, selected_indices, selection_outlines
-from explorer.model_choice import ModelKey
-from explorer.model_files import DEFAULT_CHECKPOINT
-from explorer.palette import DIGIT_COLOURS as TAB10_HEX
+from explorer.model.choice import ModelKey
+from explorer.model.files import DEFAULT_CHECKPOINT
+from explorer.page import url_state as us
+from explorer.render import digits_picture
+from explorer.render.clicks import selected_index, selected_indices, selection_outlines
+from explorer.render.palette import DIGIT_COLOURS as TAB10_HEX
 from tests.app.plotly_json import array
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "latent_map.py")
@@ -189,9 +190,9 @@ def test_the_map_picture_draws_the_spread_picks_in_class_coloured_frames(real_da
     mu = cache.test_latents(key)[0]
     x_range, y_range = (-4.0, 5.0), (-5.0, 5.0)
     uri, extent, n = cache.map_digits(key, "vae", x_range, y_range)
-    extent_again, cells = cache.digits_grid(x_range, y_range)
-    assert extent == extent_again and max(cells) == cache.DIGIT_CELLS
-    assert n == len(vc.spread_picks(mu, extent, cells, cache.DIGIT_SPACING))
+    extent_again, cells = digits_picture.digits_grid(x_range, y_range)
+    assert extent == extent_again and max(cells) == digits_picture.DIGIT_CELLS
+    assert n == len(vc.spread_picks(mu, extent, cells, digits_picture.DIGIT_SPACING))
     pic = np.asarray(picture({"source": uri}).convert("RGBA"))
     assert pic.shape[:2] == (cells[1] * 35, cells[0] * 35)
     opaque = pic[..., 3] > 0

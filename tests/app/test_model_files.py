@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from explorer.model_files import (
+from explorer.model.files import (
     CHECKPOINT_DIR_ENV,
     DEFAULT_CHECKPOINT,
     SHIPPED_DIR,

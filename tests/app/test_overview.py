@@ -6,8 +6,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
-from explorer.model_choice import CHOSEN, ModelKey
-from explorer.palette import DIGIT_COLOURS
+from explorer.model.choice import CHOSEN, ModelKey
+from explorer.render.palette import DIGIT_COLOURS
 
 ROOT = Path(__file__).resolve().parents[2]
 

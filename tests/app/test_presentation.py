@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from explorer.presentation import EXIT, PRESENTING, TOGGLE, presentation_css
+from explorer.shell.presentation import EXIT, PRESENTING, TOGGLE, presentation_css
 
 HARNESS = str(Path(__file__).with_name("presentation_app.py"))
 css = presentation_css()

@@ -7,10 +7,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
-from explorer.model_picker import PICKER
-from explorer.roles import TOKEN_ENV
-from explorer.training_form import TrainingRequest
-from explorer.training_job import shared_job
+from explorer.model.picker import PICKER
+from explorer.room.roles import TOKEN_ENV
+from explorer.training.form import TrainingRequest
+from explorer.training.job import shared_job
 
 HARNESS = str(Path(__file__).with_name("sidebar_app.py"))
 SUBMIT = "FormSubmitter:sidebar_train_form-Train"

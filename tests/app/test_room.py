@@ -3,9 +3,9 @@ both links; single-user mode listens on 127.0.0.1 only; messages in the browser 
 import tomllib
 from pathlib import Path
 
-from explorer import room
-from explorer.public_text import public
-from explorer.roles import AUDIENCE_URL_ENV, TOKEN_ENV
+from explorer.page.public_text import public
+from explorer.room import launcher as room
+from explorer.room.roles import AUDIENCE_URL_ENV, TOKEN_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,10 +7,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
-from explorer import url_state as us
-from explorer.model_files import DEFAULT_CHECKPOINT
-from explorer.model_link import LINKED
-from explorer.model_picker import PICKER
+from explorer.model.files import DEFAULT_CHECKPOINT
+from explorer.model.link import LINKED
+from explorer.model.picker import PICKER
+from explorer.page import url_state as us
 from tests.app.links import opened
 
 ROOT = Path(__file__).resolve().parents[2]

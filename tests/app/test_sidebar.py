@@ -6,10 +6,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
-from explorer.model_files import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT
-from explorer.model_picker import PICKER
-from explorer.training_form import TrainingRequest
-from explorer.training_job import shared_job
+from explorer.model.files import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT
+from explorer.model.picker import PICKER
+from explorer.training.form import TrainingRequest
+from explorer.training.job import shared_job
 
 ROOT = Path(__file__).resolve().parents[2]
 

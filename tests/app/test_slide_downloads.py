@@ -8,8 +8,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from explorer import cache
-from explorer.model_choice import ModelKey
-from explorer.model_files import DEFAULT_CHECKPOINT
+from explorer.model.choice import ModelKey
+from explorer.model.files import DEFAULT_CHECKPOINT
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 KEY = ModelKey.of(DEFAULT_CHECKPOINT)

@@ -2,8 +2,8 @@
 words, with the checks of vae_core's own configs (the same caps as the CLI); existing names are never reused."""
 import pytest
 
-from explorer.model_files import name_problem
-from explorer.training_form import validate_request
+from explorer.model.files import name_problem
+from explorer.training.form import validate_request
 
 VALID = dict(name="quick", epochs=1, batch_size=128, lr=1e-3, beta=1.0, arch="mlp", hidden="64, 32", seed=0,
              train_subset=1000)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import vae_core as vc
-from explorer import training_job
-from explorer.model_files import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT, delete_model
-from explorer.training_form import TrainingRequest
-from explorer.training_job import (
+from explorer.model.files import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT, delete_model
+from explorer.training import job as training_job
+from explorer.training.form import TrainingRequest
+from explorer.training.job import (
     MAX_MODELS_ENV,
     ModelQuotaReached,
     NotYourTraining,

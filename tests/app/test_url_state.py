@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer import url_state as us
+from explorer.page import url_state as us
 
 MODELS = ("default", "beta4", "conv", "lesson-1")
 SCHEMAS = {
@@ -178,7 +178,7 @@ def url_state_app():
     """A page that restores its view from the link into its widgets, shows a slider, and publishes the view."""
     import streamlit as st
 
-    from explorer import url_state as us
+    from explorer.page import url_state as us
 
     schema = us.decoder_grid_schema(["default", "beta4"])
     view = dict(us.restore(schema, into={"grid": "grid_size"}))

@@ -1,4 +1,4 @@
-"""app.py and explorer.warmup: `streamlit run app.py` serves navigation.py and warms the default model's caches in a
+"""app.py and explorer.startup.warmup: `streamlit run app.py` serves navigation.py and warms the default model's caches in a
 background thread as the server starts; the warm-up fills the caches the pages read and never fails the server."""
 import asyncio
 import sys
@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from streamlit.web.server.app_discovery import discover_asgi_app
 
-import explorer.model_files
+import explorer.model.files
 import vae_core as vc
-from explorer import cache, warmup
-from explorer.model_choice import ModelKey
-from explorer.model_files import DEFAULT_CHECKPOINT
+from explorer import cache
+from explorer.cache import anomaly_scores
+from explorer.model.choice import ModelKey
+from explorer.model.files import DEFAULT_CHECKPOINT
+from explorer.startup import warmup
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = ["import", "model", "test latents", "PCA of the test digits", "embedding scores"]
@@ -63,7 +65,7 @@ def test_warm_up_without_mnist_loads_the_model_and_stops_quietly(no_mnist):
 def test_warm_up_with_a_broken_default_checkpoint_stops_quietly(tmp_path, monkeypatch):
     broken = tmp_path / "default.pt"
     broken.write_bytes(b"not a checkpoint")
-    monkeypatch.setattr(explorer.model_files, "DEFAULT_CHECKPOINT", broken)
+    monkeypatch.setattr(explorer.model.files, "DEFAULT_CHECKPOINT", broken)
     clear_caches()
     done = warmup.warm_up()
     assert done[0] == "import" and done[1].startswith("stopped: Checkpoint") and len(done) == 2
@@ -125,7 +127,7 @@ def test_anomaly_scores_of_the_default_are_prepared_for_the_first_visitor(real_d
 
 
 def test_preparing_anomaly_scores_without_mnist_stops_quietly(no_mnist, cheap_anomaly_scores):
-    for cached in (cache._test_scores, cache._probe_scores, cache._probe_images):
+    for cached in (anomaly_scores._test_scores, anomaly_scores._probe_scores, anomaly_scores._probe_images):
         cached.clear()
     done = warmup.prepare_anomaly_scores()
     assert len(done) == 1 and done[0].startswith("stopped: MnistNotFoundError")

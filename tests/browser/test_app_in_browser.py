@@ -101,7 +101,7 @@ def test_a_bookmarked_page_on_a_fresh_server_gets_the_sidebar(app):
                                                                         "Interpolation"], links
     assert page.get_by_text("Digit colours on every map").count() == 1, "no app sidebar on a deep link"
     assert page.locator('[data-testid="stSidebar"] input[aria-label="Model"]').count() == 1, "no model picker"
-    assert page.url.split("?")[0].endswith("/decoder_grid")  # the query: the view (explorer/url_state.py)
+    assert page.url.split("?")[0].endswith("/decoder_grid")  # the query: the view (explorer/page/url_state.py)
 
 
 def test_overview_renders(app):

@@ -137,7 +137,7 @@ def test_presentation_mode_hides_the_sidebar_and_lists_the_pages_on_top(app):
     assert top.count() == 1 and page.locator(NAV).count() == 0
     shot(page, "film_05_presentation")
     top.click()
-    page.wait_for_url(re.compile(r"/latent_map(\?|$)"), timeout=SLOW)  # the query: the view (explorer/url_state.py)
+    page.wait_for_url(re.compile(r"/latent_map(\?|$)"), timeout=SLOW)  # the query: the view (explorer/page/url_state.py)
     exit_button.wait_for(timeout=SLOW)  # still presenting on the next page
     exit_button.click()
     page.locator('[data-testid="stSidebar"]').wait_for(state="visible", timeout=WAIT)

@@ -70,7 +70,7 @@ def decoded_png(page) -> bytes:
 
 def test_a_link_opened_as_a_fresh_servers_first_request_shows_its_view(app):
     """First in the file: the server's first request is a deep link with a query, which Streamlit runs in its legacy
-    pages/ mode first (explorer/deep_link.py); the query must survive that rerun."""
+    pages/ mode first (explorer/startup/deep_link.py); the query must survive that rerun."""
     url, page = app
     link = f"{url}/decoder_grid?model=conv&grid=8&extent=1.5&z1=0.5&z2=-1"
     with opened_elsewhere(page, link, "z = (+0.50, -1.00)", "the linked z on a fresh server") as fresh:

@@ -1,6 +1,6 @@
 """The sidebar's retraining: the form that starts a training (with its estimated time), and the live progress of the
 one shared training job. In room mode only the presenter gets the form, the chart and the cancel button; the audience
-sees a line saying what is being trained (explorer.roles)."""
+sees a line saying what is being trained (explorer.room.roles)."""
 from __future__ import annotations
 
 import math
@@ -8,13 +8,12 @@ import math
 import streamlit as st
 
 import vae_core as vc
-
-from .figures import loss_curves
-from .model_picker import select_next_run
-from .public_text import public
-from .roles import is_presenter, session_id
-from .training_form import FULL_TRAIN, SUBSET_RANGE, TrainingRequest, validate_request
-from .training_job import ModelQuotaReached, NotYourTraining, TrainingAlreadyRunning, shared_job
+from explorer.model.picker import select_next_run
+from explorer.page.public_text import public
+from explorer.render.figures import loss_curves
+from explorer.room.roles import is_presenter, session_id
+from explorer.training.form import FULL_TRAIN, SUBSET_RANGE, TrainingRequest, validate_request
+from explorer.training.job import ModelQuotaReached, NotYourTraining, TrainingAlreadyRunning, shared_job
 
 MY_JOB = "sidebar_my_job"  # id of the training this session started
 SEEN_JOB = "sidebar_seen_job"  # id of the last finished training this session has reacted to

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .grid_geometry import cell_centres
-from .palette import DIGIT_COLOURS, FLAGGED, SCORE_COLOURSCALE
+from explorer.render.grid_geometry import cell_centres
+from explorer.render.palette import DIGIT_COLOURS, FLAGGED, SCORE_COLOURSCALE
 
 FONT_SIZE = 18
 HIGHLIGHT = "#111111"
@@ -329,7 +329,7 @@ def same_axes(*figs: go.Figure) -> None:
 
 
 def freeze_map(fig: go.Figure) -> go.Figure:
-    """A map made a fixed backdrop for markers drawn over it (explorer.map_overlay): its plot area no longer depends
+    """A map made a fixed backdrop for markers drawn over it (explorer.render.map_overlay): its plot area no longer depends
     on the legend or title (fixed margins) and its axes do not zoom or pan, so the overlay lines up with it."""
     fig.update_layout(margin=dict(autoexpand=False), dragmode=False)
     fig.update_xaxes(fixedrange=True)

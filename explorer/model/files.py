@@ -8,7 +8,7 @@ import re
 import stat
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_DIR = ROOT / "checkpoints"
 DEFAULT_CHECKPOINT = SHIPPED_DIR / "default.pt"
 # the models that ship beside the default, to compare it with (a beta = 4 VAE and a convolutional one)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 _ABSOLUTE = re.compile(r"(?<![\w.~:/])/(?:[^\s/'\"`:,;()\[\]]+/)*([^\s/'\"`:,;()\[\]]*)")
 
 

@@ -16,7 +16,7 @@ SCALE = 1.25  # type size when presenting, relative to the theme's (.streamlit/c
 
 def presentation_css() -> str:
     """Streamlit sizes its type in rem from the theme's baseFontSize (the root font): a larger root font enlarges
-    every text, heading, widget and metric alike. Plotly figures set their own sizes (explorer/figures.py: 18 px,
+    every text, heading, widget and metric alike. Plotly figures set their own sizes (explorer/render/figures.py: 18 px,
     already sized for a projector)."""
     root = (st.get_option("theme.baseFontSize") or 16) * SCALE
     return f"""<style>

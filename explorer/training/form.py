@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import vae_core as vc
-
-from .model_files import name_problem
+from explorer.model.files import name_problem
 
 FULL_TRAIN = 60000
 SUBSET_RANGE = (1000, FULL_TRAIN)  # fewer than 1,000 images give no readable latent map

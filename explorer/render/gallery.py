@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .digit_images import data_uri
+from explorer.render.digit_images import data_uri
 
 CELL = "display:flex;flex-direction:column;align-items:center;margin:0"
 CAPTION = "font-size:0.85rem;line-height:1.25;text-align:center;color:#31333f;margin-top:2px"

@@ -1,5 +1,5 @@
 """The sidebar's room-mode panel: the presenter gets the audience link with a QR code to project; an audience session
-gets a field to present the token (explorer.roles). Nothing is drawn outside room mode."""
+gets a field to present the token (explorer.room.roles). Nothing is drawn outside room mode."""
 from __future__ import annotations
 
 import io
@@ -7,7 +7,7 @@ import io
 import segno
 import streamlit as st
 
-from .roles import REFUSED, audience_url, is_presenter, present, room_mode
+from explorer.room.roles import REFUSED, audience_url, is_presenter, present, room_mode
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -12,7 +12,7 @@ The Streamlit side is thin: `restore` reads the link once per session and page, 
 the address bar when they change, `copy_link` shows the link to copy (at the page's top right: `titled`). Streamlit's
 own `bind="query-params"` on widgets was not used: it drops an invalid value silently (no notice), leaves defaults out
 of the link, and binds widgets only, while a view here also holds a clicked digit and the sidebar's model (whose
-link the sidebar reads and writes: explorer.model_link).
+link the sidebar reads and writes: explorer.model.link).
 """
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from .model_files import list_checkpoints
-from .roles import AUDIENCE_URL_ENV
+from explorer.model.files import list_checkpoints
+from explorer.room.roles import AUDIENCE_URL_ENV
 
 RESTORED = "url_state_{page}"  # session state: the values read from this page's link (read once per session)
 NOTICES = "url_state_notices_{page}"  # session state: what was wrong with that link
@@ -184,7 +184,7 @@ def interpolation_schema(models: Sequence[str], n_test: int = 10_000, pair: tupl
 
 def model_schema(page: str, models: Sequence[str]) -> Schema:
     """A page whose view in the link is the model alone (overview, holes, film): the sidebar reads and writes it
-    (explorer.model_link); the page gives it a Copy link."""
+    (explorer.model.link); the page gives it a Copy link."""
     return Schema(page, {"model": model_field(models)})
 
 

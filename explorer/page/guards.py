@@ -11,10 +11,9 @@ import numpy as np
 import streamlit as st
 
 import vae_core as vc
-
-from . import cache
-from .model_choice import ModelKey, chosen
-from .public_text import public
+from explorer import cache
+from explorer.model.choice import ModelKey, chosen
+from explorer.page.public_text import public
 
 
 def page_model(latent_2d: bool = True) -> tuple[ModelKey, vc.Checkpoint]:

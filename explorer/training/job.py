@@ -19,9 +19,8 @@ import numpy as np
 import torch
 
 import vae_core as vc
-
-from .model_files import checkpoint_dir, trained_models
-from .training_form import FULL_TRAIN, TrainingRequest
+from explorer.model.files import checkpoint_dir, trained_models
+from explorer.training.form import FULL_TRAIN, TrainingRequest
 
 MAX_MODELS_ENV = "VAE_MAX_MODELS"
 DEFAULT_MAX_MODELS = 20  # app-trained models kept in the folder at most: ~3-13 MB each
@@ -80,7 +79,7 @@ class JobStatus:
     job_id: int = 0
     state: str = "idle"  # idle | running | saving | succeeded | failed | cancelled
     name: str = ""
-    owner: str = ""  # the session id that started it (explorer.roles.session_id)
+    owner: str = ""  # the session id that started it (explorer.room.roles.session_id)
     epoch: int = 0
     epochs: int = 0
     fraction: float = 0.0

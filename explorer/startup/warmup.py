@@ -26,12 +26,12 @@ _CONTEXT_LOGGER = logging.getLogger("streamlit.runtime.scriptrunner_utils.script
 
 def warm_up() -> list[str]:
     """Fill the caches for the default checkpoint; returns the steps that completed (for the log and tests)."""
-    from .app_imports import import_app_modules
+    from explorer.startup.imports import import_app_modules
 
     import_app_modules()  # torch: the slow part, and the reason this runs in a thread (holding the import lock)
-    from . import cache
-    from .model_choice import ModelKey
-    from .model_files import DEFAULT_CHECKPOINT
+    from explorer import cache
+    from explorer.model.choice import ModelKey
+    from explorer.model.files import DEFAULT_CHECKPOINT
 
     done = ["import"]
     steps = (("model", cache.load_model), ("test latents", cache.test_latents),
@@ -51,7 +51,7 @@ def prepare_training() -> None:
     ~135k objects Adam's lazy imports leave behind made that ~40 ms per run for every session once a training had run
     (bench/load.py, py-spy: 20-27% of the server's time in a training + room of 10). Imported early and frozen, they
     cost nothing."""
-    from .app_imports import import_training_modules
+    from explorer.startup.imports import import_training_modules
 
     import_training_modules()
     gc.collect()
@@ -61,9 +61,9 @@ def prepare_training() -> None:
 def prepare_anomaly_scores() -> list[str]:
     """Score the default model's test digits and probe sets for the Anomalies page (and the Draw page's percentiles):
     ~25 s of CPU on a quiet machine, 3 minutes on a busy one, which the first visitor of that page waited for."""
-    from . import cache
-    from .model_choice import ModelKey
-    from .model_files import DEFAULT_CHECKPOINT
+    from explorer import cache
+    from explorer.model.choice import ModelKey
+    from explorer.model.files import DEFAULT_CHECKPOINT
 
     done = []
     try:

@@ -1,9 +1,12 @@
-"""`vae-explorer room`: share the app with a lecture hall, the way Jupyter shares a notebook server.
+"""`vae-explorer`: start the app (single user, on this machine only); `vae-explorer room`: share it with a room, the
+way Jupyter shares a notebook server.
 
-Makes a random presenter token, serves the app on every network interface of this machine, and prints two links:
-the presenter's (with the token: open it on the lecturer's laptop, it is not shown on screen afterwards) and the
-audience's (project it; the presenter's sidebar also shows it with a QR code). Sessions without the token explore
-every page but cannot train, cancel or delete models (explorer.roles)."""
+Installed by `pip install -e .` (pyproject.toml). Both run `streamlit run app.py` from this checkout; any further
+arguments are passed to Streamlit (e.g. --server.port 8600). Room mode makes a random presenter token, serves the app
+on every network interface of this machine, and prints two links: the presenter's (with the token: open it on the
+lecturer's laptop, it is not shown on screen afterwards) and the audience's (project it; the presenter's sidebar also
+shows it with a QR code). Sessions without the token explore every page but cannot train, cancel or delete models
+(explorer.room.roles)."""
 from __future__ import annotations
 
 import argparse
@@ -12,9 +15,15 @@ import os
 import secrets
 import socket
 import sys
+from pathlib import Path
 
-from .launcher import ROOT, streamlit_command
-from .roles import AUDIENCE_URL_ENV, QUERY, TOKEN_ENV
+from explorer.room.roles import AUDIENCE_URL_ENV, QUERY, TOKEN_ENV
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def streamlit_command(address: str, extra: list[str]) -> list[str]:
+    return [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", address, *extra]
 
 
 def lan_address() -> str:
@@ -53,9 +62,23 @@ def plan(argv: list[str], environ: dict | None = None) -> tuple[list[str], dict,
     return command, env, lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def room_main(argv: list[str] | None = None) -> int:
     command, env, lines = plan(sys.argv[1:] if argv is None else argv)
     print("\n".join(lines), flush=True)
     os.chdir(ROOT)
     os.execve(command[0], command, env)  # the server takes this process over (Ctrl+C stops it)
     return 0  # not reached
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["room"]:
+        return room_main(argv[1:])
+    command = streamlit_command("127.0.0.1", argv)
+    os.chdir(ROOT)
+    os.execv(command[0], command)  # the app takes this process over (Ctrl+C stops it)
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -11,8 +11,9 @@ from __future__ import annotations
 import importlib
 import threading
 
-MODULES = ("torch", "vae_core", "explorer.cache", "explorer.heap", "explorer.sidebar", "explorer.figures",
-           "explorer.clicks", "explorer.digit_images", "explorer.page_guards", "explorer.grid_geometry")
+MODULES = ("torch", "vae_core", "explorer.cache", "explorer.startup.gc_freeze", "explorer.shell.sidebar",
+           "explorer.render.figures", "explorer.render.clicks", "explorer.render.digit_images", "explorer.page.guards",
+           "explorer.render.grid_geometry")
 _LOCK = threading.Lock()
 _done = False
 

@@ -1,5 +1,5 @@
 """The sidebar's model picker and the card describing the chosen model. The pick is resolved here, once per run, into
-the ModelKey the page uses (explorer.model_choice)."""
+the ModelKey the page uses (explorer.model.choice)."""
 from __future__ import annotations
 
 import math
@@ -8,13 +8,12 @@ from pathlib import Path
 import streamlit as st
 
 import vae_core as vc
-
-from . import cache
-from .model_choice import choose, chosen
-from .model_files import DEFAULT_CHECKPOINT, checkpoint_dir, delete_model, is_shipped, list_checkpoints
-from .model_link import publish_model, release_linked_model, select_linked_model
-from .public_text import public
-from .roles import is_presenter
+from explorer import cache
+from explorer.model.choice import choose, chosen
+from explorer.model.files import DEFAULT_CHECKPOINT, checkpoint_dir, delete_model, is_shipped, list_checkpoints
+from explorer.model.link import publish_model, release_linked_model, select_linked_model
+from explorer.page.public_text import public
+from explorer.room.roles import is_presenter
 
 PICKER = "sidebar_checkpoint"  # the picker's widget key: the selected checkpoint path
 PENDING = "sidebar_pending_checkpoint"  # a path to select on the next full run (a freshly trained model)

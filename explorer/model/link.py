@@ -10,8 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import url_state as us
-from .model_files import DEFAULT_CHECKPOINT
+from explorer.model.files import DEFAULT_CHECKPOINT
+from explorer.page import url_state as us
 
 LINKED = "model_link_linked"  # session state: the ?model= values of the address the session was opened with
 READ = "model_link_read"  # session state: the link's model was put into the picker (once: the picker owns it after)

@@ -11,9 +11,8 @@ from typing import NamedTuple
 import streamlit as st
 
 import vae_core as vc
-
-from . import cache
-from .model_files import DEFAULT_CHECKPOINT
+from explorer import cache
+from explorer.model.files import DEFAULT_CHECKPOINT
 
 CHOSEN = "model_key"  # session-state key: the ModelKey this session's pages use
 

@@ -1,0 +1,62 @@
+"""Everything the pages compute, cached per model (every function takes a ModelKey first) and shared by every
+session: the checkpoint and data (models), the anomaly scores (anomaly_scores), the Compare page's figures
+(comparison), the Holes page's (holes), the training film (training_film), the latent map's pictures and CSV
+(map_pictures), repairs (repairs) and slide files (slide_files). Each cache is one vae_core call; pages call them
+as `cache.name(key, ...)`; the settings the caches key on are read from their modules
+(`cache.anomaly_scores.IWAE_K`), where tests change them."""
+
+from explorer.cache.anomaly_scores import (  # noqa: F401
+    anomaly_complexity,
+    digit_like_probes,
+    digit_scores,
+    extreme_digits,
+    probe_aurocs,
+    probe_images,
+    probe_rocs,
+    probe_scores,
+    test_scores,
+    test_scores_ready,
+)
+from explorer.cache.comparison import (  # noqa: F401
+    comparison_figures,
+    finished_iwae,
+    iwae_nll,
+    iwae_part,
+)
+from explorer.cache.holes import (  # noqa: F401
+    holes_density_grid,
+    holes_gallery,
+    holes_kl,
+    holes_prior_samples,
+)
+from explorer.cache.map_pictures import (  # noqa: F401
+    map_csv,
+    map_digits,
+)
+from explorer.cache.models import (  # noqa: F401
+    decoded_grid,
+    drawn_digit,
+    embedding_metrics,
+    grid_picture,
+    interpolation,
+    latent_backdrop,
+    load_model,
+    mnist,
+    pca_codes,
+    pca_test_codes,
+    test_latents,
+)
+from explorer.cache.repairs import (  # noqa: F401
+    KNN_POOL,
+    repair,
+)
+from explorer.cache.slide_files import (  # noqa: F401
+    film_gif,
+    grid_slide_png,
+    interpolation_gif,
+    latent_map_png,
+)
+from explorer.cache.training_film import (  # noqa: F401
+    film,
+    film_chart,
+)

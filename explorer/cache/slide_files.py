@@ -1,0 +1,47 @@
+"""Pictures for slides (1920 x 1080 PNG and GIF): the latent map, the decoder grid, an interpolation, the film."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+import vae_core as vc
+from explorer.cache.models import decoded_grid, interpolation, load_model, mnist, test_latents
+from vae_core import slides
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def film_gif(key) -> bytes:
+    """The training film as a 1920 x 1080 animated GIF for a slide (vae_core.slides.film_gif: ~4 s, ~5 MB)."""
+
+    return slides.film_gif(load_model(key).snapshots, title=f"Training film · {Path(key.path).stem}")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def latent_map_png(key) -> bytes:
+    """The 10,000 test digits' latent means as a 1920 x 1080 PNG for a slide (~0.2 s)."""
+
+    side = slides.panel_side(1)
+    panel = slides.map_panel(test_latents(key)[0], mnist("test")[1], side)
+    return slides.png_for_slide(panel, f"Latent means μ(x) of the 10,000 test digits · {Path(key.path).stem}",
+                                key_colours=slides.TAB10)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def grid_slide_png(key, grid_size: int, lo: float, hi: float) -> bytes:
+    """The decoded grid as a 1920 x 1080 PNG for a slide, on z axes."""
+
+    panel = slides.grid_panel(vc.tile(decoded_grid(key, grid_size, lo, hi)), slides.panel_side(1, key=False), (lo, hi))
+    return slides.png_for_slide(panel, f"Decoder grid, {grid_size} × {grid_size} over [{lo:g}, {hi:g}]² · "
+                                       f"{Path(key.path).stem}")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def interpolation_gif(key, index_a: int, index_b: int, steps: int, mode: str) -> bytes:
+    """The decoded frames of an interpolation path as a 1920 x 1080 animated GIF, test digits A and B beside them."""
+    z, frames, _ = interpolation(key, index_a, index_b, steps, mode)
+    images, side = mnist("test")[0], load_model(key).model_config.image_size
+    captions = [f"t = {t:.2f}   z = ({a:+.2f}, {b:+.2f})" for t, (a, b) in zip(np.linspace(0, 1, steps), z, strict=True)]
+    return slides.interpolation_gif(frames, captions, f"{mode.capitalize()} path from test #{index_a} to #{index_b}",
+               ends=(images[index_a].reshape(side, side), images[index_b].reshape(side, side)))

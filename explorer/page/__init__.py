@@ -1,0 +1,2 @@
+"""What every page shares: the guards that open a page (guards), its view in the address bar (url_state), messages
+made safe to show (public_text) and the anomaly scores' names (score_labels)."""
