@@ -1,4 +1,4 @@
-"""The two import-order workarounds of a fresh server's first page (README: "Speed workarounds"), each guarded:
+"""The two import-order workarounds of a fresh server's first page (docs/performance.md: "Speed workarounds"), each guarded:
 navigation.py sends the colour key before torch is imported, and every page runs its deep-link guard before it
 imports torch. Each check runs in a fresh interpreter, where torch is not imported yet."""
 import json
