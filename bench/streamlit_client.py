@@ -113,7 +113,7 @@ class StreamlitTab:
         self.fetches: set[asyncio.Task] = set()
         self.media: list[Result] = []  # each media GET: seconds, error ("" or the HTTP status), bytes
         self.cookies: dict[str, str] = {}  # set by the server (or a proxy in front of it), sent back as a browser does
-        self.worker = ""  # the proxy's X-Worker header on the websocket handshake ("" without a proxy)
+        self.worker = ""  # the proxy's X-Worker header on the first request ("" without a proxy)
         self.images: deque[str] = deque(maxlen=64)  # the latest picture URLs the pages sent (st.image), in order
 
     # ---- connection --------------------------------------------------------------------------------------------
@@ -127,7 +127,6 @@ class StreamlitTab:
         self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None, proxy=None,
                                            additional_headers=headers, compression=None, open_timeout=self.timeout,
                                            ping_interval=None)
-        self.worker = self.ws.response.headers.get(WORKER_HEADER, "")
         self.reader = asyncio.create_task(self._read())
         return await self._request("open")
 
@@ -235,6 +234,8 @@ class StreamlitTab:
         head = body.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
         for line in head[1:]:
             name, _, value = line.partition(":")
+            if name.strip().lower() == WORKER_HEADER.lower() and not self.worker:
+                self.worker = value.strip()
             if name.strip().lower() == "set-cookie":
                 key, _, val = value.strip().split(";", 1)[0].partition("=")
                 self.cookies[key] = val

@@ -10,9 +10,12 @@ without the token explore every page but cannot train, cancel or delete models (
 A room uses every core: `--workers N` (default: one per core) Streamlit servers on 127.0.0.1, each its own Python
 process, behind Caddy on the room's port (explorer.room.proxy), which keeps each browser on one worker by a cookie;
 this process supervises them (explorer.room.workers) until Ctrl+C. What the workers share they share through the
-environment (the presenter token, the audience link, one cookie secret -- uploads are signed with it) and the
-checkpoint folder (trained models; its lock file lets one training run at a time). With one worker there is nothing
-to balance: Streamlit serves the room's port itself and takes this process over, as it always has."""
+environment (the presenter token, the audience link, one cookie secret: a cookie Streamlit signed on one worker is
+valid on the others) and the checkpoint folder (trained models; its lock file lets one training run at a time). A
+worker that dies is started again; its browsers reconnect through Caddy to another worker and rerun their page there
+from its link (the view is in the URL; the rest of the session, e.g. the presenter role, is asked for again). With
+one worker there is nothing to balance: Streamlit serves the room's port itself and takes this process over, as it
+always has."""
 from __future__ import annotations
 
 import argparse

@@ -3,7 +3,7 @@
 The launcher process is the supervisor. It starts every child in a session of its own (so a Ctrl+C in the terminal
 reaches the supervisor alone, which then stops the children in order), and on Linux asks the kernel to send each child
 SIGTERM should the supervisor itself die (prctl PR_SET_PDEATHSIG): no worker outlives the room. A child that exits
-while the room runs is started again on the same port -- at once the first time, then after a growing pause if it
+while the room runs is started again on the same port: after 1 s, or after a pause doubling up to 30 s while it
 keeps dying within a minute of its start. Its students' websockets break meanwhile; Streamlit's frontend shows its
 own "connecting" state and reconnects through the proxy, which sends them to a healthy worker.
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PAUSE_MAX = 30.0  # s: the longest wait before restarting a child that keeps dying
-STABLE_AFTER = 60.0  # s: a child that ran this long before exiting is restarted at once
+STABLE_AFTER = 60.0  # s: a child that ran this long before exiting is restarted at once (else after a pause)
 STOP_TIMEOUT = 10.0  # s: after SIGTERM, a child still running gets SIGKILL
 BANNER = ("You can now view your Streamlit app", "URL: http", "Local URL:", "Network URL:", "External URL:")
 PR_SET_PDEATHSIG = 1
