@@ -3,9 +3,10 @@
 The launcher process is the supervisor. It starts every child in a session of its own (so a Ctrl+C in the terminal
 reaches the supervisor alone, which then stops the children in order), and on Linux asks the kernel to send each child
 SIGTERM should the supervisor itself die (prctl PR_SET_PDEATHSIG): no worker outlives the room. A child that exits
-while the room runs is started again on the same port: after 1 s, or after a pause doubling up to 30 s while it
-keeps dying within a minute of its start. Its students' websockets break meanwhile; Streamlit's frontend shows its
-own "connecting" state and reconnects through the proxy, which sends them to a healthy worker.
+while the room runs is started again on the same port: at once if it had run a minute, else after a pause of 1 s
+doubling up to 30 s while it keeps dying within a minute of its start. Its students' websockets break meanwhile;
+Streamlit's frontend reconnects through the proxy, which sends them to a healthy worker, and reruns their page there
+(no exception box: the page comes back within a few seconds, its view restored from the link).
 
 The workers' output is relayed to the terminal, each line prefixed with the worker's name; the banner in which each
 worker announces its internal loopback URL is dropped (students use the room's address). Everything runs in the
