@@ -90,3 +90,17 @@ def test_a_kept_cookie_secret_is_used_and_a_short_token_is_refused(capsys):
     assert "at least 16 characters" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         room.plan(["--workers", "0"], environ={})
+
+
+def test_a_replica_with_training_off_refuses_every_training(monkeypatch, tmp_path):
+    import vae_core as vc
+    from explorer.training.form import TrainingRequest
+    from explorer.training.job import TRAINING_ENV, TrainingDisabled, TrainingJob, training_enabled
+
+    assert training_enabled()
+    monkeypatch.setenv(TRAINING_ENV, "off")
+    job = TrainingJob()
+    request = TrainingRequest("x", vc.ModelConfig(hidden=(8,)), vc.TrainConfig(epochs=1, train_subset=1000))
+    with pytest.raises(TrainingDisabled):
+        job.start(request, tmp_path)
+    assert not job.snapshot().active and not list(tmp_path.iterdir())
