@@ -1,22 +1,27 @@
-"""Load benchmark of the Streamlit server for a lecture hall (issue 11, item 7): prints numbers, is not a test.
+"""Load benchmark of the room for a lecture hall (issues 11 and 16): prints numbers, is not a test.
 
-Each scenario starts a fresh server (bench.browser_harness.serve_app: 127.0.0.1, a free port, a temporary
-VAE_CHECKPOINT_DIR, room mode on through VAE_PRESENTER_TOKEN) and then, at the same time:
+Each scenario starts a fresh room as `vae-explorer room --workers N --bind 127.0.0.1` does (explorer.room.launcher: a
+free port, a temporary VAE_CHECKPOINT_DIR, a presenter token; with N > 1, N Streamlit workers behind Caddy with cookie
+affinity) -- or, with --url, uses a room already running on this machine -- and then, at the same time:
 - the audience: N students, each a Streamlit tab over the websocket protocol (no browser each: that would measure
   Chromium), in a process of their own (bench/load_audience.py: arrival over a few seconds, open the root, the latent
   map, the decoder grid, then one click / slider move every 2-3 s, seeded); every action is timed from its rerun
   request to its script_finished, and exception boxes, st.error boxes, disconnects and timeouts are counted;
 - the presenter: one real headless Chromium tab opened with ?presenter=<token>, timing grid click -> decoded digit
   exactly as bench/ui_latency.py does (its open_grid, grid_cells, grid_click), once the room has arrived;
-- the server's memory (VmRSS of the streamlit process and its children, sampled every 0.5 s, and its VmHWM) and CPU
-  (utime + stime from /proc/<pid>/stat over the scenario).
-Scenarios: a room of N arriving over --arrival seconds after the server has warmed up, for each --n; a burst of
---burst students all connecting within 2 s of the server answering /_stcore/health (the issue saw "partially
-initialized module 'numpy'" exception boxes then); with --training, the presenter starting a training in the sidebar
-form (--train-epochs on --train-images images) alone and then with --training-n students, the audience going on until
-it has finished; its per-epoch seconds come from the saved checkpoint's history.
+- the room's memory (VmRSS summed over every process of the room -- launcher, workers, Caddy -- sampled every 0.5 s)
+  and CPU (utime + stime from /proc/<pid>/stat, summed over the same processes, over the scenario; and in 5 s windows,
+  divided by the actions the room finished in each: the median of those is the server CPU per action).
+Scenarios: a room of N arriving over --arrival seconds after the workers have warmed up, for each --n; a burst of
+--burst students all connecting within --burst-within seconds of the room answering /_stcore/health (the issue saw
+"partially initialized module 'numpy'" exception boxes then, and media 404s); with --training, the presenter starting
+a training in the sidebar form (--train-epochs on --train-images images) alone and then with --training-n students,
+the audience going on until it has finished; its per-epoch seconds come from the saved checkpoint's history.
+Bounded: at most MAX_STUDENTS per scenario, --seconds of activity (at most MAX_SECONDS), a timeout per action; every
+process it starts is stopped at the end of its scenario; traffic goes to 127.0.0.1 only.
 
-Run: VAE_DATA_DIR=../shared/data .venv/bin/python bench/load.py [--n 1 15 30 60] [--seconds 60] [--training] [--quick]
+Run: VAE_DATA_DIR=../shared/data .venv/bin/python bench/load.py [--workers 2] [--n 30 60 120 200] [--burst 200]
+     [--seconds 30] [--training] [--quick] [--url http://127.0.0.1:8501/ --pid PID]
 """
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,13 +47,20 @@ from playwright.sync_api import Error as PlaywrightError
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.browser_harness import chromium, open_page, serve_app  # noqa: E402 -- after the sys.path line
+from bench.browser_harness import chromium, free_port, open_page  # noqa: E402 -- after the sys.path line
 from bench.ui_latency import cpu_times, grid_cells, grid_click, open_grid  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 TRAIN_TIMEOUT = 900.0  # s: a training that has not saved its checkpoint by then is reported as not finished
-WARM_TIMEOUT = 90.0  # s: the server's warm-up log line
-TARGETS = {"errors_at": 60, "presenter_p95_at": 30, "presenter_p95": 0.500, "rss_mb": 1536, "training_slowdown": 2.0}
+WARM_TIMEOUT = 90.0  # s: the workers' warm-up log lines
+START_TIMEOUT = 120.0  # s: the room answering /_stcore/health
+MAX_STUDENTS = 400  # per scenario
+MAX_SECONDS = 600.0  # of audience activity per scenario
+WINDOW = 5.0  # s: the windows of the CPU-per-action median
+# issue 16, with 2 workers: at 60 students audience p95 <= 1.0 s and presenter p95 <= 300 ms; at 200, no errors or
+# timeouts; every process of the room together <= 3 GB RSS
+TARGETS = {"audience_p95_at": 60, "audience_p95": 1.0, "presenter_p95_at": 60, "presenter_p95": 0.300,
+           "errors_at": 200, "rss_mb": 3072, "training_slowdown": 2.0}
 
 
 @dataclass(frozen=True)
@@ -66,9 +79,12 @@ class Outcome:
     presenter_error: str = ""
     presenter_lost: int = 0  # clicks whose digit never showed
     audience: dict = field(default_factory=dict)  # bench/load_audience.py's JSON
-    rss_peak_mb: float = 0.0  # sampled VmRSS, process tree
-    hwm_mb: float = 0.0  # VmHWM of the server process
-    cpu_s: float = 0.0  # server CPU seconds (process tree) over the scenario
+    rss_peak_mb: float = 0.0  # sampled VmRSS, summed over the room's processes
+    cpu_s: float = 0.0  # server CPU seconds (every process of the room) over the scenario
+    cpu_series: list = field(default_factory=list)  # (perf_counter, room CPU seconds so far), every 0.5 s
+    processes: int = 0  # the room's processes at the end (launcher, workers, Caddy)
+    load_before: tuple = ()  # the machine's load average (1, 5, 15 min) at the start of the scenario
+    load_after: tuple = ()
     wall_s: float = 0.0
     machine_busy: float = 0.0  # share of all CPUs busy over the scenario (every process on the machine)
     steal: float = 0.0
@@ -100,13 +116,42 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
-def server_pid() -> int:
-    """The `streamlit run` child that serve_app started (this process's child with streamlit in its command)."""
-    for p in descendants(os.getpid())[1:]:
-        with contextlib.suppress(OSError):
-            if b"streamlit" in Path(f"/proc/{p}/cmdline").read_bytes():
-                return p
-    raise RuntimeError("no streamlit child process found")
+@contextlib.contextmanager
+def serve_room(workers: int, checkpoint_dir: Path, log_path: Path, env: dict):
+    """`vae-explorer room --workers N --bind 127.0.0.1` on a free port: yields (base_url, launcher pid). With one
+    worker the launcher becomes the Streamlit server; with more it supervises them and Caddy."""
+    port = free_port()
+    # no anomaly scoring at start-up unless asked: it would take the CPU the benchmark is measuring
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "VAE_CHECKPOINT_DIR": str(checkpoint_dir),
+           "VAE_WARM_ANOMALY_SCORES": "0", **env}
+    cmd = [sys.executable, "-m", "explorer.room.launcher", "room", "--workers", str(workers), "--bind", "127.0.0.1",
+           "--port", str(port), "--token", env["VAE_PRESENTER_TOKEN"]]
+    start = time.perf_counter()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while not _healthy(url):
+            if proc.poll() is not None or time.perf_counter() - start > START_TIMEOUT:
+                raise RuntimeError(f"the room did not come up; see {log_path}:\n{log_path.read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield url, proc.pid
+    finally:
+        proc.terminate()  # the launcher stops its workers and Caddy
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            for pid in descendants(proc.pid):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _healthy(url: str) -> bool:
+    with contextlib.suppress(OSError):
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.read() == b"ok"
+    return False
 
 
 def _status_kb(pid: int, key: str) -> int:
@@ -135,10 +180,14 @@ class ServerProbe:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
+        self.series: list[tuple[float, float]] = [(self.t0, 0.0)]
+
     def _run(self) -> None:
         while not self.stop_event.wait(0.5):
             with contextlib.suppress(OSError):
-                self.peak_kb = max(self.peak_kb, sum(_status_kb(p, "VmRSS") for p in descendants(self.pid)))
+                pids = descendants(self.pid)
+                self.peak_kb = max(self.peak_kb, sum(_status_kb(p, "VmRSS") for p in pids))
+                self.series.append((time.perf_counter(), cpu_seconds(pids) - self.cpu0))
 
     def stop(self, out: Outcome) -> None:
         self.stop_event.set()
@@ -147,7 +196,8 @@ class ServerProbe:
         out.cpu_s = cpu_seconds(pids) - self.cpu0
         out.wall_s = time.perf_counter() - self.t0
         out.rss_peak_mb = self.peak_kb / 1024
-        out.hwm_mb = _status_kb(self.pid, "VmHWM") / 1024
+        out.cpu_series = self.series
+        out.processes = len(pids)
         (all1, steal1), (all0, steal0) = cpu_times(), self.machine0
         out.machine_busy = 1 - (_idle_jiffies() - self.idle0) / max(1, all1 - all0)
         out.steal = (steal1 - steal0) / max(1, all1 - all0)
@@ -158,11 +208,11 @@ def _idle_jiffies() -> int:
     return fields[3] + fields[4]  # idle + iowait
 
 
-def wait_warm(log: Path, timeout: float = WARM_TIMEOUT) -> None:
-    """Until the server's lifespan warm-up has logged that it finished (or timeout)."""
+def wait_warm(log: Path, workers: int, timeout: float = WARM_TIMEOUT) -> None:
+    """Until every worker's lifespan warm-up has logged that it finished (or timeout)."""
     end = time.perf_counter() + timeout
     while time.perf_counter() < end:
-        if "Warm-up of the default model" in log.read_text(errors="replace"):
+        if log.read_text(errors="replace").count("Warm-up of the default model") >= workers:
             return
         time.sleep(0.2)
 
@@ -215,20 +265,42 @@ def epoch_seconds(path: Path) -> list[float]:
 
 # ---- one scenario ----------------------------------------------------------------------------------------------------
 
+@contextlib.contextmanager
+def the_room(args, tmp: Path, log: Path, token: str):
+    """(url, pid of the room's top process or None): a fresh room, or the running one --url names."""
+    if args.url:
+        log.write_text("")
+        yield args.url.rstrip("/"), args.pid
+        return
+    env = {"VAE_PRESENTER_TOKEN": token, **dict(kv.split("=", 1) for kv in args.env)}
+    with serve_room(args.workers, tmp / "checkpoints", log, env) as room:
+        yield room
+
+
+def streamlit_pids(pid: int) -> list[int]:
+    """The Streamlit servers of a room: pid itself with one worker, its workers with more."""
+    found = []
+    for p in descendants(pid):
+        with contextlib.suppress(OSError):
+            if b"streamlit" in Path(f"/proc/{p}/cmdline").read_bytes():
+                found.append(p)
+    return found
+
+
 def run_scenario(sc: Scenario, args, browser) -> Outcome:
-    out = Outcome(sc)
-    token = secrets.token_urlsafe(12)
+    out = Outcome(sc, load_before=os.getloadavg())
+    token = args.token or secrets.token_urlsafe(16)
     query = f"?presenter={token}"
     with tempfile.TemporaryDirectory(prefix="vae-load-") as tmp:
         tmp = Path(tmp)
-        log = tmp / "streamlit.log"
-        env = {"VAE_PRESENTER_TOKEN": token, **dict(kv.split("=", 1) for kv in args.env)}
-        with serve_app(tmp / "checkpoints", log, env=env) as (url, _):
-            probe_pid = server_pid()
-            if not sc.burst:
-                wait_warm(log)
-            probe = ServerProbe(probe_pid)
-            spy = start_py_spy(probe_pid, args.profile / f"{slug(sc.name)}.txt") if args.profile else None
+        log = tmp / "room.log"
+        with the_room(args, tmp, log, token) as (url, room_pid):
+            if not sc.burst and not args.url:
+                wait_warm(log, args.workers)
+            probe = ServerProbe(room_pid) if room_pid else None
+            spy = None
+            if args.profile and room_pid:
+                spy = start_py_spy(streamlit_pids(room_pid)[0], args.profile / f"{slug(sc.name)}.txt")
             stop_file, result_file = tmp / "stop", tmp / "audience.json"
             # The room stops when told (the stop file): after --seconds, and not before the presenter's clicks and
             # the training are done, so that every presenter click is timed under load; the cap bounds it anyway.
@@ -270,7 +342,9 @@ def run_scenario(sc: Scenario, args, browser) -> Outcome:
                     audience.wait()
                 if result_file.exists():
                     out.audience = json.loads(result_file.read_text())
-            probe.stop(out)
+            if probe:
+                probe.stop(out)
+            out.load_after = os.getloadavg()
             if spy:
                 stop_py_spy(spy)
             text = log.read_text(errors="replace")
@@ -339,16 +413,49 @@ def action_counts(out: Outcome) -> dict[str, int]:
     return dict(counts)
 
 
+def cpu_per_action(out: Outcome) -> float:
+    """Median over WINDOW-second windows of (the room's CPU seconds in the window) / (audience actions it finished in
+    the window), counting windows with at least 3 actions: what one action costs the server, all kinds together
+    (opening a page, a click, a slider move), with its share of the event loop, garbage collection and media."""
+    start, series = out.audience.get("start"), out.cpu_series
+    if start is None or len(series) < 2:
+        return float("nan")
+    ends = sorted(start + a["t"] + a["seconds"] for a in audience_stats(out)["actions"] if a["seconds"] is not None)
+    times, cpu = np.array([t for t, _ in series]), np.array([c for _, c in series])
+    ratios = []
+    for w0 in np.arange(times[0], times[-1] - WINDOW, WINDOW):
+        n = int(np.searchsorted(ends, w0 + WINDOW) - np.searchsorted(ends, w0))
+        if n >= 3:
+            ratios.append(float(np.interp(w0 + WINDOW, times, cpu) - np.interp(w0, times, cpu)) / n)
+    return float(np.median(ratios)) if ratios else float("nan")
+
+
+def media_404s(out: Outcome) -> int:
+    return sum(v for k, v in audience_stats(out)["errors"].items() if k == "media 404")
+
+
+def opened(out: Outcome) -> int:
+    """Students whose first page finished loading."""
+    return sum(1 for s in out.audience.get("students", [])
+               if s["actions"] and s["actions"][0]["kind"] == "open" and not s["actions"][0]["error"])
+
+
+def loads(values: tuple) -> str:
+    return " ".join(f"{v:.1f}" for v in values) if values else "–"
+
+
 def report(outcomes: list[Outcome], args) -> str:
     lines = []
     alone = next((o for o in outcomes if o.scenario.training and o.scenario.n == 0), None)
     alone_epoch = float(np.mean(alone.epochs)) if alone and alone.epochs else float("nan")
-    lines.append("| scenario | sessions | presenter grid click p50 / p95 ms | audience action p50 / p95 ms (n) | "
-                 "audience errors | timeouts | server RSS peak MB | server CPU s (% of 1 core) | training s/epoch |")
-    lines.append("|---|---|---|---|---|---|---|---|---|")
+    workers = "external room" if args.url else f"{args.workers}"
+    lines.append("| room | workers | presenter grid click p50 / p95 ms | audience action p50 / p95 ms (n) | pages opened | "
+                 "errors | timeouts | media 404s | server CPU s (% of 1 core) | RSS of all processes MB | "
+                 "server CPU per audience action ms | load average before → after | training s/epoch |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for o in outcomes:
         a = audience_stats(o)
-        errors = sum(v for k, v in a["errors"].items() if k != "timeout")
+        errors = sum(v for k, v in a["errors"].items() if k not in ("timeout", "media 404"))
         p = o.presenter
         pres = (f"{ms(pct(p, 50))} / {ms(pct(p, 95))}" + (f", {o.presenter_lost} lost" if o.presenter_lost else "")
                 + (f" ({o.presenter_error})" if o.presenter_error else ""))
@@ -358,15 +465,16 @@ def report(outcomes: list[Outcome], args) -> str:
             epochs = " ".join(f"{e:.1f}" for e in o.epochs) or o.training_error
             if o.scenario.n and alone_epoch == alone_epoch:
                 epochs += f" (×{mean / alone_epoch:.2f} alone)"
-        lines.append(f"| {o.scenario.name} | {o.scenario.n} | {pres} | {ms(pct(a['clicks'], 50))} / "
-                     f"{ms(pct(a['clicks'], 95))} ({len(a['clicks'])}) | {errors}"
+        lines.append(f"| {o.scenario.name} | {workers} | {pres} | {ms(pct(a['clicks'], 50))} / "
+                     f"{ms(pct(a['clicks'], 95))} ({len(a['clicks'])}) | {opened(o)} / {o.scenario.n} | {errors}"
                      + (f" ({a['numpy']} numpy)" if a["numpy"] else "") + f" | {a['errors'].get('timeout', 0)} | "
-                     f"{max(o.rss_peak_mb, o.hwm_mb):.0f} | {o.cpu_s:.0f} ({100 * o.cpu_s / max(o.wall_s, 1e-9):.0f}%) "
-                     f"| {epochs} |")
+                     f"{media_404s(o)} | {o.cpu_s:.0f} ({100 * o.cpu_s / max(o.wall_s, 1e-9):.0f}%) | "
+                     f"{o.rss_peak_mb:.0f} | {ms(cpu_per_action(o))} | {loads(o.load_before[:1])} → "
+                     f"{loads(o.load_after[:1])} | {epochs} |")
     lines.append("")
     lines.append("Per action type (audience; ms from rerun request to script_finished; KB received):")
     lines.append("")
-    lines.append("| scenario | action | n | p50 | p95 | max | KB/action |")
+    lines.append("| room | action | n | p50 | p95 | max | KB/action |")
     lines.append("|---|---|---|---|---|---|---|")
     for o in outcomes:
         a = audience_stats(o)
@@ -389,9 +497,9 @@ def report(outcomes: list[Outcome], args) -> str:
     for o in outcomes:
         a = audience_stats(o)
         extra = [f"machine CPU busy {o.machine_busy:.0%} (steal {o.steal:.0%})", f"audience process CPU {a['cpu']:.0f} s",
-                 f"scenario {o.wall_s:.0f} s"]
+                 f"scenario {o.wall_s:.0f} s", f"{o.processes} processes in the room"]
         if o.server_tracebacks:
-            extra.append(f"**{o.server_tracebacks} tracebacks in the server log**")
+            extra.append(f"**{o.server_tracebacks} tracebacks in the room's log**")
         if o.training_wall:
             extra.append(f"training start -> checkpoint {o.training_wall:.0f} s")
         lines.append(f"- {o.scenario.name}: " + ", ".join(extra))
@@ -401,24 +509,27 @@ def report(outcomes: list[Outcome], args) -> str:
             if kind not in ("exception", "st.error"):
                 lines.append(f"    - {count} × {kind}")
     lines.append("")
-    lines.append("Targets:")
+    lines.append(f"Targets (issue 16, meant for 2 workers; this run: {workers}):")
     by_n = {o.scenario.n: o for o in outcomes if not o.scenario.training and not o.scenario.burst}
     checks = []
-    if TARGETS["errors_at"] in by_n:
-        a = audience_stats(by_n[TARGETS["errors_at"]])
-        checks.append((f"{TARGETS['errors_at']} sessions with 0 errors", sum(a["errors"].values()), 0))
-    if TARGETS["presenter_p95_at"] in by_n:
-        checks.append((f"presenter grid-click p95 <= 500 ms at {TARGETS['presenter_p95_at']} sessions",
-                       pct(by_n[TARGETS["presenter_p95_at"]].presenter, 95) * 1000, TARGETS["presenter_p95"] * 1000))
-    checks.append(("server RSS <= 1.5 GB (peak over all scenarios, MB)",
-                   max(max(o.rss_peak_mb, o.hwm_mb) for o in outcomes), TARGETS["rss_mb"]))
+    if TARGETS["audience_p95_at"] in by_n:
+        o = by_n[TARGETS["audience_p95_at"]]
+        checks.append((f"audience p95 <= 1.0 s at {TARGETS['audience_p95_at']} students (s)",
+                       pct(audience_stats(o)["clicks"], 95), TARGETS["audience_p95"]))
+        checks.append((f"presenter grid-click p95 <= 300 ms at {TARGETS['presenter_p95_at']} students (ms)",
+                       pct(o.presenter, 95) * 1000, TARGETS["presenter_p95"] * 1000))
+    for o in outcomes:
+        if o.scenario.n >= TARGETS["errors_at"] and not o.scenario.training:
+            a = audience_stats(o)
+            checks.append((f"{o.scenario.name}: errors + timeouts + media 404s", sum(a["errors"].values()), 0))
+            checks.append((f"{o.scenario.name}: students without their page", o.scenario.n - opened(o), 0))
+    if any(o.rss_peak_mb for o in outcomes):
+        checks.append(("every process of the room together <= 3 GB RSS (peak over all rooms, MB)",
+                       max(o.rss_peak_mb for o in outcomes), TARGETS["rss_mb"]))
     loaded = next((o for o in outcomes if o.scenario.training and o.scenario.n), None)
     if loaded and loaded.epochs and alone_epoch == alone_epoch:
         checks.append((f"training at most 2x slower with {loaded.scenario.n} sessions (ratio of mean epoch)",
                        float(np.mean(loaded.epochs)) / alone_epoch, TARGETS["training_slowdown"]))
-    if TARGETS["errors_at"] not in by_n or TARGETS["presenter_p95_at"] not in by_n:
-        lines.append(f"- 0 errors at {TARGETS['errors_at']} sessions and presenter p95 <= 500 ms at "
-                     f"{TARGETS['presenter_p95_at']} sessions: need rooms of those sizes (--n)")
     for name, value, limit in checks:
         lines.append(f"- {name}: {value:.2f} (target {limit:g}): {'met' if value <= limit else '**missed**'}")
     return "\n".join(lines)
@@ -442,7 +553,7 @@ def _status_like(path: Path, key: str) -> int:
 def scenarios(args) -> list[Scenario]:
     out = [Scenario(f"room of {n}", n, args.arrival) for n in args.n]
     if args.burst:
-        out.append(Scenario(f"burst of {args.burst} at server start", args.burst, 2.0, burst=True))
+        out.append(Scenario(f"burst of {args.burst} at server start", args.burst, args.burst_within, burst=True))
     if args.training:
         if not args.skip_alone:
             out.append(Scenario("training alone", 0, 0.0, training=True))
@@ -459,7 +570,15 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=4.0,
                         help="after the arrival, seconds before the presenter starts (the room opens its pages)")
     parser.add_argument("--burst", type=int, default=None,
-                        help="students connecting within 2 s of server start (default: the largest --n; 0: none)")
+                        help="students connecting as soon as the room answers (default: the largest --n; 0: none)")
+    parser.add_argument("--burst-within", type=float, default=10.0,
+                        help="the burst connects within this many seconds of the room answering (default 10)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Streamlit workers of each fresh room (vae-explorer room --workers N; default 1)")
+    parser.add_argument("--url", help="use this running room (http://127.0.0.1:PORT/) instead of starting one; its "
+                                      "memory and CPU are measured only with --pid; no training scenarios")
+    parser.add_argument("--pid", type=int, help="with --url: the room's top process (the launcher), to measure it")
+    parser.add_argument("--token", help="with --url: the room's presenter token (vae-explorer room --token)")
     parser.add_argument("--clicks", type=int, default=20, help="presenter grid clicks per scenario (default 20)")
     parser.add_argument("--training", action="store_true", help="also: a training alone, and with --training-n students")
     parser.add_argument("--training-n", type=int, default=30)
@@ -482,7 +601,15 @@ def main() -> None:
         args.train_epochs, args.train_images = 2, 2000
         args.burst = 5 if args.burst is None else args.burst
     if args.burst is None:
-        args.burst = max(args.n, default=0)
+        args.burst = 0 if args.url else max(args.n, default=0)
+    if args.url and not args.url.startswith(("http://127.0.0.1:", "http://localhost:")):
+        parser.error("--url: only a room on this machine (http://127.0.0.1:PORT/)")
+    if args.url and (args.training or args.burst or not args.token):
+        parser.error("--url: needs --token; no --training or --burst (they need a fresh room)")
+    if max([*args.n, args.burst, args.training_n if args.training else 0]) > MAX_STUDENTS:
+        parser.error(f"at most {MAX_STUDENTS} students per room")
+    if not 0 < args.seconds <= MAX_SECONDS or not 1 <= args.workers <= 16:
+        parser.error(f"--seconds: up to {MAX_SECONDS:.0f}; --workers: 1 to 16")
     print(f"machine: {machine()}")
     outcomes = []
     with chromium(viewport=(1600, 1000)) as page:

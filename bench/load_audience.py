@@ -144,7 +144,7 @@ def main() -> None:
     students = asyncio.run(audience(args.url, args.n, args.arrival, args.seconds, args.seed, args.timeout,
                                     args.stop_file))
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    args.out.write_text(json.dumps({"students": students, "wall": time.perf_counter() - wall,
+    args.out.write_text(json.dumps({"students": students, "wall": time.perf_counter() - wall, "start": wall,
                                     "cpu": usage.ru_utime + usage.ru_stime}))
 
 

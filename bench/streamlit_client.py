@@ -9,7 +9,10 @@ web/server/starlette/starlette_websocket.py and the frontend bundle's App / Forw
   messages it has cached (the server then sends a ref_hash instead of a large element it already sent), and for a
   widget inside an st.fragment that fragment's id (only the fragment reruns);
 - a page change (sidebar link) reruns with the target page's script hash, without the old page's widget values;
-- an st.image arrives as a /media/<hash> URL that the browser then loads over HTTP (once per URL and tab);
+- before the websocket, the frontend GETs /_stcore/health; the cookies that sets (a proxy's sticky-session cookie
+  in a room with several workers, Streamlit's XSRF cookie) go with the websocket handshake and every later request;
+- an st.image arrives as a /media/<hash> URL that the browser then loads over HTTP (once per URL and tab), or inline
+  as a data: URI (nothing to load);
 - ForwardMsg.auto_rerun (an st.fragment(run_every=..)) starts a timer that reruns that fragment every interval,
   whether or not a run is under way; stop_auto_rerun and a page change stop it;
 - a run is announced by new_session (metadata.run: its id and the fragments it reruns) and ends with script_finished;
@@ -28,6 +31,7 @@ import base64
 import contextlib
 import json
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -43,6 +47,8 @@ FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_S
             ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
 WIDGET_TYPES = ("plotly_chart", "slider", "button", "selectbox", "number_input", "text_input", "checkbox", "radio",
                 "download_button", "button_group")
+HEALTH = "/_stcore/health"
+WORKER_HEADER = "X-Worker"  # set by the room's proxy (explorer.room.proxy): which worker served the request
 MAX_PENDING_POLLS = 8  # auto-rerun requests a tab keeps waiting for (the server coalesces the rest anyway)
 
 # Messages by hash, shared by every tab of this process: the same 1 MB scatter need not be stored 60 times.
@@ -106,13 +112,21 @@ class StreamlitTab:
         self.fetched: set[str] = set()  # media URLs (st.image) already loaded
         self.fetches: set[asyncio.Task] = set()
         self.media: list[Result] = []  # each media GET: seconds, error ("" or the HTTP status), bytes
+        self.cookies: dict[str, str] = {}  # set by the server (or a proxy in front of it), sent back as a browser does
+        self.worker = ""  # the proxy's X-Worker header on the first request ("" without a proxy)
+        self.images: deque[str] = deque(maxlen=64)  # the latest picture URLs the pages sent (st.image), in order
 
     # ---- connection --------------------------------------------------------------------------------------------
 
     async def open(self) -> Result:
         """Connect and run the page at `path` (as typing the URL does)."""
-        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
-                                           compression=None, open_timeout=self.timeout, ping_interval=None)
+        status, _ = await self._get(HEALTH)
+        if status != "200":
+            self._error(f"health {status}", HEALTH)
+        headers = {"Cookie": self._cookie_header()} if self.cookies else None
+        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None, proxy=None,
+                                           additional_headers=headers, compression=None, open_timeout=self.timeout,
+                                           ping_interval=None)
         self.reader = asyncio.create_task(self._read())
         return await self._request("open")
 
@@ -202,18 +216,38 @@ class StreamlitTab:
             task = asyncio.create_task(self._request("poll", fragment_id=fragment_id, auto=True))
             task.add_done_callback(lambda t: self.polls.append(t.result()) if not t.cancelled() else None)
 
-    async def _fetch(self, path: str) -> None:
-        """GET an st.image's media file as the browser's <img> does (HTTP/1.1, one connection each)."""
+    async def _get(self, path: str) -> tuple[str, bytes]:
+        """GET path with this tab's cookies (HTTP/1.1, one connection each, as an <img> or fetch() may): (status,
+        the whole response); the cookies it sets are kept."""
         parts = urlsplit(self.base_url)
-        start = time.perf_counter()
+        cookie = f"Cookie: {self._cookie_header()}\r\n" if self.cookies else ""
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, parts.port), self.timeout)
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n".encode())
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n{cookie}Connection: close\r\n\r\n"
+                         .encode())
             body = await asyncio.wait_for(reader.read(), self.timeout)
             writer.close()
-            status = body.split(b" ", 2)[1].decode() if body.startswith(b"HTTP/") else "no response"
         except (OSError, TimeoutError) as e:
-            status, body = type(e).__name__, b""
+            return type(e).__name__, b""
+        if not body.startswith(b"HTTP/"):
+            return "no response", body
+        head = body.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == WORKER_HEADER.lower() and not self.worker:
+                self.worker = value.strip()
+            if name.strip().lower() == "set-cookie":
+                key, _, val = value.strip().split(";", 1)[0].partition("=")
+                self.cookies[key] = val
+        return head[0].split(" ", 2)[1], body
+
+    def _cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    async def _fetch(self, path: str) -> None:
+        """GET an st.image's media file as the browser's <img> does."""
+        start = time.perf_counter()
+        status, body = await self._get(path)
         error = "" if status == "200" else f"media {status}"
         self.media.append(Result("media GET", time.perf_counter() - start, error, len(body)))
         if error:
@@ -286,6 +320,7 @@ class StreamlitTab:
             self._error("st.error", element.alert.body[:200])
         elif etype == "imgs":
             for img in element.imgs.imgs:
+                self.images.append(img.url)
                 if img.url.startswith("/") and img.url not in self.fetched:  # the browser loads each src once
                     self.fetched.add(img.url)
                     task = asyncio.create_task(self._fetch(img.url))

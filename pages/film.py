@@ -13,7 +13,7 @@ from explorer import cache
 from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.guards import page_model
-from explorer.render.digit_images import to_pil
+from explorer.render.digit_images import pil_uri, to_pil
 from explorer.render.figures import film_map
 from explorer.room.roles import is_presenter
 from explorer.training.job import shared_job
@@ -61,7 +61,7 @@ def _live() -> None:
                       key="film_live_map", config={"displayModeBar": False})
     picture = frame.grid_picture()
     if picture is not None:
-        right.image(to_pil(picture / 255.0, scale=2), caption=f"Decoded grid over [−3, 3]², {frame.caption}",
+        right.image(pil_uri(to_pil(picture / 255.0, scale=2)), caption=f"Decoded grid over [−3, 3]², {frame.caption}",
                     output_format="PNG")
     st.caption(f"Redrawn after every epoch (and at steps 10–300 of the first) while `{s.name}` trains; it will "
                "appear in the model picker when it is saved.")

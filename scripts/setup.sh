@@ -9,6 +9,7 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import torch, torchvision, streamlit, sklearn, plotly, playwright, segno" \
+  && .venv/bin/caddy version >/dev/null \
   || { echo "setup: the requirements did not install" >&2; exit 1; }
 if [ -z "${VAE_DATA_DIR:-}" ] && [ ! -f data/MNIST/raw/t10k-images-idx3-ubyte ]; then
   echo "setup: MNIST is not in ./data; downloading it once (about 12 MB)..."

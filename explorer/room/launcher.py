@@ -2,22 +2,37 @@
 way Jupyter shares a notebook server.
 
 Installed by `pip install -e .` (pyproject.toml). Both run `streamlit run app.py` from this checkout; any further
-arguments are passed to Streamlit (e.g. --server.port 8600). Room mode makes a random presenter token, serves the app
-on every network interface of this machine, and prints two links: the presenter's (with the token: open it on the
-lecturer's laptop, it is not shown on screen afterwards) and the audience's (project it; the presenter's sidebar also
-shows it with a QR code). Sessions without the token explore every page but cannot train, cancel or delete models
-(explorer.room.roles)."""
+arguments are passed to Streamlit (e.g. --server.browser.gatherUsageStats false). Room mode makes a random presenter
+token and prints two links: the presenter's (with the token: open it on the lecturer's laptop, it is not shown on
+screen afterwards) and the audience's (project it; the presenter's sidebar also shows it with a QR code). Sessions
+without the token explore every page but cannot train, cancel or delete models (explorer.room.roles).
+
+A room uses every core: `--workers N` (default: one per core) Streamlit servers on 127.0.0.1, each its own Python
+process, behind Caddy on the room's port (explorer.room.proxy), which keeps each browser on one worker by a cookie;
+this process supervises them (explorer.room.workers) until Ctrl+C. What the workers share they share through the
+environment (the presenter token, the audience link, one cookie secret: a cookie Streamlit signed on one worker is
+valid on the others) and the checkpoint folder (trained models; its lock file lets one training run at a time). A
+worker that dies is started again; its browsers reconnect through Caddy to another worker and rerun their page there
+from its link (the view is in the URL; the rest of the session, e.g. the presenter role, is asked for again). With
+one worker there is nothing to balance: Streamlit serves the room's port itself and takes this process over, as it
+always has."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import os
 import secrets
+import signal
 import socket
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
+from explorer.room.proxy import HEALTH_URI, caddy_command, caddyfile
 from explorer.room.roles import AUDIENCE_URL_ENV, QUERY, TOKEN_ENV
+from explorer.room.workers import Child, Supervisor
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,32 +56,128 @@ def lan_address() -> str:
     return host
 
 
-def plan(argv: list[str], environ: dict | None = None) -> tuple[list[str], dict, list[str]]:
-    """(the streamlit command, its environment, the lines to print) for `vae-explorer room ARGS`."""
-    p = argparse.ArgumentParser(prog="vae-explorer room", description=__doc__)
-    p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--host", default=None, help="the address students reach this machine at (default: looked up)")
-    p.add_argument("--token", default=None, help="the presenter token (default: a new random one)")
+COOKIE_SECRET_ENV = "STREAMLIT_SERVER_COOKIE_SECRET"  # Streamlit reads server.cookieSecret from here (not argv)
+MIN_TOKEN = 16  # characters of a presenter token chosen with --token
+EVERY_INTERFACE = ("0.0.0.0", "::", "")
+
+
+@dataclass(frozen=True)
+class RoomPlan:
+    """What `vae-explorer room ARGS` runs: one Streamlit command per worker (on `worker_ports`), their shared
+    environment, the lines to print; with more than one worker, Caddy on bind:port in front of them."""
+    commands: list[list[str]]
+    worker_ports: list[int]
+    env: dict
+    lines: list[str]
+    port: int
+    bind: str
+    proxy_secret: str  # keys the affinity cookie's HMAC
+
+    @property
+    def proxied(self) -> bool:
+        return len(self.commands) > 1
+
+    def caddyfile(self) -> str:
+        return caddyfile(self.port, self.bind, [f"127.0.0.1:{p}" for p in self.worker_ports], self.proxy_secret)
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct free TCP ports on 127.0.0.1 (held open together while picked, so they differ)."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(n)]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vae-explorer room", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--port", type=int, default=8501, help="the room's port (default 8501)")
+    p.add_argument("--host", default=None,
+                   help="the address students reach this machine at, printed in their link (default: looked up)")
+    p.add_argument("--bind", default="0.0.0.0",
+                   help="the address to listen on (default 0.0.0.0: every interface; 127.0.0.1: this machine only)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="Streamlit processes serving the room (default: one per core, here %(default)s)")
+    p.add_argument("--token", default=None,
+                   help=f"the presenter token, at least {MIN_TOKEN} characters (default: a new random one)")
+    return p
+
+
+def plan(argv: list[str], environ: dict | None = None) -> RoomPlan:
+    """What `vae-explorer room ARGS` runs (see RoomPlan); argparse's usage error (SystemExit) for a bad argument."""
+    p = parser()
     args, extra = p.parse_known_args(argv)
+    if args.token is not None and len(args.token) < MIN_TOKEN:
+        p.error(f"--token: a presenter token needs at least {MIN_TOKEN} characters (got {len(args.token)}); "
+                "leave it out for a random one")
+    if not 1 <= args.workers <= 64:
+        p.error(f"--workers: 1 to 64 (got {args.workers})")
+    environ = os.environ if environ is None else environ
     token = args.token or secrets.token_urlsafe(16)
-    host = args.host or lan_address()
+    host = args.host or (lan_address() if args.bind in EVERY_INTERFACE else args.bind)
     audience = f"http://{host}:{args.port}/"
-    env = {**(os.environ if environ is None else environ), TOKEN_ENV: token, AUDIENCE_URL_ENV: audience}
+    env = {**environ, TOKEN_ENV: token, AUDIENCE_URL_ENV: audience,
+           COOKIE_SECRET_ENV: environ.get(COOKIE_SECRET_ENV) or secrets.token_urlsafe(32)}
     # browser.serverAddress set: Streamlit prints this one URL instead of looking the machine's public address up
     # on the internet (what it does when it serves every interface).
-    command = streamlit_command("0.0.0.0", ["--server.port", str(args.port), "--browser.serverAddress", host, *extra])
-    lines = ["", "  VAE Latent Explorer -- room mode", "",
-             f"  Presenter (you; keep it to yourself):  http://localhost:{args.port}/?{QUERY}={token}",
+    public = ["--browser.serverAddress", host, "--browser.serverPort", str(args.port)]
+    if args.workers == 1:
+        ports = [args.port]
+        commands = [streamlit_command(args.bind, ["--server.port", str(args.port), *public, *extra])]
+    else:
+        ports = free_ports(args.workers)
+        commands = [streamlit_command("127.0.0.1", ["--server.port", str(port), *public, *extra])
+                    for port in ports]
+    local = "localhost" if args.bind in (*EVERY_INTERFACE, "127.0.0.1") else args.bind
+    serving = ("one Streamlit process" if args.workers == 1 else
+               f"{args.workers} Streamlit workers behind Caddy, one browser per worker by cookie")
+    lines = ["", f"  VAE Latent Explorer -- room mode ({serving}, listening on {args.bind}:{args.port})", "",
+             f"  Presenter (you; keep it to yourself):  http://{local}:{args.port}/?{QUERY}={token}",
              f"     or from another device:             {audience}?{QUERY}={token}",
              f"  Audience (project this, or the QR code in your sidebar):  {audience}", ""]
-    return command, env, lines
+    return RoomPlan(commands, ports, env, lines, args.port, args.bind, secrets.token_urlsafe(16))
+
+
+def run_room(room: RoomPlan) -> int:
+    """Supervise the workers and Caddy until SIGINT (Ctrl+C), SIGTERM or SIGHUP, then stop them all."""
+    stop = []
+
+    def request_stop(signum, _frame) -> None:
+        stop.append(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, request_stop)
+    with tempfile.TemporaryDirectory(prefix="vae-room-") as run:
+        run = Path(run)
+        config = run / "Caddyfile"
+        config.write_text(room.caddyfile())
+        # Caddy gets no secrets, and keeps its data (it stores nothing without TLS) in the run folder, not in $HOME
+        proxy_env = {k: v for k, v in os.environ.items() if k not in (TOKEN_ENV, COOKIE_SECRET_ENV)}
+        proxy_env.update(XDG_DATA_HOME=str(run / "data"), XDG_CONFIG_HOME=str(run / "config"))
+        children = [Child(f"worker {i + 1}", command, room.env, health_url=f"http://127.0.0.1:{port}{HEALTH_URI}")
+                    for i, (command, port) in enumerate(zip(room.commands, room.worker_ports, strict=True))]
+        children.append(Child("proxy", caddy_command(config), proxy_env, log_file=run / "caddy.log"))
+        supervisor = Supervisor(children, ROOT)
+        try:
+            supervisor.start()
+            while not stop:
+                supervisor.poll(0.5)
+        finally:
+            supervisor.stop()
+    print("  The room is closed.", flush=True)
+    return 0
 
 
 def room_main(argv: list[str] | None = None) -> int:
-    command, env, lines = plan(sys.argv[1:] if argv is None else argv)
-    print("\n".join(lines), flush=True)
+    room = plan(sys.argv[1:] if argv is None else argv)
+    print("\n".join(room.lines), flush=True)
+    if room.proxied:
+        return run_room(room)
     os.chdir(ROOT)
-    os.execve(command[0], command, env)  # the server takes this process over (Ctrl+C stops it)
+    command = room.commands[0]
+    os.execve(command[0], command, room.env)  # the server takes this process over (Ctrl+C stops it)
     return 0  # not reached
 
 

@@ -24,10 +24,17 @@ from explorer.training.form import FULL_TRAIN, TrainingRequest
 
 MAX_MODELS_ENV = "VAE_MAX_MODELS"
 DEFAULT_MAX_MODELS = 20  # app-trained models kept in the folder at most: ~3-13 MB each
+# "off": this server never trains -- the audience replicas of a cluster, where one chosen replica trains
+# (docs/kubernetes.md); the sidebar then offers no training form
+TRAINING_ENV = "VAE_TRAINING"
 
 
 class TrainingAlreadyRunning(RuntimeError):
     """Another training (from any browser session) is under way."""
+
+
+class TrainingDisabled(RuntimeError):
+    """This server runs with VAE_TRAINING=off."""
 
 
 class ModelQuotaReached(RuntimeError):
@@ -36,6 +43,10 @@ class ModelQuotaReached(RuntimeError):
 
 class NotYourTraining(PermissionError):
     """Only the session that started a training, or the presenter, may cancel it."""
+
+
+def training_enabled() -> bool:
+    return os.environ.get(TRAINING_ENV, "on").strip().lower() not in ("off", "0", "false", "no")
 
 
 def max_models() -> int:
@@ -113,6 +124,8 @@ class TrainingJob:
               owner: str = "") -> int:
         """Start training `request`; returns the job id. Raises TrainingAlreadyRunning if one is under way and
         ModelQuotaReached if the folder holds VAE_MAX_MODELS trained models already."""
+        if not training_enabled():
+            raise TrainingDisabled(f"training is off on this server ({TRAINING_ENV}=off)")
         directory = checkpoint_dir() if directory is None else Path(directory)
         with self._lock:
             if self._status.active:

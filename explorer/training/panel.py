@@ -13,7 +13,7 @@ from explorer.page.public_text import public
 from explorer.render.figures import loss_curves
 from explorer.room.roles import is_presenter, session_id
 from explorer.training.form import FULL_TRAIN, SUBSET_RANGE, TrainingRequest, validate_request
-from explorer.training.job import ModelQuotaReached, NotYourTraining, TrainingAlreadyRunning, shared_job
+from explorer.training.job import ModelQuotaReached, NotYourTraining, TrainingAlreadyRunning, shared_job, training_enabled
 
 MY_JOB = "sidebar_my_job"  # id of the training this session started
 SEEN_JOB = "sidebar_seen_job"  # id of the last finished training this session has reacted to
@@ -23,7 +23,7 @@ AUDIENCE_POLL_SECONDS = 5.0  # the audience sees one line: each poll is a 17-28 
 
 def render_training() -> None:
     """The form, then the progress panel below it (in view right after pressing Train)."""
-    if is_presenter():
+    if is_presenter() and training_enabled():
         _form()
     _progress_panel()
 

@@ -1,19 +1,26 @@
 """`vae-explorer room` and what a browser may see: the room command serves the network with a fresh token and prints
-both links; single-user mode listens on 127.0.0.1 only; messages in the browser carry no absolute paths."""
+both links, with one Streamlit process or several behind Caddy; single-user mode listens on 127.0.0.1 only; messages
+in the browser carry no absolute paths. (tests/test_room_workers.py starts a room of workers for real.)"""
+import subprocess
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from explorer.page.public_text import public
 from explorer.room import launcher as room
+from explorer.room.proxy import COOKIE, caddy_binary
 from explorer.room.roles import AUDIENCE_URL_ENV, TOKEN_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_room_command_makes_a_token_serves_the_network_and_prints_both_links():
-    command, env, lines = room.plan(["--port", "8600", "--host", "192.0.2.7"], environ={})
+    plan = room.plan(["--workers", "1", "--port", "8600", "--host", "192.0.2.7"], environ={})
+    (command,), env, lines = plan.commands, plan.env, plan.lines
     token = env[TOKEN_ENV]
-    assert len(token) >= 16 and token != room.plan(["--host", "192.0.2.7"], environ={})[1][TOKEN_ENV]
+    assert len(token) >= 16 and token != room.plan(["--workers", "1", "--host", "192.0.2.7"], environ={}).env[TOKEN_ENV]
+    assert not plan.proxied  # one worker: Streamlit serves the room's port itself, as before workers existed
     assert command[command.index("--server.address") + 1] == "0.0.0.0"
     assert command[command.index("--server.port") + 1] == "8600"
     # a set browser.serverAddress keeps Streamlit from looking the machine's public address up on the internet
@@ -35,3 +42,65 @@ def test_browser_messages_name_files_not_absolute_paths():
     assert public(f"{ROOT}/checkpoints/x.pt is truncated") == "checkpoints/x.pt is truncated"
     assert public("no checkpoint file at /home/lecturer/secret/broken.pt") == "no checkpoint file at …/broken.pt"
     assert public("open http://192.0.2.7:8501/ and 3/4 of a/b") == "open http://192.0.2.7:8501/ and 3/4 of a/b"
+
+
+def test_a_room_of_workers_runs_one_streamlit_per_worker_on_loopback_behind_caddy_on_the_rooms_port():
+    plan = room.plan(["--workers", "3", "--port", "8600", "--host", "192.0.2.7"], environ={})
+    assert plan.proxied and len(plan.commands) == 3 and len(set(plan.worker_ports)) == 3 and 8600 not in plan.worker_ports
+    for command, port in zip(plan.commands, plan.worker_ports, strict=True):
+        assert command[command.index("--server.address") + 1] == "127.0.0.1"
+        assert command[command.index("--server.port") + 1] == str(port)
+        assert command[command.index("--browser.serverAddress") + 1] == "192.0.2.7"
+    config = plan.caddyfile()
+    assert "http://:8600 {" in config and "bind 0.0.0.0" in config  # every interface by default
+    assert f"lb_policy cookie {COOKIE} {plan.proxy_secret}" in config  # sticky by cookie, never by client address
+    assert " ".join(f"127.0.0.1:{p}" for p in plan.worker_ports) in config and "health_uri /_stcore/health" in config
+    assert plan.env[AUDIENCE_URL_ENV] == "http://192.0.2.7:8600/"
+    assert len(plan.env[room.COOKIE_SECRET_ENV]) >= 32  # one secret, in the one environment every worker gets
+    assert any("3 Streamlit workers behind Caddy" in line for line in plan.lines)
+
+
+def test_the_default_is_one_worker_per_core(monkeypatch):
+    monkeypatch.setattr(room.os, "cpu_count", lambda: 5)
+    assert len(room.plan(["--host", "192.0.2.7"], environ={}).commands) == 5
+
+
+def test_bind_chooses_the_listening_address_and_a_loopback_room_prints_its_own_address():
+    one = room.plan(["--workers", "1", "--bind", "127.0.0.1", "--port", "8601"], environ={})
+    assert one.commands[0][one.commands[0].index("--server.address") + 1] == "127.0.0.1"
+    assert one.env[AUDIENCE_URL_ENV] == "http://127.0.0.1:8601/"
+    two = room.plan(["--workers", "2", "--bind", "127.0.0.1", "--port", "8601"], environ={})
+    assert "bind 127.0.0.1" in two.caddyfile() and two.env[AUDIENCE_URL_ENV] == "http://127.0.0.1:8601/"
+
+
+def test_the_rooms_caddyfile_is_one_caddy_accepts(tmp_path):
+    plan = room.plan(["--workers", "2", "--bind", "127.0.0.1", "--port", "8602"], environ={})
+    config = tmp_path / "Caddyfile"
+    config.write_text(plan.caddyfile())
+    done = subprocess.run([caddy_binary(), "validate", "--config", str(config), "--adapter", "caddyfile"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_kept_cookie_secret_is_used_and_a_short_token_is_refused(capsys):
+    assert room.plan(["--workers", "2"], environ={room.COOKIE_SECRET_ENV: "s" * 40}).env[room.COOKIE_SECRET_ENV] == "s" * 40
+    assert room.plan(["--workers", "1", "--token", "t" * 16], environ={}).env[TOKEN_ENV] == "t" * 16
+    with pytest.raises(SystemExit):
+        room.plan(["--token", "short-token"], environ={})
+    assert "at least 16 characters" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        room.plan(["--workers", "0"], environ={})
+
+
+def test_a_replica_with_training_off_refuses_every_training(monkeypatch, tmp_path):
+    import vae_core as vc
+    from explorer.training.form import TrainingRequest
+    from explorer.training.job import TRAINING_ENV, TrainingDisabled, TrainingJob, training_enabled
+
+    assert training_enabled()
+    monkeypatch.setenv(TRAINING_ENV, "off")
+    job = TrainingJob()
+    request = TrainingRequest("x", vc.ModelConfig(hidden=(8,)), vc.TrainConfig(epochs=1, train_subset=1000))
+    with pytest.raises(TrainingDisabled):
+        job.start(request, tmp_path)
+    assert not job.snapshot().active and not list(tmp_path.iterdir())
