@@ -1,5 +1,5 @@
 """The shipped checkpoints: the default meets the issue's targets on the 10,000 MNIST test digits; it and the two
-models shipped to compare it with (beta = 4, conv) are small, documented in the model card (docs/model-card.md), and each carries its film."""
+models shipped to compare it with (beta = 4, conv) are small, documented in docs/model-card.md, and each carries its film."""
 from pathlib import Path
 
 import numpy as np
