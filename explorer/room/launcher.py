@@ -15,11 +15,10 @@ import os
 import secrets
 import socket
 import sys
-from pathlib import Path
 
-from explorer.room.roles import AUDIENCE_URL_ENV, QUERY, TOKEN_ENV
-
-ROOT = Path(__file__).resolve().parents[2]
+from explorer.room.roles import QUERY
+from vae_core.settings import AUDIENCE_URL_ENV, TOKEN_ENV
+from vae_core.settings import PROJECT_ROOT as ROOT
 
 
 def streamlit_command(address: str, extra: list[str]) -> list[str]:

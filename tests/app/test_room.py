@@ -5,7 +5,7 @@ from pathlib import Path
 
 from explorer.page.public_text import public
 from explorer.room import launcher as room
-from explorer.room.roles import AUDIENCE_URL_ENV, TOKEN_ENV
+from vae_core.settings import AUDIENCE_URL_ENV, TOKEN_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 
