@@ -15,13 +15,12 @@ from explorer import cache
 from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.guards import need_mnist, page_model
-from explorer.page.score_labels import PROBE_LABELS, SCORE_LABELS, score_explanation
+from explorer.page.score_labels import PROBE_LABELS, SCORE_LABELS, SHORT_LABELS, score_explanation
 from explorer.render.figures import roc_figure, score_histogram
 from explorer.render.gallery import gallery_html
 
 GALLERY = 20  # test digits in each of the two galleries
 PROBE_GALLERY = 4  # most digit-like images shown per probe set: one row of a half-width column
-SHORT_LABELS = {"iwae": "IWAE", "reconstruction": "recon."}  # the AUROC table's headers fit a half-width column
 FLAG_PERCENTILE = 99  # the threshold starts where it flags 1% of the test digits
 
 link_slot = us.titled("Anomalies: what does the model find strange?")

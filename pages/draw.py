@@ -11,19 +11,17 @@ import streamlit as st
 import vae_core as vc
 from explorer import cache
 from explorer.page.guards import need_mnist, page_model
+from explorer.page.score_labels import SCORE_LABELS
+from explorer.page.session_keys import DRAWN, DRAWN_FROM
 from explorer.render.digit_images import digit
 from explorer.render.map_overlay import star_overlay
 
-DRAWN = "drawn_digit"  # the current digit as the model sees it, (784,): the Repair page offers it too
-DRAWN_FROM = "drawn_digit_from"  # "drawing" or the uploaded file's name
 VERSION = "draw_version"  # bumped by Clear: the canvas and the uploader get new keys, so they start empty
 SOURCE = "draw_source"  # which input changed last, "canvas" or "upload": that one is shown
 SEEN = "draw_seen"  # {input: fingerprint of its last content}, to tell which changed
 RANK = "draw_ranked"  # the model whose test digits this visitor asked to score (they were not scored yet)
 CANVAS_PX = 280  # 10 canvas pixels per MNIST pixel
 STROKE_PX = 22  # ~2 MNIST pixels once the digit is scaled into its 20 px box, like MNIST's pen
-SCORE_LABELS = {"neg_elbo": "−ELBO", "reconstruction": "reconstruction", "kl": "KL", "iwae": "−log p(x) (IWAE)",
-                "corrected": "corrected (−log p − w·L)"}
 # The star (positioned HTML, explorer.render.map_overlay) and the latent map stacked in one grid cell, the star on
 # top: a stroke redraws the star alone, and the 10k-point map -- the same figure every run -- is not drawn again.
 MAP_CSS = """<style>

@@ -13,7 +13,7 @@ from explorer import cache
 from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.guards import need_mnist, page_model
-from explorer.page.score_labels import SCORE_LABELS
+from explorer.page.score_labels import COLOUR_LABELS
 from explorer.render.clicks import is_region, selected_index, selected_indices, selected_points, selection_outlines
 from explorer.render.digit_images import digit
 from explorer.render.figures import (
@@ -30,8 +30,6 @@ SELECTED = "latent_selected"  # test index of the clicked digit (either map)
 # The box or lasso selection: {"map": "vae" or "pca" (where it was drawn), "indices": its sorted test indices,
 # "outlines": the drawn boxes and lassos, (xs, ys) in data units}
 REGION = "latent_region"
-COLOUR_BY = {"label": "label", "neg_elbo": SCORE_LABELS["neg_elbo"], "kl": SCORE_LABELS["kl"],
-             "reconstruction": "reconstruction error", "corrected": "corrected score"}  # issue #9's choices
 VERSIONS = "latent_chart_versions"  # per map: bumped to redraw it without a stale highlight
 MAP_NAMES = {"vae": "VAE", "pca": "PCA"}
 GALLERY = 100  # digits of a selection shown (evenly spread over it)
@@ -52,7 +50,7 @@ if not ckpt.pca:
 pca_test = cache.pca_test_codes(key)
 map_codes = {"vae": mu, "pca": pca_test}
 
-schema = us.latent_map_schema(us.model_names(), len(test_y), tuple(COLOUR_BY))
+schema = us.latent_map_schema(us.model_names(), len(test_y), tuple(COLOUR_LABELS))
 us.restore(schema, into=LINKED)  # the link's view, read once per session (its model is the sidebar's); then the state's
 
 controls = st.columns([3, 3, 2, 3])
@@ -66,11 +64,11 @@ show_digits = controls[2].toggle(
          "one per cell of a grid over the map, never overlapping; framed in their class colours. With a selection, "
          "picked among the selected digits. Zoom in to see them larger.")
 colour_by = controls[3].selectbox(
-    "Colour by", list(COLOUR_BY), format_func=COLOUR_BY.get, key="latent_colour_by",
+    "Colour by", list(COLOUR_LABELS), format_func=COLOUR_LABELS.get, key="latent_colour_by",
     help="A digit's label, or how anomalous the VAE finds it (higher = darker; see the Anomalies page). Both maps "
          "use the same colours, so you can see where the VAE's atypical digits land in PCA too.")
 # the 10,000 test digits' scores: computed once per model for every session (the Anomalies page's)
-colour = {} if colour_by == "label" else dict(values=cache.test_scores(key)[colour_by], value_name=COLOUR_BY[colour_by])
+colour = {} if colour_by == "label" else dict(values=cache.test_scores(key)[colour_by], value_name=COLOUR_LABELS[colour_by])
 view = {"model": model_name(key.path), "colour_by": colour_by, "show_digits": show_digits}  # digit: the fragment's
 
 

@@ -8,12 +8,11 @@ import streamlit as st
 
 from explorer import cache
 from explorer.page.guards import need_mnist, page_model
+from explorer.page.session_keys import DRAWN, DRAWN_FROM
 from explorer.render.digit_images import digit, strip
 from explorer.render.figures import add_path, add_prior_contours, digit_scatter
 from vae_core.corruption import HALVES
 
-DRAWN = "drawn_digit"  # set by the Draw page: the digit drawn or uploaded there, (784,) as the model sees it
-DRAWN_FROM = "drawn_digit_from"  # ...and "drawing" or the uploaded file's name
 SOURCES = {"test": "A test digit", "drawn": "Your digit from the Draw page"}
 DAMAGE = {"gaussian": "Gaussian noise", "salt_and_pepper": "Salt and pepper", "rectangle": "Missing rectangle",
           "half": "Missing half"}

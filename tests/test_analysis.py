@@ -4,7 +4,9 @@ import pytest
 import torch
 
 import vae_core as vc
+from vae_core.analysis import fit_pca, images_digest
 from vae_core.limits import LIMITS, activation_floats_per_image, chunk_size
+from vae_core.metrics import embedding_quality, knn_accuracy, trust
 
 
 def test_encode_decode_shapes(tiny_model):
@@ -72,7 +74,7 @@ def test_per_image_elbo_and_iwae_bound(tiny_model):
 def test_pca_projects_onto_two_components():
     rng = np.random.default_rng(0)
     train, test = rng.random((100, 784)), rng.random((30, 784))
-    train_codes, test_codes = vc.pca_2d(train, test)
+    train_codes, test_codes = vc.pca_codes(None, train, test)
     assert train_codes.shape == (100, 2) and test_codes.shape == (30, 2)
     np.testing.assert_allclose(train_codes.mean(0), 0, atol=1e-5)
     assert train_codes[:, 0].var() >= train_codes[:, 1].var()
@@ -83,11 +85,11 @@ def test_a_stored_pca_projects_as_scikit_learn_does():
 
     rng = np.random.default_rng(1)
     train, test = rng.random((200, 784)), rng.random((40, 784))
-    pca = vc.fit_pca(train)
+    pca = fit_pca(train)
     assert pca["mean"].shape == (784,) and pca["components"].shape == (2, 784)
     expected = PCA(n_components=2, random_state=0).fit(train).transform(test)
     np.testing.assert_allclose(vc.project_pca(pca, test), expected, atol=1e-4)
-    np.testing.assert_allclose(vc.pca_2d(train, test)[1], expected, atol=1e-4)
+    np.testing.assert_allclose(vc.pca_codes(None, train, test)[1], expected, atol=1e-4)
 
 
 def test_knn_accuracy_and_trustworthiness_separate_good_from_bad_embeddings():
@@ -96,12 +98,12 @@ def test_knn_accuracy_and_trustworthiness_separate_good_from_bad_embeddings():
     centres = rng.normal(0, 10, (4, 2))
     codes = centres[labels] + rng.normal(0, 0.5, (200, 2))
     high = np.hstack([codes, np.zeros((200, 3))])  # the 2-D codes are an exact embedding of this
-    assert vc.knn_accuracy(codes[::2], labels[::2], codes[1::2], labels[1::2]) == 1.0
-    assert vc.trust(high, codes) == pytest.approx(1.0)
+    assert knn_accuracy(codes[::2], labels[::2], codes[1::2], labels[1::2]) == 1.0
+    assert trust(high, codes) == pytest.approx(1.0)
     shuffled = rng.permutation(codes)
-    assert vc.knn_accuracy(codes[::2], labels[::2], shuffled[1::2], labels[1::2]) < 0.6
-    assert vc.trust(high, shuffled) < 0.7
-    quality = vc.embedding_quality(high, labels, high, labels, codes, codes)
+    assert knn_accuracy(codes[::2], labels[::2], shuffled[1::2], labels[1::2]) < 0.6
+    assert trust(high, shuffled) < 0.7
+    quality = embedding_quality(high, labels, high, labels, codes, codes)
     assert set(quality) == {"knn_accuracy", "trustworthiness"}
 
 
@@ -110,11 +112,11 @@ def test_stored_encodings_are_used_only_for_the_images_they_were_made_from(tiny_
     stored = vc.encodings_to_store(tiny_model, images)
     fresh = vc.encode(tiny_model, images)
     assert all(np.array_equal(a, b) for a, b in zip((stored["mu"], stored["logvar"]), fresh, strict=True))
-    assert stored["digest"] == vc.images_digest(images.numpy()) != vc.images_digest(images[:29])
+    assert stored["digest"] == images_digest(images.numpy()) != images_digest(images[:29])
 
     other = images.clone()
     other[3, 100] += 0.5  # one pixel of one image differs
-    assert vc.images_digest(other) != stored["digest"]
+    assert images_digest(other) != stored["digest"]
     expected_other = vc.encode(tiny_model, other)
     calls = []
     monkeypatch.setattr("vae_core.analysis.encode", lambda *a, **k: calls.append(1) or expected_other)

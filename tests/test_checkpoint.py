@@ -1,5 +1,5 @@
 """Checkpoints: round trips of every format version, hostile and broken files refused early and cheaply (one error
-class per kind), and writes that never overwrite unasked and leave nothing behind."""
+reason per kind), and writes that never overwrite unasked and leave nothing behind."""
 import errno
 import io
 import os
@@ -7,6 +7,7 @@ import pickle
 import random
 import time
 import zipfile
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -14,6 +15,22 @@ import torch
 
 import vae_core as vc
 from vae_core import checkpoint as ckpt_module
+from vae_core.analysis import fit_pca
+from vae_core.checkpoint import FORMAT_VERSION
+from vae_core.limits import frame_steps
+
+# Each former error class, as the set of reasons it covered (a class caught its subclasses' cases too).
+CORRUPT = {"corrupt", "unsupported"}
+UNSAFE = {"unsafe", "too_large"}
+NOT_OURS = {"not_ours", "config", "field"}
+
+
+@contextmanager
+def refused(reasons: str | set[str], match: str | None = None):
+    """Expects a CheckpointError (matching `match`) whose reason is `reasons` or one of them."""
+    with pytest.raises(vc.CheckpointError, match=match) as e:
+        yield e
+    assert e.value.reason in ({reasons} if isinstance(reasons, str) else reasons), e.value.reason
 
 
 def _row(epoch: int) -> dict:
@@ -25,7 +42,7 @@ def _row(epoch: int) -> dict:
 def _film(model, n: int = 5, epochs: int = 2) -> dict:
     """A real training film of `model` (unchanged between frames): 3 steps per epoch, frames at 0, 1 and 2 epochs."""
     film = vc.FilmRecorder(torch.rand(n, 784), torch.arange(n) % 10, torch.arange(n) * 3, 3, epochs)
-    for step in vc.frame_steps(3, epochs):
+    for step in frame_steps(3, epochs):
         film.record(model, step)
     return film.result()
 
@@ -34,7 +51,7 @@ def _film(model, n: int = 5, epochs: int = 2) -> dict:
 def saved(tmp_path, tiny_model):
     history = [_row(1), _row(2)]
     snapshots = _film(tiny_model)
-    pca = vc.fit_pca(torch.rand(50, 784).numpy())
+    pca = fit_pca(torch.rand(50, 784).numpy())
     test_latents = vc.encodings_to_store(tiny_model, torch.rand(20, 784))
     path = vc.save_checkpoint(tmp_path / "m.pt", tiny_model, vc.TrainConfig(epochs=2), history,
                               {"test_loss": 190.5, "n_test": 20, "iwae_nll": float("nan")}, snapshots,
@@ -99,7 +116,7 @@ def test_round_trip_restores_every_tensor_and_field(saved):
                               {"test_loss": 190.5, "n_test": 20, "iwae_nll": float("nan")}, snapshots, pca, test_latents)
     assert type(ckpt.metrics["n_test"]) is int
     assert ckpt.command == "python -m vae_core train --epochs 2" and ckpt.created and ckpt.path == path
-    assert torch.load(path, weights_only=True)["format_version"] == vc.FORMAT_VERSION == 3
+    assert torch.load(path, weights_only=True)["format_version"] == FORMAT_VERSION == 3
 
 
 def test_conv_round_trip(tmp_path):
@@ -132,7 +149,7 @@ def _v1_payload(model, with_extras: bool) -> dict:
         "created": "2025-01-01T00:00:00+00:00", "command": "python -m vae_core train", "torch_version": "2.5.0",
     }
     if with_extras:
-        payload["pca"] = {k: torch.as_tensor(v) for k, v in vc.fit_pca(torch.rand(30, 784).numpy()).items()}
+        payload["pca"] = {k: torch.as_tensor(v) for k, v in fit_pca(torch.rand(30, 784).numpy()).items()}
         mu, logvar = vc.encode(model, torch.rand(9, 784))
         payload["test_latents"] = {"mu": torch.as_tensor(mu), "logvar": torch.as_tensor(logvar), "digest": "9x784:0123"}
     return payload
@@ -164,20 +181,20 @@ def test_a_version_2_file_loads_without_a_film(saved):
 
 
 def test_every_older_version_has_one_migration_step():
-    assert set(ckpt_module._MIGRATIONS) == set(range(1, vc.FORMAT_VERSION))
+    assert set(ckpt_module._MIGRATIONS) == set(range(1, FORMAT_VERSION))
 
 
 @pytest.mark.parametrize("version", [4, 99])
 def test_a_newer_format_version_is_refused_with_a_clear_message(saved, version):
     _rewrite(saved[0], format_version=version)
-    with pytest.raises(vc.CheckpointVersionError, match=f"format version {version}, written by a newer version"):
+    with refused("version", match=f"format version {version}, written by a newer version"):
         vc.load_checkpoint(saved[0])
 
 
 @pytest.mark.parametrize("version", [0, "2", None, 1.0, True])
 def test_an_unknown_format_version_is_refused(saved, version):
     _rewrite(saved[0], format_version=version)
-    with pytest.raises(vc.CheckpointVersionError, match="unknown format version"):
+    with refused("version", match="unknown format version"):
         vc.load_checkpoint(saved[0])
 
 
@@ -186,7 +203,7 @@ def test_a_current_file_missing_a_field_names_it(saved):
     del ckpt["test_latents"]
     saved[0].unlink()
     torch.save(ckpt, saved[0])
-    with pytest.raises(vc.CheckpointFieldError, match="'test_latents' is missing") as e:
+    with refused("field", match="'test_latents' is missing") as e:
         vc.load_checkpoint(saved[0])
     assert e.value.field == "test_latents"
 
@@ -195,13 +212,13 @@ def test_a_current_file_missing_a_field_names_it(saved):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(vc.CheckpointNotFoundError, match="no checkpoint"):
+    with refused("not_found", match="no checkpoint"):
         vc.load_checkpoint(tmp_path / "nope.pt")
 
 
 def test_a_dangling_symlink_is_not_found(tmp_path):
     (tmp_path / "link.pt").symlink_to(tmp_path / "gone.pt")
-    with pytest.raises(vc.CheckpointNotFoundError, match="symlink to a missing file"):
+    with refused("not_found", match="symlink to a missing file"):
         vc.load_checkpoint(tmp_path / "link.pt")
 
 
@@ -213,13 +230,13 @@ def test_a_symlink_to_a_checkpoint_loads(saved):
 
 def test_a_folder_is_refused(tmp_path):
     (tmp_path / "folder.pt").mkdir()
-    with pytest.raises(vc.CheckpointNotAFileError, match="is a folder"):
+    with refused("not_a_file", match="is a folder"):
         vc.load_checkpoint(tmp_path / "folder.pt")
 
 
 def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
     os.mkfifo(tmp_path / "pipe.pt")
-    with pytest.raises(vc.CheckpointNotAFileError, match="not a regular file"):
+    with refused("not_a_file", match="not a regular file"):
         vc.load_checkpoint(tmp_path / "pipe.pt")
 
 
@@ -227,7 +244,7 @@ def test_an_oversized_file_is_refused_unread(tmp_path, unpickling_forbidden):
     path = tmp_path / "huge.pt"
     with open(path, "wb") as f:
         f.truncate(vc.checkpoint.MAX_FILE_BYTES + 1)  # sparse: no disk space used
-    with pytest.raises(vc.CheckpointTooLargeError, match="refused unread"):
+    with refused("too_large", match="refused unread"):
         vc.load_checkpoint(path)
 
 
@@ -237,7 +254,7 @@ def test_an_oversized_file_is_refused_unread(tmp_path, unpickling_forbidden):
 def test_truncated_file(saved):
     path = saved[0]
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    with pytest.raises(vc.CheckpointCorruptError):
+    with refused(CORRUPT):
         vc.load_checkpoint(path)
 
 
@@ -245,14 +262,14 @@ def test_truncated_file(saved):
 def test_garbage_bytes(tmp_path, payload):
     path = tmp_path / "garbage.pt"
     path.write_bytes(payload)
-    with pytest.raises(vc.CheckpointCorruptError):
+    with refused(CORRUPT):
         vc.load_checkpoint(path)
 
 
 def test_a_legacy_non_zip_torch_file_is_refused_unread(tmp_path, tiny_model):
     path = tmp_path / "legacy.pt"
     torch.save(_v1_payload(tiny_model, False), path, _use_new_zipfile_serialization=False)
-    with pytest.raises(vc.CheckpointUnsupportedError, match="not a zip-format PyTorch file"):
+    with refused("unsupported", match="not a zip-format PyTorch file"):
         vc.load_checkpoint(path)
 
 
@@ -267,7 +284,7 @@ def _rezip(source, target, compression=zipfile.ZIP_STORED, extra: dict | None = 
 def test_a_compressed_entry_is_refused_unread(saved, unpickling_forbidden):
     target = saved[0].with_name("deflated.pt")
     _rezip(saved[0], target, zipfile.ZIP_DEFLATED)
-    with pytest.raises(vc.CheckpointUnsupportedError, match="compressed entries"):
+    with refused("unsupported", match="compressed entries"):
         vc.load_checkpoint(target)
 
 
@@ -279,7 +296,7 @@ def test_a_compressed_entry_that_inflates_1000x_is_refused_unread(saved, unpickl
         dst.writestr("m/data/99", bytes(vc.checkpoint.MAX_FILE_BYTES), compress_type=zipfile.ZIP_DEFLATED)
         bomb = dst.getinfo("m/data/99")
     assert bomb.file_size > 1000 * bomb.compress_size
-    with pytest.raises(vc.CheckpointUnsupportedError, match="compressed"):
+    with refused("unsupported", match="compressed"):
         vc.load_checkpoint(target)
 
 
@@ -291,14 +308,14 @@ def test_a_declared_huge_uncompressed_size_is_refused_unread(tmp_path, unpicklin
     directory = data.rindex(b"PK\x01\x02")
     data[directory + 20: directory + 28] = (0xFFFFFFF0).to_bytes(4, "little") * 2  # compressed and uncompressed size
     path.write_bytes(bytes(data))
-    with pytest.raises(vc.CheckpointTooLargeError, match="declares 4,294,967,280 bytes"):
+    with refused("too_large", match="declares 4,294,967,280 bytes"):
         vc.load_checkpoint(path)
 
 
 def test_an_oversized_pickle_is_refused_unread(tmp_path, unpickling_forbidden):
     path = tmp_path / "long_history.pt"
     torch.save({"format": "vae-latent-explorer", "history": [float(i) for i in range(150_000)]}, path)
-    with pytest.raises(vc.CheckpointTooLargeError, match="pickle"):
+    with refused("too_large", match="pickle"):
         vc.load_checkpoint(path)
 
 
@@ -307,7 +324,7 @@ def test_a_huge_zip_directory_is_refused_before_it_is_parsed(tmp_path, unpicklin
     with zipfile.ZipFile(path, "w") as z:
         for i in range(12_000):
             z.writestr(f"archive/data/{'x' * 40}{i}", b"")
-    with pytest.raises(vc.CheckpointTooLargeError, match="zip directory"):
+    with refused("too_large", match="zip directory"):
         vc.load_checkpoint(path)
 
 
@@ -329,8 +346,8 @@ def test_a_pickle_that_would_run_code_is_refused_without_running_it(tmp_path, as
         torch.save({"format": "vae-latent-explorer", "evil": _RunsCode(marker)}, path)
     else:
         path.write_bytes(pickle.dumps({"format": "vae-latent-explorer", "evil": _RunsCode(marker)}, protocol=2))
-    error = vc.CheckpointUnsafeError if as_zip else vc.CheckpointUnsupportedError
-    with pytest.raises(error, match="refused"):
+    error = UNSAFE if as_zip else "unsupported"
+    with refused(error, match="refused"):
         vc.load_checkpoint(path)
     assert not marker.exists()
     assert zipfile.is_zipfile(path) == as_zip
@@ -351,14 +368,14 @@ def test_a_newer_pickle_protocol_payload_is_refused_too(tmp_path):
 def test_a_torch_file_that_is_not_ours(tmp_path, tiny_model):
     path = tmp_path / "state_dict.pt"
     torch.save(tiny_model.state_dict(), path)
-    with pytest.raises(vc.NotACheckpointError):
+    with refused(NOT_OURS):
         vc.load_checkpoint(path)
 
 
 def test_a_config_too_big_to_allocate_fails_fast_without_building_the_model(saved, built_models):
     """hidden=[3_000_000] would be 9.4 GB of encoder weights: refused by ModelConfig's own limits."""
     _rewrite(saved[0], model_config={**saved[1].config.to_dict(), "hidden": [3_000_000]})
-    with pytest.raises(vc.CheckpointConfigError, match="hidden") as e:
+    with refused("config", match="hidden") as e:
         vc.load_checkpoint(saved[0])
     assert e.value.problems and built_models == []
 
@@ -367,7 +384,7 @@ def test_a_config_too_big_to_allocate_fails_fast_without_building_the_model(save
                          ids=["unknown arch", "latent 0", "unknown key", "not a dict"])
 def test_an_invalid_model_config_lists_its_problems(saved, built_models, stored):
     _rewrite(saved[0], model_config={**saved[1].config.to_dict(), **stored} if isinstance(stored, dict) else stored)
-    with pytest.raises(vc.CheckpointConfigError, match="invalid model config") as e:
+    with refused("config", match="invalid model config") as e:
         vc.load_checkpoint(saved[0])
     assert e.value.problems and built_models == []
 
@@ -391,24 +408,24 @@ def test_a_hostile_deeply_nested_value_is_refused_not_a_recursion_error(saved, w
     ckpt = torch.load(saved[0], weights_only=True)
     if where == "model_config":
         ckpt["model_config"] = {**ckpt["model_config"], "hidden": "PLACEHOLDER"}
-        error = vc.CheckpointConfigError
+        error = "config"
     else:
         ckpt["metrics"] = {"test_loss": "PLACEHOLDER"}
-        error = vc.CheckpointFieldError
+        error = "field"
     _with_deep_list(ckpt, saved[0])
-    with pytest.raises(error):
+    with refused(error):
         vc.load_checkpoint(saved[0])
 
 
 def test_an_invalid_training_config_is_refused(saved):
     _rewrite(saved[0], train_config={**vc.TrainConfig().to_dict(), "epochs": 0})
-    with pytest.raises(vc.CheckpointConfigError, match="training config.*epochs"):
+    with refused("config", match="training config.*epochs"):
         vc.load_checkpoint(saved[0])
 
 
 def test_weights_that_do_not_match_the_config_are_caught_on_the_meta_device(saved, built_models):
     _rewrite(saved[0], model_config=vc.ModelConfig(hidden=(64, 16)).to_dict())
-    with pytest.raises(vc.CheckpointMismatchError, match="the config needs"):
+    with refused("mismatch", match="the config needs"):
         vc.load_checkpoint(saved[0])
     assert built_models == ["meta"]
 
@@ -428,7 +445,7 @@ def test_each_kind_of_weight_mismatch_is_refused(saved, built_models, change):
     else:
         state[key] = [1.0, 2.0]
     _rewrite(saved[0], state_dict=state)
-    with pytest.raises(vc.CheckpointMismatchError):
+    with refused("mismatch"):
         vc.load_checkpoint(saved[0])
     assert built_models == ["meta"]
 
@@ -443,7 +460,7 @@ def test_a_tensor_claiming_more_elements_than_its_bytes_is_refused(saved, built_
     else:
         huge = torch.zeros(1).expand(10**9, 2)
         _rewrite(saved[0], test_latents={"mu": huge, "logvar": huge, "digest": "x"})
-    with pytest.raises(vc.CheckpointTooLargeError, match="claims"):
+    with refused("too_large", match="claims"):
         vc.load_checkpoint(saved[0])
     assert built_models == []
 
@@ -490,9 +507,9 @@ MALFORMED = {
 def test_a_malformed_field_is_refused_naming_the_field(saved, built_models, case):
     name, value = MALFORMED[case]
     _rewrite(saved[0], **{name: value})
-    with pytest.raises(vc.CheckpointFieldError, match=f"malformed: field '{name}'") as e:
+    with refused("field", match=f"malformed: field '{name}'") as e:
         vc.load_checkpoint(saved[0])
-    assert e.value.field == name and isinstance(e.value, vc.NotACheckpointError)
+    assert e.value.field == name and e.value.reason in NOT_OURS
     assert built_models == ["meta"]  # refused before the real model was allocated
 
 

@@ -13,7 +13,9 @@ import torch
 
 import vae_core as vc
 from vae_core import cli
+from vae_core.analysis import fit_pca, images_digest
 from vae_core.cli import main
+from vae_core.metrics import BINARIZE_SEED, binarize, evaluate_model
 
 SMALL = ["--epochs", "1", "--hidden", "16", "--snapshot-size", "10"]
 
@@ -34,7 +36,7 @@ def test_train_then_evaluate(tmp_path, capsys, real_data):
     for key in ("test_loss", "vae_knn_accuracy", "pca_knn_accuracy", "vae_trustworthiness", "pca_trustworthiness"):
         assert key in ckpt.metrics
     test_x = vc.load_mnist("test")[0]
-    assert ckpt.test_latents["digest"] == vc.images_digest(test_x)  # the app reuses them instead of encoding
+    assert ckpt.test_latents["digest"] == images_digest(test_x)  # the app reuses them instead of encoding
     assert (ckpt.test_latents["mu"] == vc.encode(ckpt.model, test_x)[0]).all()
     assert ckpt.metrics["vae_knn_accuracy"] > 0.2  # twice chance after a few seconds; the shipped model is tested for 0.8
     assert ckpt.pca["mean"].shape == (784,) and ckpt.pca["components"].shape == (2, 784)  # the baseline scored
@@ -182,9 +184,9 @@ def tiny_runs(monkeypatch, tiny_data, no_mnist):
     monkeypatch.setattr(cli, "train", lambda mc, tc, **kw: vc.train(mc, tc, data=tiny_data, show_bar=False, **kw))
 
     def evaluate(model, iwae_k, trust_points):
-        metrics = vc.evaluate_model(model, tiny_data[0], labels, tiny_data[1], tiny_data[2], trust_points=50,
+        metrics = evaluate_model(model, tiny_data[0], labels, tiny_data[1], tiny_data[2], trust_points=50,
                                     show_bar=False)
-        return metrics, vc.fit_pca(tiny_data[0].numpy()), vc.encodings_to_store(model, tiny_data[1])
+        return metrics, fit_pca(tiny_data[0].numpy()), vc.encodings_to_store(model, tiny_data[1])
 
     monkeypatch.setattr(cli, "_evaluate", evaluate)
     return monkeypatch
@@ -236,7 +238,7 @@ def grey_runs(monkeypatch, no_mnist, tmp_path):
     images, labels = torch.rand(40, 784, generator=g) ** 2, torch.randint(0, 10, (40,), generator=g)
     monkeypatch.setattr(cli, "load_mnist", lambda split: (images, labels))
     monkeypatch.setattr(cli, "_evaluate", lambda model, iwae_k, trust_points: (
-        vc.evaluate_model(model, images, labels, images, labels, iwae_k=iwae_k, trust_points=40, show_bar=False),
+        evaluate_model(model, images, labels, images, labels, iwae_k=iwae_k, trust_points=40, show_bar=False),
         None, None))
     torch.manual_seed(0)
     model = vc.VAE(vc.ModelConfig(hidden=(16,))).eval()
@@ -246,20 +248,20 @@ def grey_runs(monkeypatch, no_mnist, tmp_path):
 def test_binarize_draws_each_pixel_once_from_its_grey_level_with_a_fixed_seed():
     grey = np.random.default_rng(1).random((200, 784), dtype=np.float32)
     grey[:, :10], grey[:, 10:20] = 0.0, 1.0
-    b = vc.binarize(grey)
+    b = binarize(grey)
     assert b.dtype == np.float32 and set(np.unique(b)) == {0.0, 1.0}
     assert (b[:, :10] == 0).all() and (b[:, 10:20] == 1).all()
     assert abs(b.mean() - grey.mean()) < 0.005  # E[b] = pixel: 156,800 draws, standard error 0.0012
-    assert np.array_equal(b, vc.binarize(grey, seed=vc.BINARIZE_SEED)) and vc.BINARIZE_SEED == 0
-    assert not np.array_equal(b, vc.binarize(grey, seed=1))
-    assert np.array_equal(vc.binarize(torch.from_numpy(grey)), b)  # a tensor gives the same digits
+    assert np.array_equal(b, binarize(grey, seed=BINARIZE_SEED)) and BINARIZE_SEED == 0
+    assert not np.array_equal(b, binarize(grey, seed=1))
+    assert np.array_equal(binarize(torch.from_numpy(grey)), b)  # a tensor gives the same digits
 
 
 def test_evaluate_binarized_scores_the_binarised_digits_and_labels_them(capsys, grey_runs):
     images, path, model = grey_runs
     assert main(["evaluate", str(path), "--iwae-k", "5", "--binarized", "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
-    binary = vc.binarize(images)
+    binary = binarize(images)
     assert figures["binarized_test_loss"] == pytest.approx(float(vc.per_image_elbo(model, binary)["loss"].mean()))
     assert figures["binarized_iwae_nll"] == pytest.approx(float(-vc.iwae_log_likelihood(model, binary, k=5).mean()))
     assert figures["binarized_seed"] == 0 and figures["binarized_iwae_k"] == 5

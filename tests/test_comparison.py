@@ -6,6 +6,8 @@ import torch
 
 import vae_core as vc
 from vae_core import comparison
+from vae_core.comparison import active_units
+from vae_core.metrics import knn_accuracy, trust
 
 STORED = {"n_test": 64, "test_loss": 150.5, "test_reconstruction": 140.25, "test_kl": 10.25, "iwae_nll": 148.0,
           "iwae_k": 50, "vae_knn_accuracy": 0.75, "vae_trustworthiness": 0.875, "pca_knn_accuracy": 0.5,
@@ -26,7 +28,7 @@ def must_not_run(*args, **kwargs):
 def test_a_unit_whose_mean_varies_is_active_and_a_constant_one_is_not():
     rng = np.random.default_rng(0)
     means = np.column_stack([rng.standard_normal(1000), np.full(1000, 0.7)])
-    count, variances = vc.active_units(means)
+    count, variances = active_units(means)
     assert count == 1
     assert variances == pytest.approx([np.var(means[:, 0]), 0.0], abs=1e-12)
 
@@ -34,9 +36,9 @@ def test_a_unit_whose_mean_varies_is_active_and_a_constant_one_is_not():
 def test_the_threshold_is_a_variance_of_one_hundredth():
     signs = np.tile([-1.0, 1.0], 50)
     means = np.column_stack([0.05 * signs, 0.2 * signs])  # variances 0.0025 and 0.04, either side of 0.01
-    count, variances = vc.active_units(means)
+    count, variances = active_units(means)
     assert count == 1 and variances == pytest.approx([0.0025, 0.04])
-    assert vc.active_units(means, threshold=0.001)[0] == 2
+    assert active_units(means, threshold=0.001)[0] == 2
 
 
 def test_a_model_whose_second_latent_mean_is_constant_has_one_active_unit(tmp_path, tiny_model, tiny_data):
@@ -77,7 +79,7 @@ def test_figures_stored_for_another_number_of_test_digits_are_computed_afresh(tm
     assert figures["test_loss"] == pytest.approx(float(elbo["loss"].mean()))
     assert figures["test_kl"] == pytest.approx(float(elbo["kl"].mean()))
     mu = vc.encode(tiny_model, test_x)[0]
-    assert figures["trustworthiness"] == pytest.approx(vc.trust(test_x.numpy(), mu))
+    assert figures["trustworthiness"] == pytest.approx(trust(test_x.numpy(), mu))
     assert figures["stored"] == [] and figures["knn_accuracy"] is None  # no training digits to fit 5-NN on
 
 
@@ -86,7 +88,7 @@ def test_five_nn_accuracy_is_fitted_on_the_training_codes_when_not_stored(tmp_pa
     train_y = torch.arange(len(train_x)) % 10
     figures = vc.model_figures(checkpoint(tmp_path, tiny_model), test_x.numpy(), test_y.numpy(), iwae_k=0,
                                train=(train_x.numpy(), train_y.numpy()))
-    expected = vc.knn_accuracy(vc.encode(tiny_model, train_x)[0], train_y.numpy(), vc.encode(tiny_model, test_x)[0],
+    expected = knn_accuracy(vc.encode(tiny_model, train_x)[0], train_y.numpy(), vc.encode(tiny_model, test_x)[0],
                                test_y.numpy())
     assert figures["knn_accuracy"] == expected
 

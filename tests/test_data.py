@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import vae_core as vc
+from vae_core.data import download_mnist
 
 
 def test_missing_mnist_names_the_variable_and_the_fix(tmp_path, monkeypatch):
@@ -46,7 +47,7 @@ def test_a_failed_download_says_it_needs_internet(tmp_path, monkeypatch):
 
     monkeypatch.setattr(torchvision.datasets, "MNIST", offline)
     with pytest.raises(vc.MnistNotFoundError, match="needs internet access") as err:
-        vc.download_mnist(tmp_path)
+        download_mnist(tmp_path)
     assert str(tmp_path) in str(err.value) and "VAE_DATA_DIR" in str(err.value)
 
 

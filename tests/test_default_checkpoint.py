@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 import vae_core as vc
+from vae_core.analysis import images_digest
+from vae_core.limits import frame_steps
+from vae_core.metrics import knn_accuracy
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "checkpoints" / "default.pt"
@@ -28,7 +31,7 @@ def test_each_shipped_checkpoint_is_small_documented_and_has_its_film(name):
     assert len(ckpt.history) == ckpt.train_config.epochs
     film = ckpt.snapshots
     assert vc.has_grids(film) and film["means"].shape[1:] == (2000, 2)
-    assert film["steps"].tolist() == vc.frame_steps(469, ckpt.train_config.epochs)  # 60,000 images, batch 128
+    assert film["steps"].tolist() == frame_steps(469, ckpt.train_config.epochs)  # 60,000 images, batch 128
     assert vc.frame_grid(film, len(film["steps"]) - 1).shape == (336, 336)
 
 
@@ -47,13 +50,13 @@ def test_test_elbo_is_no_worse_than_the_default_it_replaced(default, real_data):
 
 def test_knn_accuracy_is_no_worse_than_the_default_it_replaced(default, real_data):
     (train_x, train_y), (test_x, test_y) = vc.load_mnist("train"), vc.load_mnist("test")
-    accuracy = vc.knn_accuracy(vc.encode(default.model, train_x)[0], train_y, vc.encode(default.model, test_x)[0], test_y)
+    accuracy = knn_accuracy(vc.encode(default.model, train_x)[0], train_y, vc.encode(default.model, test_x)[0], test_y)
     assert accuracy >= 0.868, f"5-NN accuracy {accuracy:.4f} (the 120-epoch default it replaced: 0.8679)"
 
 
 def test_stored_test_encodings_are_the_models_own(default, real_data):
     x, _ = vc.load_mnist("test")
-    assert default.test_latents["digest"] == vc.images_digest(x)
+    assert default.test_latents["digest"] == images_digest(x)
     mu, logvar = vc.encode(default.model, x)
     assert np.allclose(default.test_latents["mu"], mu, atol=1e-5)
     assert np.allclose(default.test_latents["logvar"], logvar, atol=1e-5)

@@ -7,6 +7,8 @@ import pytest
 import torch
 
 import vae_core as vc
+from vae_core.film import FilmError, decoded_grid_picture
+from vae_core.limits import film_bytes, frame_steps
 
 CFG = vc.ModelConfig(hidden=(32,))
 
@@ -15,18 +17,18 @@ CFG = vc.ModelConfig(hidden=(32,))
 
 
 def test_frames_come_before_training_inside_epoch_one_and_after_every_epoch():
-    assert vc.frame_steps(469, 3) == [0, 10, 30, 100, 300, 469, 938, 1407]
+    assert frame_steps(469, 3) == [0, 10, 30, 100, 300, 469, 938, 1407]
 
 
 def test_early_steps_past_the_end_of_a_short_epoch_are_left_out():
-    assert vc.frame_steps(32, 2) == [0, 10, 30, 32, 64]
-    assert vc.frame_steps(4, 2) == [0, 4, 8]
+    assert frame_steps(32, 2) == [0, 10, 30, 32, 64]
+    assert frame_steps(4, 2) == [0, 4, 8]
 
 
 def test_a_training_records_a_frame_at_each_of_its_frame_steps(tiny_data):
     result = vc.train(CFG, vc.TrainConfig(epochs=2, batch_size=8, snapshot_size=12), data=tiny_data, show_bar=False)
     film = result.snapshots
-    assert film["steps"].tolist() == vc.frame_steps(32, 2) == [0, 10, 30, 32, 64]
+    assert film["steps"].tolist() == frame_steps(32, 2) == [0, 10, 30, 32, 64]
     assert torch.allclose(film["epochs"], torch.tensor([0, 10 / 32, 30 / 32, 1.0, 2.0]))
     assert film["means"].shape == (5, 12, 2) and film["means"].dtype == torch.float16
     assert film["grid_offsets"].shape == (6,) and film["grids"].dtype == torch.uint8
@@ -38,7 +40,7 @@ def test_the_last_frame_shows_the_trained_model(tiny_data):
     images = tiny_data[1][film["indices"]]
     assert torch.allclose(film["means"][-1].float(), torch.as_tensor(vc.encode(model, images)[0]), atol=2e-2)
     last = vc.frame_grid(film, len(film["steps"]) - 1)
-    assert np.array_equal(last, vc.film.quantised(vc.decoded_grid_picture(model)))
+    assert np.array_equal(last, vc.film.quantised(decoded_grid_picture(model)))
     assert len(np.unique(last)) <= vc.film.FILM_GREY_LEVELS
     assert not np.array_equal(vc.frame_grid(film, 0), vc.frame_grid(film, len(film["steps"]) - 1))
 
@@ -47,7 +49,7 @@ def test_the_last_frame_shows_the_trained_model(tiny_data):
 
 
 def test_a_decoded_grid_puts_high_z2_at_the_top(tiny_model):
-    picture = vc.decoded_grid_picture(tiny_model, grid=3)
+    picture = decoded_grid_picture(tiny_model, grid=3)
     assert picture.shape == (84, 84) and picture.dtype == np.uint8
     with torch.no_grad():
         top_left = torch.sigmoid(tiny_model.decode(torch.tensor([[-3.0, 3.0]]))).reshape(28, 28)
@@ -68,7 +70,7 @@ def test_a_film_of_a_one_dimensional_latent_has_means_but_no_grids():
     film.record(model, 3)
     snaps = film.result()
     assert vc.has_film(snaps) and not vc.has_grids(snaps)
-    with pytest.raises(vc.FilmError, match="no decoded grid"):
+    with pytest.raises(FilmError, match="no decoded grid"):
         vc.frame_grid(snaps, 0)
 
 
@@ -87,18 +89,18 @@ def _one_frame(grid_bytes: bytes) -> dict:
 
 def test_a_grid_that_decompresses_to_more_than_a_frame_is_refused_without_inflating_it():
     bomb = zlib.compress(bytes(50_000_000))  # 49 KB that would inflate to 50 MB
-    with pytest.raises(vc.FilmError, match="not a 336 x 336 picture"):
+    with pytest.raises(FilmError, match="not a 336 x 336 picture"):
         vc.frame_grid(_one_frame(bomb), 0)
 
 
 def test_corrupt_or_short_grid_bytes_are_a_film_error():
-    with pytest.raises(vc.FilmError, match="corrupt"):
+    with pytest.raises(FilmError, match="corrupt"):
         vc.frame_grid(_one_frame(b"not zlib at all"), 0)
-    with pytest.raises(vc.FilmError, match="not a 336 x 336 picture"):
+    with pytest.raises(FilmError, match="not a 336 x 336 picture"):
         vc.frame_grid(_one_frame(zlib.compress(bytes(100))), 0)
 
 
 def test_the_default_runs_film_fits_a_shipped_checkpoint():
     """2,000 digits over 160 epochs of 469 steps: well under the 8 MB that 20 MB minus the default's weights leaves."""
-    bound = vc.film.film_bytes(160, 2000, 2, 469)
+    bound = film_bytes(160, 2000, 2, 469)
     assert bound < 25 * 2**20  # the raw bound; stored compressed, the grids take ~1/4 of it

@@ -3,7 +3,9 @@ import pytest
 import torch
 
 import vae_core as vc
+from vae_core.config import ConfigError
 from vae_core.limits import LIMITS, parameter_count
+from vae_core.model import kl_divergence, negative_elbo
 
 
 @pytest.mark.parametrize("config", [vc.ModelConfig(), vc.ModelConfig(arch="conv", hidden=(8, 16)),
@@ -32,9 +34,9 @@ def test_config_is_frozen_and_validated():
 
 def test_kl_is_zero_at_the_prior_and_positive_elsewhere():
     zeros = torch.zeros(4, 2)
-    assert torch.allclose(vc.kl_divergence(zeros, zeros), torch.zeros(4))
+    assert torch.allclose(kl_divergence(zeros, zeros), torch.zeros(4))
     mu, logvar = torch.randn(100, 2), torch.randn(100, 2)
-    kl = vc.kl_divergence(mu, logvar)
+    kl = kl_divergence(mu, logvar)
     assert (kl > 0).all()
     # closed form agrees with torch.distributions
     q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
@@ -45,11 +47,11 @@ def test_kl_is_zero_at_the_prior_and_positive_elsewhere():
 def test_negative_elbo_is_finite_and_sums_its_parts(tiny_model):
     x = (torch.rand(16, 784) > 0.5).float()
     logits, mu, logvar = tiny_model(x)
-    loss, rec, kl = vc.negative_elbo(logits, x, mu, logvar, beta=0.5)
+    loss, rec, kl = negative_elbo(logits, x, mu, logvar, beta=0.5)
     assert torch.isfinite(loss).all() and loss.shape == (16,)
     assert torch.allclose(loss, rec + 0.5 * kl)
     # huge logits stay finite (BCE on logits, not on sigmoid outputs)
-    loss_big, _, _ = vc.negative_elbo(torch.full((2, 784), 1e4), torch.zeros(2, 784), mu[:2], logvar[:2])
+    loss_big, _, _ = negative_elbo(torch.full((2, 784), 1e4), torch.zeros(2, 784), mu[:2], logvar[:2])
     assert torch.isfinite(loss_big).all()
 
 
@@ -59,7 +61,7 @@ def test_one_optimiser_step_changes_every_parameter(tiny_model):
     opt = torch.optim.Adam(tiny_model.parameters(), lr=1e-3)
     x = (torch.rand(32, 784) > 0.5).float()
     logits, mu, logvar = tiny_model(x)
-    loss, _, _ = vc.negative_elbo(logits, x, mu, logvar)
+    loss, _, _ = negative_elbo(logits, x, mu, logvar)
     loss.mean().backward()
     opt.step()
     for name, value in tiny_model.state_dict().items():
@@ -69,13 +71,13 @@ def test_one_optimiser_step_changes_every_parameter(tiny_model):
 # --- configs: every problem listed, caps enforced before anything is built ---
 
 def test_a_config_error_lists_every_problem_each_naming_its_field():
-    with pytest.raises(vc.ConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         vc.ModelConfig(arch="rnn", latent_dim=0, image_size=32)
     problems = caught.value.problems
     assert [p.split(":")[0] for p in problems] == ["arch", "latent_dim", "image_size"]
     assert str(caught.value) == "\n".join(problems) and isinstance(caught.value, ValueError)
 
-    with pytest.raises(vc.ConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         vc.TrainConfig(epochs=0, batch_size=10_000, lr=float("nan"), lr_schedule="step", beta=-1.0, binarize="yes",
                        seed=-1, device="gpu", train_subset=-1, test_subset=2.5, snapshot_size=-3)
     fields = [p.split(":")[0] for p in caught.value.problems]
@@ -99,7 +101,7 @@ def test_a_config_error_lists_every_problem_each_naming_its_field():
     (dict(image_size=32), "image_size: must be 28"),
 ])
 def test_model_configs_beyond_the_caps_are_refused(fields, message):
-    with pytest.raises(vc.ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         vc.ModelConfig(**fields)
 
 
@@ -111,7 +113,7 @@ def test_model_configs_beyond_the_caps_are_refused(fields, message):
     (dict(device="meta"), "device: must be 'auto', 'cpu', 'cuda'"),
 ])
 def test_train_configs_beyond_the_caps_are_refused(fields, message):
-    with pytest.raises(vc.ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message):
         vc.TrainConfig(**fields)
 
 

@@ -7,8 +7,9 @@ import pytest
 from PIL import Image, ImageSequence
 
 import vae_core as vc
-from explorer.render.palette import DIGIT_COLOURS
+from explorer.render import palette as app_palette
 from vae_core import slides
+from vae_core.palette import DIGIT_COLOURS
 
 
 @pytest.fixture(scope="module")
@@ -90,13 +91,13 @@ def test_a_map_slide_is_a_1920_by_1080_png_with_each_code_in_its_digit_colour():
     labels = np.array([3, 8])
     side = slides.panel_side(1)
     png = slides.png_for_slide(slides.map_panel(codes, labels, side, extent=4.0, radius=6, prior=False), "map",
-                               key_colours=slides.TAB10)
+                               key_colours=DIGIT_COLOURS)
     picture = Image.open(io.BytesIO(png))
     assert picture.format == "PNG" and picture.size == (1920, 1080)
     panel = np.asarray(slides.map_panel(codes, labels, side, extent=4.0, radius=6, prior=False))
     axes = slides._Axes(side, -4.0, 4.0)
     for (x, y), label in zip(axes.to_px(codes).round().astype(int), labels, strict=True):
-        assert tuple(panel[y, x]) == slides._rgb(slides.TAB10[label])
+        assert tuple(panel[y, x]) == slides._rgb(DIGIT_COLOURS[label])
     (x, y), = axes.to_px(np.array([[3.0, -3.0]])).round().astype(int)
     assert tuple(panel[y, x]) == (255, 255, 255)  # no code there
 
@@ -115,4 +116,5 @@ def test_a_grid_slide_puts_row_zero_at_the_top_on_z_axes():
 
 
 def test_the_slides_use_the_app_digit_colours():
-    assert slides.TAB10 == DIGIT_COLOURS
+    assert app_palette.DIGIT_COLOURS is DIGIT_COLOURS and slides.DIGIT_COLOURS is DIGIT_COLOURS
+    assert len(set(DIGIT_COLOURS)) == 10

@@ -7,6 +7,9 @@ import pytest
 import torch
 
 import vae_core as vc
+from vae_core.config import ConfigError
+from vae_core.model import negative_elbo
+from vae_core.train import TrainingTimeout, device_problem, evaluate_loss, pick_device
 
 CFG = vc.ModelConfig(hidden=(32, 16))
 
@@ -72,8 +75,8 @@ def test_snapshots_track_fixed_test_digits(tiny_data):
 
 
 def test_pick_device_prefers_the_named_one():
-    assert vc.pick_device("cpu") == torch.device("cpu")
-    assert vc.pick_device("auto").type in ("cuda", "mps", "cpu")
+    assert pick_device("cpu") == torch.device("cpu")
+    assert pick_device("auto").type in ("cuda", "mps", "cpu")
 
 
 def test_dynamic_binarisation_trains_on_bernoulli_samples(tiny_data, monkeypatch):
@@ -84,7 +87,7 @@ def test_dynamic_binarisation_trains_on_bernoulli_samples(tiny_data, monkeypatch
     def recording_elbo(logits, x, *rest):
         if torch.is_grad_enabled():  # training steps only, not the per-epoch test evaluation
             seen.append(x.detach().clone())
-        return vc.negative_elbo(logits, x, *rest)
+        return negative_elbo(logits, x, *rest)
 
     monkeypatch.setattr(train_module, "negative_elbo", recording_elbo)
     soft = (torch.full_like(tiny_data[0], 0.5), tiny_data[1], tiny_data[2])
@@ -105,7 +108,7 @@ train_module = importlib.import_module("vae_core.train")  # the module, not the 
 def test_a_run_over_its_time_budget_stops_and_returns_nothing(tiny_data, monkeypatch):
     monkeypatch.setenv("VAE_MAX_TRAIN_MINUTES", "0.0005")  # 30 ms
     seen = []
-    with pytest.raises(vc.TrainingTimeout) as caught:
+    with pytest.raises(TrainingTimeout) as caught:
         vc.train(CFG, vc.TrainConfig(epochs=1000, batch_size=32), data=tiny_data, show_bar=False, progress=seen.append)
     message = str(caught.value)
     assert "0.0005 min" in message and "VAE_MAX_TRAIN_MINUTES" in message and "nothing was saved" in message
@@ -121,23 +124,23 @@ def test_the_budget_is_read_when_a_training_starts_and_must_be_a_positive_number
     assert vc.max_train_minutes() == 90.0
     for bad in ("0", "-5", "soon", "nan", "inf"):
         monkeypatch.setenv("VAE_MAX_TRAIN_MINUTES", bad)
-        with pytest.raises(vc.ConfigError, match="VAE_MAX_TRAIN_MINUTES: must be a number of minutes > 0"):
+        with pytest.raises(ConfigError, match="VAE_MAX_TRAIN_MINUTES: must be a number of minutes > 0"):
             vc.train(CFG, vc.TrainConfig(epochs=1), data=tiny_data, show_bar=False)
 
 
 def test_limits_that_need_both_configs_are_checked_before_training(tiny_data):
     big_snapshots = vc.TrainConfig(epochs=1000, snapshot_size=10_000)
-    with pytest.raises(vc.ConfigError, match="snapshot_size: a training film of 10,000 digits over 1,000 epochs"):
+    with pytest.raises(ConfigError, match="snapshot_size: a training film of 10,000 digits over 1,000 epochs"):
         vc.train(vc.ModelConfig(hidden=(32,), latent_dim=16), big_snapshots, data=tiny_data, show_bar=False)
 
 
 def test_a_device_that_is_not_available_here_is_a_config_error():
-    problem = vc.device_problem("cuda:99")
+    problem = device_problem("cuda:99")
     assert problem.startswith("device: 'cuda:99' is not available")
-    with pytest.raises(vc.ConfigError, match="not available"):
-        vc.pick_device("cuda:99")
-    assert vc.device_problem("cpu") is None and vc.device_problem("auto") is None
-    assert vc.device_problem("gpu").startswith("device: must be")
+    with pytest.raises(ConfigError, match="not available"):
+        pick_device("cuda:99")
+    assert device_problem("cpu") is None and device_problem("auto") is None
+    assert device_problem("gpu").startswith("device: must be")
 
 
 # --- memory: evaluation in chunks ---
@@ -147,9 +150,9 @@ def test_evaluate_loss_in_chunks_equals_one_pass(tiny_data):
     model = vc.VAE(CFG)
     test_x = tiny_data[1]
     torch.manual_seed(1)
-    whole = vc.evaluate_loss(model, test_x, batch_size=len(test_x))
+    whole = evaluate_loss(model, test_x, batch_size=len(test_x))
     torch.manual_seed(1)
-    chunked = vc.evaluate_loss(model, test_x, batch_size=5)
+    chunked = evaluate_loss(model, test_x, batch_size=5)
     assert torch.allclose(whole, chunked, rtol=1e-5)
     assert model.training  # the mode it was in
 

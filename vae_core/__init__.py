@@ -1,136 +1,85 @@
-"""VAE Latent Explorer core: train, save, load and look inside a 2-D latent MNIST VAE (no UI code here)."""
-from .analysis import (
-                       decode,
-                       decode_grid,
-                       encode,
-                       encodings_to_store,
-                       fit_pca,
-                       grid_axes,
-                       images_digest,
-                       interpolate,
-                       iwae_log_likelihood,
-                       pca_2d,
-                       per_image_elbo,
-                       pixel_blend,
-                       project_pca,
-                       reconstruct,
-                       sample_prior,
-                       stored_or_fresh_encodings,
-                       tile,
-)
-from .anomaly import (
-                       SCORES,
-                       Complexity,
-                       anomaly_scores,
-                       auroc,
-                       calibrate,
-                       compressed_length,
-                       fit_complexity,
-                       roc,
-                       share_more_anomalous,
-)
-from .atlas import digits_picture, frame_colours, spread_picks, tile_size
-from .baselines import knn_fill, mean_fill, median_filter
-from .checkpoint import (
-                       FORMAT_VERSION,
-                       Checkpoint,
-                       CheckpointConfigError,
-                       CheckpointCorruptError,
-                       CheckpointDiskFullError,
-                       CheckpointError,
-                       CheckpointExistsError,
-                       CheckpointFieldError,
-                       CheckpointMismatchError,
-                       CheckpointNotAFileError,
-                       CheckpointNotFoundError,
-                       CheckpointTooLargeError,
-                       CheckpointUnreadableError,
-                       CheckpointUnsafeError,
-                       CheckpointUnsupportedError,
-                       CheckpointVersionError,
-                       NotACheckpointError,
-                       load_checkpoint,
-                       remove_stale_temp_files,
-                       save_checkpoint,
-)
-from .comparison import ACTIVE_THRESHOLD, COMPARED_FIGURES, active_units, best_of, iwae_nll, model_figures
-from .config import ARCHITECTURES, ConfigError, ModelConfig, TrainConfig
-from .corruption import (
-                       STANDARD_CORRUPTIONS,
-                       Corruption,
-                       corrupt,
-                       damaged,
-                       gaussian_noise,
-                       missing_half,
-                       missing_rectangle,
-                       salt_and_pepper,
-)
-from .data import (
-                       DATA_ENV,
-                       DOWNLOAD_COMMAND,
-                       MnistNotFoundError,
-                       data_dir,
-                       download_mnist,
-                       load_mnist,
-                       mnist_missing_advice,
-)
-from .file_lock import FolderBusyError, training_lock
-from .film import (
-                       FILM_EXTENT,
-                       FILM_GRID,
-                       FILM_STEPS,
-                       FilmError,
-                       FilmRecorder,
-                       decoded_grid_picture,
-                       frame_caption,
-                       frame_grid,
-                       frame_steps,
-                       has_film,
-                       has_grids,
-)
-from .holes import (
-                       DensityGrid,
-                       KLEstimate,
-                       aggregate_kl,
-                       density_grid,
-                       gallery_picks,
-                       hole_share,
-                       log_aggregate_posterior,
-                       log_prior,
-                       prior_density_ratio,
-)
-from .limits import LIMITS, Limits, chunk_size, parameter_count
-from .map_table import map_table
-from .metrics import (
-                       BINARIZE_SEED,
-                       binarize,
-                       binarized_figures,
-                       compare_embeddings,
-                       embedding_quality,
-                       evaluate_model,
-                       knn_accuracy,
-                       pca_codes,
-                       trust,
-)
-from .model import VAE, kl_divergence, negative_elbo
-from .pixel_classifier import PixelClassifier, cached_pixel_classifier, train_pixel_classifier
-from .preprocess import ImageRejected, NothingDrawn, centre_by_mass, load_upload, to_mnist
-from .probes import PROBE_NAMES, letter_characters, letters, probe_sets
-from .repair import LatentGrid, denoise, impute, latent_grid, posterior_repair
-from .reports import auroc_table
-from .train import (
-                       BUDGET_ENV,
-                       Progress,
-                       TrainingCancelled,
-                       TrainingDiverged,
-                       TrainingTimeout,
-                       TrainResult,
-                       device_problem,
-                       estimate_training_seconds,
-                       evaluate_loss,
-                       max_train_minutes,
-                       pick_device,
-                       train,
-)
+"""VAE Latent Explorer's engine: train, save, load and look inside a 2-D latent MNIST VAE (no UI code here).
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+`import vae_core as vc` gives the names below, the ones the app and a notebook use (README: "Use it from a
+notebook"); everything else is imported from its module (`from vae_core.metrics import knn_accuracy`). Importing
+the package is cheap: the modules behind these names, and torch with them, are imported when the first name is used,
+so the app can import the torch-free modules (settings, palette, config, limits) before torch.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+# module -> the public names it defines
+_PUBLIC = {
+    "analysis": ("decode", "decode_grid", "encode", "encodings_to_store", "grid_axes", "interpolate",
+                 "iwae_log_likelihood", "per_image_elbo", "pixel_blend", "project_pca", "reconstruct", "sample_prior",
+                 "stored_or_fresh_encodings", "tile"),
+    "anomaly": ("SCORES", "Complexity", "anomaly_scores", "calibrate", "roc", "share_more_anomalous"),
+    "atlas": ("digits_picture", "spread_picks", "tile_size"),
+    "baselines": ("knn_fill", "mean_fill", "median_filter"),
+    "checkpoint": ("Checkpoint", "CheckpointDiskFullError", "CheckpointError", "CheckpointExistsError",
+                   "load_checkpoint", "remove_stale_temp_files", "save_checkpoint"),
+    "comparison": ("ACTIVE_THRESHOLD", "COMPARED_FIGURES", "best_of", "model_figures"),
+    "config": ("ARCHITECTURES", "ModelConfig", "TrainConfig"),
+    "corruption": ("corrupt", "damaged"),
+    "data": ("DOWNLOAD_COMMAND", "MnistNotFoundError", "load_mnist", "mnist_missing_advice"),
+    "file_lock": ("FolderBusyError", "training_lock"),
+    "film": ("FILM_EXTENT", "FilmRecorder", "frame_caption", "frame_grid", "has_film", "has_grids"),
+    "holes": ("DensityGrid", "KLEstimate", "aggregate_kl", "density_grid", "gallery_picks", "hole_share",
+              "prior_density_ratio"),
+    "limits": ("FILM_GRID",),
+    "map_table": ("map_table",),
+    "metrics": ("compare_embeddings", "pca_codes"),
+    "model": ("VAE",),
+    "preprocess": ("ImageRejected", "NothingDrawn", "load_upload", "to_mnist"),
+    "probes": ("PROBE_NAMES", "letter_characters", "probe_sets"),
+    "repair": ("denoise", "impute"),
+    "reports": ("auroc_table",),
+    "settings": ("BUDGET_ENV", "DATA_ENV", "DEFAULT_CHECKPOINT", "data_dir", "max_train_minutes"),
+    "train": ("Progress", "TrainingCancelled", "TrainingDiverged", "estimate_training_seconds", "train"),
+}
+_HOME = {name: module for module, names in _PUBLIC.items() for name in names}
+
+__all__ = sorted([*_HOME, "settings"])
+
+
+def _import_public_names() -> None:
+    """Import every module of the public API and bind its names here, all at once, as an ordinary package's imports
+    would (the app's warm-up thread does it on its first call, before the first page needs the engine)."""
+    for module, names in _PUBLIC.items():
+        imported = importlib.import_module(f"{__name__}.{module}")
+        for name in names:
+            globals()[name] = getattr(imported, name)
+
+
+def __getattr__(name: str):
+    """A public name (the first one used imports them all); or a submodule (`vc.settings`, `vc.preprocess`)."""
+    if name in _HOME:
+        _import_public_names()
+        return globals()[name]
+    if not name.startswith("_"):
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """The package keeps its public functions under the names they share with their modules (`train`, `map_table`):
+    importing a submodule binds it as an attribute of its package, which would hide the function of that name."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _HOME and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -191,9 +191,3 @@ def project_pca(pca: dict[str, np.ndarray], images) -> np.ndarray:
     """Codes of the images under a fitted PCA: (x - mean) @ components.T, as PCA.transform (no whitening)."""
     x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
     return (x - pca["mean"]) @ pca["components"].T
-
-
-def pca_2d(fit_images, *images) -> tuple[np.ndarray, ...]:
-    """Fit a 2-component PCA on fit_images and project fit_images and each further array with it."""
-    pca = fit_pca(fit_images)
-    return tuple(project_pca(pca, a) for a in (fit_images, *images))

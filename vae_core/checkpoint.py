@@ -2,7 +2,7 @@
 
 Format versions. `format_version` says how to read the dict. A new field that an older reader would misread (or
 drop while claiming to have read the file) bumps FORMAT_VERSION. A reader refuses versions newer than its own
-(CheckpointVersionError) and migrates older ones on load, one version at a time (`_MIGRATIONS`), into the current
+(CheckpointError, reason "version") and migrates older ones on load, one version at a time (`_MIGRATIONS`), into the current
 layout, so nothing past `load_checkpoint` sees an old layout. Adding version N+1 is one `_vN_to_vN+1` function.
   1: format, model_config, train_config, state_dict, history, metrics, snapshots, created, command. Files written
      late in version 1 also carry pca and test_latents (added without a bump); in older ones they become {}.
@@ -19,7 +19,7 @@ Loading refuses a hostile or broken file as early and as cheaply as it can, in t
      elements than its bytes; the weights match a model built on the meta device in names, shapes and dtypes;
      every other field has the type and shape the app reads;
   5. only then is the model allocated and the weights copied in.
-Each way a file can be unusable is its own CheckpointError subclass.
+Each way a file can be unusable is a CheckpointError with its own `reason` (CheckpointError.REASONS).
 """
 from __future__ import annotations
 
@@ -66,71 +66,48 @@ _TEMP_NAME = re.compile(r"\..+\.pt\.[a-z0-9_]{8}\.tmp")
 
 
 class CheckpointError(Exception):
-    """Base class: the checkpoint at a path cannot be used (or written)."""
+    """The checkpoint at a path cannot be used (or written). `reason` says why, one of REASONS; `field` names the
+    stored field that is missing or malformed (reason "field"), `problems` lists what is wrong with a stored config
+    (reason "config")."""
 
+    REASONS = {
+        "not_found": "no file at the path (or a symlink to a missing file)",
+        "not_a_file": "a folder, pipe or device where a checkpoint file was expected",
+        "unreadable": "the operating system would not let us read the file (permissions, I/O error)",
+        "corrupt": "truncated or garbage bytes",
+        "unsupported": "not a zip as torch.save writes it (a legacy torch file, a bare pickle, a re-compressed "
+                       "archive); refused unread",
+        "unsafe": "the file asks to import or call code (a pickle payload); it was refused, not run",
+        "too_large": "reading the file would take more memory than any checkpoint we write: refused before it is read",
+        "not_ours": "a readable file, but not a VAE Latent Explorer checkpoint",
+        "config": "the stored model or training config is invalid",
+        "field": "a stored field is missing or has the wrong type or shape",
+        "version": "the file's format version is newer than this code, or not a version at all",
+        "mismatch": "the weights do not fit the model config stored beside them",
+        "exists": "save_checkpoint(overwrite=False) found a file at the path; it was left untouched",
+        "disk_full": "the disk (or the user's quota) ran out while saving; nothing was changed",
+    }
 
-class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
-    pass
-
-
-class CheckpointNotAFileError(CheckpointError):
-    """A folder, pipe or device where a checkpoint file was expected."""
-
-
-class CheckpointUnreadableError(CheckpointError):
-    """The operating system would not let us read the file (permissions, I/O error)."""
-
-
-class CheckpointCorruptError(CheckpointError):
-    """Truncated or garbage bytes."""
-
-
-class CheckpointUnsupportedError(CheckpointCorruptError):
-    """Not a zip as torch.save writes it (a legacy torch file, a bare pickle, a re-compressed archive); refused unread."""
-
-
-class CheckpointUnsafeError(CheckpointError):
-    """The file asks to import or call code (a pickle payload); it was refused, not run."""
-
-
-class CheckpointTooLargeError(CheckpointUnsafeError):
-    """Reading the file would take more memory than any checkpoint we write: refused before it is read."""
-
-
-class NotACheckpointError(CheckpointError):
-    """A readable file, but not a VAE Latent Explorer checkpoint."""
-
-
-class CheckpointConfigError(NotACheckpointError):
-    """The stored model or training config is invalid; `problems` lists what is wrong."""
-
-    def __init__(self, message: str, problems: list[str]):
+    def __init__(self, message: str, reason: str, *, field: str | None = None, problems: list[str] | None = None):
+        if reason not in self.REASONS:
+            raise ValueError(f"unknown checkpoint error reason {reason!r}")
         super().__init__(message)
-        self.problems = problems
-
-
-class CheckpointFieldError(NotACheckpointError):
-    """A stored field (`field`) is missing or has the wrong type or shape."""
-
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
-        self.field = field
-
-
-class CheckpointVersionError(CheckpointError):
-    """The file's format version is newer than this code, or not a version at all."""
-
-
-class CheckpointMismatchError(CheckpointError):
-    """The weights do not fit the model config stored beside them."""
+        self.reason, self.field, self.problems = reason, field, list(problems or [])
 
 
 class CheckpointExistsError(CheckpointError, FileExistsError):
-    """save_checkpoint(overwrite=False) found a file at the path; it was left untouched."""
+    """save_checkpoint(overwrite=False) found a file at the path; it was left untouched (the training job and the CLI
+    catch it to say so)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "exists")
 
 
 class CheckpointDiskFullError(CheckpointError, OSError):
-    """The disk (or the user's quota) ran out while saving; nothing was changed."""
+    """The disk (or the user's quota) ran out while saving; nothing was changed (the training job catches it)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "disk_full")
 
 
 @dataclass
@@ -289,16 +266,16 @@ def remove_stale_temp_files(directory: str | Path, older_than_seconds: float = 3
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Load a checkpoint onto the CPU; raises one CheckpointError subclass per way it can be unusable."""
+    """Load a checkpoint onto the CPU; raises a CheckpointError whose `reason` says how it is unusable."""
     path = Path(path)
     try:
         return _load(path)
     except CheckpointError:
         raise
     except MemoryError as e:
-        raise CheckpointTooLargeError(f"{path} needs more memory to load than there is; refused") from e
+        raise CheckpointError(f"{path} needs more memory to load than there is; refused", "too_large") from e
     except Exception as e:  # noqa: BLE001 -- a value no check foresaw (e.g. a 100,000-deep list): still only a bad file
-        raise NotACheckpointError(f"{path} is malformed ({type(e).__name__}: {_first_line(e)})") from e
+        raise CheckpointError(f"{path} is malformed ({type(e).__name__}: {_first_line(e)})", "not_ours") from e
 
 
 def _load(path: Path) -> Checkpoint:
@@ -307,14 +284,14 @@ def _load(path: Path) -> Checkpoint:
     model_config, train_config = _configs(path, ckpt)
     state_dict = ckpt["state_dict"]
     if not isinstance(state_dict, dict):
-        raise CheckpointFieldError(f"{path} is malformed: field 'state_dict' is not a dict", "state_dict")
+        raise CheckpointError(f"{path} is malformed: field 'state_dict' is not a dict", "field", field="state_dict")
     _check_tensor_bytes(path, ckpt)
     skeleton = _model_on_meta(path, model_config)
     _check_weights(path, model_config, skeleton, state_dict)
     try:
         _check_fields(ckpt, model_config)
     except _Malformed as e:
-        raise CheckpointFieldError(f"{path} is malformed: {e}", e.field) from None
+        raise CheckpointError(f"{path} is malformed: {e}", "field", field=e.field) from None
     # Allocated only now: the meta model takes copies of the stored tensors (copies, so it does not keep the file
     # mapped). Not skeleton.to_empty(): on meta tensors it imports sympy, 0.5 s on the first load in a process.
     model = skeleton
@@ -333,58 +310,58 @@ def _check_container(path: Path) -> None:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         dangling = " (a symlink to a missing file)" if os.path.islink(path) else ""
-        raise CheckpointNotFoundError(f"no checkpoint file at {path}{dangling}") from None
+        raise CheckpointError(f"no checkpoint file at {path}{dangling}", "not_found") from None
     except IsADirectoryError:  # Windows; POSIX opens a folder and fstat says so below
-        raise CheckpointNotAFileError(f"{path} is a folder, not a checkpoint file") from None
+        raise CheckpointError(f"{path} is a folder, not a checkpoint file", "not_a_file") from None
     except OSError as e:
-        raise CheckpointUnreadableError(f"{path} cannot be read: {e.strerror or e}") from e
+        raise CheckpointError(f"{path} cannot be read: {e.strerror or e}", "unreadable") from e
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
         if stat.S_ISDIR(st.st_mode):
-            raise CheckpointNotAFileError(f"{path} is a folder, not a checkpoint file")
-        raise CheckpointNotAFileError(f"{path} is not a regular file (a pipe, socket or device); refused unread")
+            raise CheckpointError(f"{path} is a folder, not a checkpoint file", "not_a_file")
+        raise CheckpointError(f"{path} is not a regular file (a pipe, socket or device); refused unread", "not_a_file")
     with os.fdopen(fd, "rb") as f:
         if st.st_size > MAX_FILE_BYTES:
-            raise CheckpointTooLargeError(f"{path} is {st.st_size / 2**20:.0f} MiB; checkpoints are at most "
-                                          f"{MAX_FILE_BYTES // 2**20} MiB, so it was refused unread")
+            raise CheckpointError(f"{path} is {st.st_size / 2**20:.0f} MiB; checkpoints are at most "
+                                  f"{MAX_FILE_BYTES // 2**20} MiB, so it was refused unread", "too_large")
         try:
             _check_zip(path, f)
         except CheckpointError:
             raise
         except OSError as e:
-            raise CheckpointUnreadableError(f"{path} cannot be read: {e.strerror or e}") from e
+            raise CheckpointError(f"{path} cannot be read: {e.strerror or e}", "unreadable") from e
         except Exception as e:  # noqa: BLE001 -- zipfile/struct on hostile bytes: any failure means damaged
-            raise CheckpointCorruptError(f"{path} is truncated or damaged ({_first_line(e)})") from e
+            raise CheckpointError(f"{path} is truncated or damaged ({_first_line(e)})", "corrupt") from e
 
 
 def _check_zip(path: Path, f) -> None:
     if f.read(4) != b"PK\x03\x04":  # what torch.load itself looks at to choose its zip reader
-        raise CheckpointUnsupportedError(f"{path} is not a zip-format PyTorch file (an old torch format, a bare "
-                                         "pickle, or damaged bytes); it was refused unread")
+        raise CheckpointError(f"{path} is not a zip-format PyTorch file (an old torch format, a bare "
+                              "pickle, or damaged bytes); it was refused unread", "unsupported")
     end = zipfile._EndRecData(f)  # the directory's size as ZipFile will read it (stdlib helper, stable since 2.x)
     if end is None:
-        raise CheckpointCorruptError(f"{path} is truncated or damaged (its zip directory is missing)")
+        raise CheckpointError(f"{path} is truncated or damaged (its zip directory is missing)", "corrupt")
     if end[zipfile._ECD_SIZE] > MAX_ZIP_DIRECTORY_BYTES:
-        raise CheckpointTooLargeError(f"{path} lists a {end[zipfile._ECD_SIZE]:,}-byte zip directory; torch.save "
-                                      "writes a few KB. Refused unread")
+        raise CheckpointError(f"{path} lists a {end[zipfile._ECD_SIZE]:,}-byte zip directory; torch.save "
+                              "writes a few KB. Refused unread", "too_large")
     f.seek(0)
     with zipfile.ZipFile(f) as z:
         entries = z.infolist()
     compressed = [e.filename for e in entries if e.compress_type != zipfile.ZIP_STORED]
     if compressed:
-        raise CheckpointUnsupportedError(f"{path} has compressed entries ({compressed[0]}), which torch.save never "
-                                         "writes; refused unread (a compressed entry can inflate without bound)")
+        raise CheckpointError(f"{path} has compressed entries ({compressed[0]}), which torch.save never "
+                              "writes; refused unread (a compressed entry can inflate without bound)", "unsupported")
     declared = sum(e.file_size for e in entries)
     if declared > MAX_FILE_BYTES:
-        raise CheckpointTooLargeError(f"{path} declares {declared:,} bytes of content, over the "
-                                      f"{MAX_FILE_BYTES // 2**20} MiB limit; refused unread")
+        raise CheckpointError(f"{path} declares {declared:,} bytes of content, over the "
+                              f"{MAX_FILE_BYTES // 2**20} MiB limit; refused unread", "too_large")
     if any(e.file_size != e.compress_size for e in entries):
-        raise CheckpointCorruptError(f"{path} is damaged: a stored zip entry's two sizes disagree")
+        raise CheckpointError(f"{path} is damaged: a stored zip entry's two sizes disagree", "corrupt")
     pickled = sum(e.file_size for e in entries if e.filename.endswith("/data.pkl"))
     if pickled > MAX_PICKLE_BYTES:
-        raise CheckpointTooLargeError(f"{path} holds a {pickled:,}-byte pickle; ours are a few KB "
-                                      f"(limit {MAX_PICKLE_BYTES:,}). Refused unread")
+        raise CheckpointError(f"{path} holds a {pickled:,}-byte pickle; ours are a few KB "
+                              f"(limit {MAX_PICKLE_BYTES:,}). Refused unread", "too_large")
 
 
 def _unpickle(path: Path):
@@ -392,12 +369,13 @@ def _unpickle(path: Path):
         return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except pickle.UnpicklingError as e:
         if "global" in str(e).lower():  # the pickle names a function or class to import: code, refused
-            raise CheckpointUnsafeError(f"{path} asks to run code when loaded; it was refused ({_first_line(e)})") from e
-        raise CheckpointCorruptError(f"{path} is not a readable checkpoint: garbage or damaged bytes") from e
+            raise CheckpointError(f"{path} asks to run code when loaded; it was refused ({_first_line(e)})",
+                                  "unsafe") from e
+        raise CheckpointError(f"{path} is not a readable checkpoint: garbage or damaged bytes", "corrupt") from e
     except MemoryError as e:
-        raise CheckpointTooLargeError(f"{path} needs more memory to read than there is; refused") from e
+        raise CheckpointError(f"{path} needs more memory to read than there is; refused", "too_large") from e
     except Exception as e:  # noqa: BLE001 -- torch raises many types on damaged bytes; all mean "cannot be read"
-        raise CheckpointCorruptError(f"{path} is truncated or damaged ({_first_line(e)})") from e
+        raise CheckpointError(f"{path} is truncated or damaged ({_first_line(e)})", "corrupt") from e
 
 
 def _first_line(e: Exception) -> str:
@@ -423,20 +401,21 @@ _MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3}  # version -> function returning the 
 
 def _migrate(path: Path, ckpt) -> dict:
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise NotACheckpointError(f"{path} is a PyTorch file but not a VAE Latent Explorer checkpoint")
+        raise CheckpointError(f"{path} is a PyTorch file but not a VAE Latent Explorer checkpoint", "not_ours")
     version = ckpt.get("format_version")
     if type(version) is not int or version < 1:
-        raise CheckpointVersionError(f"{path} has an unknown format version {reprlib.repr(version)}; "
-                                     f"this code reads versions 1 to {FORMAT_VERSION}")
+        raise CheckpointError(f"{path} has an unknown format version {reprlib.repr(version)}; "
+                              f"this code reads versions 1 to {FORMAT_VERSION}", "version")
     if version > FORMAT_VERSION:
-        raise CheckpointVersionError(f"{path} has format version {version}, written by a newer version of this "
-                                     f"code; this code reads versions 1 to {FORMAT_VERSION}: update it to load the file")
+        raise CheckpointError(f"{path} has format version {version}, written by a newer version of this "
+                              f"code; this code reads versions 1 to {FORMAT_VERSION}: update it to load the file",
+                              "version")
     while ckpt["format_version"] < FORMAT_VERSION:
         ckpt = _MIGRATIONS[ckpt["format_version"]](ckpt)
     missing = [k for k in ("model_config", "train_config", "state_dict", "history", "metrics", "snapshots", "pca",
                            "test_latents", "created", "command") if k not in ckpt]
     if missing:
-        raise CheckpointFieldError(f"{path} is malformed: field {missing[0]!r} is missing", missing[0])
+        raise CheckpointError(f"{path} is malformed: field {missing[0]!r} is missing", "field", field=missing[0])
     return ckpt
 
 
@@ -449,7 +428,8 @@ def _configs(path: Path, ckpt: dict) -> tuple[ModelConfig, TrainConfig | None]:
             return cls(**stored)
         except Exception as e:  # noqa: BLE001 -- ConfigError, or anything a hostile value makes the checks raise
             problems = [str(p) for p in getattr(e, "problems", None) or [f"{type(e).__name__}: {_first_line(e)}"]]
-            raise CheckpointConfigError(f"{path} has an invalid {name}: {'; '.join(problems)}", problems) from None
+            raise CheckpointError(f"{path} has an invalid {name}: {'; '.join(problems)}", "config",
+                                  problems=problems) from None
 
     model_config = build(ModelConfig, ckpt["model_config"], "model config")
     stored = ckpt["train_config"]
@@ -469,15 +449,15 @@ def _check_tensor_bytes(path: Path, ckpt: dict) -> None:
     total = 0
     for name, t in _tensors(ckpt):
         if t.layout != torch.strided or t.device.type != "cpu" or t.is_quantized or t.dtype.is_complex:
-            raise CheckpointFieldError(f"{path} is malformed: {name} is not a plain CPU tensor", name)
+            raise CheckpointError(f"{path} is malformed: {name} is not a plain CPU tensor", "field", field=name)
         nbytes = t.numel() * t.element_size()
         if nbytes > t.untyped_storage().nbytes():
-            raise CheckpointTooLargeError(f"{path}: {name} claims {tuple(t.shape)} elements over "
-                                          f"{t.untyped_storage().nbytes():,} stored bytes; refused")
+            raise CheckpointError(f"{path}: {name} claims {tuple(t.shape)} elements over "
+                                  f"{t.untyped_storage().nbytes():,} stored bytes; refused", "too_large")
         total += nbytes
     if total > MAX_FILE_BYTES:
-        raise CheckpointTooLargeError(f"{path} holds {total:,} bytes of tensors, over the "
-                                      f"{MAX_FILE_BYTES // 2**20} MiB limit; refused")
+        raise CheckpointError(f"{path} holds {total:,} bytes of tensors, over the "
+                              f"{MAX_FILE_BYTES // 2**20} MiB limit; refused", "too_large")
 
 
 def _model_on_meta(path: Path, config: ModelConfig) -> VAE:
@@ -486,7 +466,7 @@ def _model_on_meta(path: Path, config: ModelConfig) -> VAE:
         with torch.device("meta"):
             return VAE(config)
     except (TypeError, ValueError, RuntimeError, OverflowError) as e:
-        raise CheckpointConfigError(f"{path} has an invalid model config: {e}", [str(e)]) from None
+        raise CheckpointError(f"{path} has an invalid model config: {e}", "config", problems=[str(e)]) from None
 
 
 def _check_weights(path: Path, config: ModelConfig, skeleton: VAE, state_dict: dict) -> None:
@@ -506,7 +486,7 @@ def _check_weights(path: Path, config: ModelConfig, skeleton: VAE, state_dict: d
             if problem:
                 break
     if problem:
-        raise CheckpointMismatchError(f"{path}: the weights do not match its model config ({config}): {problem}")
+        raise CheckpointError(f"{path}: the weights do not match its model config ({config}): {problem}", "mismatch")
 
 
 class _Malformed(Exception):

@@ -19,17 +19,14 @@ from .config import ARCHITECTURES, ConfigError, ModelConfig, TrainConfig, run_pr
 from .data import MnistNotFoundError, download_mnist, load_mnist
 from .file_lock import FolderBusyError, training_lock
 from .metrics import BINARIZE_SEED, binarized_figures, evaluate_model
+from .settings import BUDGET_ENV, DEFAULT_CHECKPOINT, max_train_minutes
 from .train import (
-    BUDGET_ENV,
     TrainingCancelled,
     TrainingDiverged,
     device_problem,
     estimate_training_seconds,
-    max_train_minutes,
     train,
 )
-
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "default.pt"  # the app's shipped model
 
 
 def _parser() -> argparse.ArgumentParser:

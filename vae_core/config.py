@@ -9,7 +9,7 @@ import math
 from dataclasses import asdict, dataclass
 from numbers import Integral, Real
 
-from .limits import LIMITS, parameter_count
+from .limits import LIMITS, film_bytes, parameter_count
 
 ARCHITECTURES = ("mlp", "conv")
 LR_SCHEDULES = ("constant", "cosine")
@@ -161,9 +161,8 @@ class TrainConfig:
 
 
 def run_problems(model_config: ModelConfig, train_config: TrainConfig) -> list[str]:
-    """Limits that need both configs: the training film (snapshot means and decoded grids, `film.film_bytes`) kept in
+    """Limits that need both configs: the training film (snapshot means and decoded grids, `limits.film_bytes`) kept in
     memory and in the checkpoint."""
-    from .film import film_bytes  # film imports torch; this module stays importable without building anything
     n_train = min(train_config.train_subset or 60_000, 60_000)
     steps = -(-n_train // train_config.batch_size)
     snapshot_bytes = film_bytes(train_config.epochs, train_config.snapshot_size, model_config.latent_dim, steps,

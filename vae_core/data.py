@@ -7,22 +7,18 @@ tests/test_data.py checks that both give identical tensors.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
-DATA_ENV = "VAE_DATA_DIR"
+from .settings import DATA_ENV, DEFAULT_DATA_DIR, data_dir
+
 DOWNLOAD_COMMAND = "python -m vae_core download"
 
 
 class MnistNotFoundError(FileNotFoundError):
     """MNIST is not where VAE_DATA_DIR points and could not be downloaded there."""
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get(DATA_ENV) or "./data")
 
 
 def mnist_missing_advice(root: str | Path | None = None) -> str:
@@ -31,7 +27,7 @@ def mnist_missing_advice(root: str | Path | None = None) -> str:
     root = Path(root) if root is not None else data_dir()
     return (f"MNIST was not found under {root.resolve()}: it needs the four files MNIST/raw/*-ubyte there. "
             f"Set {DATA_ENV} to the folder that holds MNIST/raw, or run `{DOWNLOAD_COMMAND}` "
-            f"(it needs internet access) to fetch it into {DATA_ENV} (default ./data).")
+            f"(it needs internet access) to fetch it into {DATA_ENV} (default {DEFAULT_DATA_DIR}).")
 
 
 def _not_found(root: Path) -> MnistNotFoundError:

@@ -20,11 +20,9 @@ import zlib
 import numpy as np
 import torch
 
-from .limits import chunk_size
+from .limits import FILM_GRID, chunk_size, frame_steps, grid_side_pixels
 from .model import VAE
 
-FILM_STEPS = (10, 30, 100, 300)  # steps inside epoch 1 that get a frame (those shorter than the epoch)
-FILM_GRID = 12  # decoded digits per side of each frame's grid
 FILM_EXTENT = 3.0  # the grid covers [-FILM_EXTENT, FILM_EXTENT]^2, like the app's decoder grid
 # grey levels a stored grid keeps: 32 levels compress a frame to ~27 KB against ~49 KB for all 256 (the default's
 # 165 frames: 4.5 MB against 8.1 MB, which put the file at 21.4 MB); the film page shows 16 and its GIFs 32 anyway
@@ -40,20 +38,6 @@ def quantised(picture: np.ndarray, levels: int = FILM_GREY_LEVELS) -> np.ndarray
     """The uint8 picture rounded to `levels` evenly spaced grey levels (0 and 255 kept), as a frame stores it."""
     step = 255 / (levels - 1)
     return (np.round(np.round(picture / step) * step)).astype(np.uint8)
-
-
-def frame_steps(steps_per_epoch: int, epochs: int) -> list[int]:
-    """The optimiser steps after which a frame is taken: 0, FILM_STEPS inside epoch 1, then every epoch's end."""
-    early = [s for s in FILM_STEPS if s < steps_per_epoch]
-    return [0, *early, *(e * steps_per_epoch for e in range(1, epochs + 1))]
-
-
-def frame_count(epochs: int, steps_per_epoch: int) -> int:
-    return len(frame_steps(steps_per_epoch, epochs))
-
-
-def grid_side_pixels(image_size: int = 28) -> int:
-    return FILM_GRID * image_size
 
 
 @torch.no_grad()
@@ -145,11 +129,3 @@ def frame_caption(snapshots: dict, frame: int) -> str:
     if epoch < 1 - 1e-6:
         return f"step {step} of epoch 1"
     return f"epoch {round(epoch)}"
-
-
-def film_bytes(epochs: int, snapshot_size: int, latent_dim: int, steps_per_epoch: int, image_size: int = 28) -> int:
-    """An upper bound on a film's bytes: its means in float16, and its grids stored raw (zlib never grows data by
-    more than a few bytes per 16 KB block, bounded here by a tenth)."""
-    frames = frame_count(epochs, steps_per_epoch)
-    grid = grid_side_pixels(image_size) ** 2 * 11 // 10 + 64 if latent_dim == 2 else 0
-    return frames * (snapshot_size * latent_dim * 2 + grid + 24) + 16 * snapshot_size

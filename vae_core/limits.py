@@ -25,7 +25,7 @@ class Limits:
     # 4096 x the conv cap: training's peak RSS grew by 2.85 GB (activations kept for backward); the mlp cap 0.26 GB
     batch_size: tuple[int, int] = (1, 4096)
     epochs: tuple[int, int] = (1, 1000)  # the time budget (VAE_MAX_TRAIN_MINUTES) is what really bounds a run
-    # a training film (film.film_bytes: float16 means of the filmed digits and a 12 x 12 decoded grid per frame, the
+    # a training film (film_bytes below: float16 means of the filmed digits and a 12 x 12 decoded grid per frame, the
     # grids bounded by their raw size though stored compressed at ~1/4), in memory and in the checkpoint: the CLI's
     # default 2000 digits fit for 1000 epochs at latent_dim 2 (126 MiB bound; ~35 MB as stored)
     snapshot_bytes: int = 128 * 1024 ** 2
@@ -74,3 +74,31 @@ def chunk_size(config, limits: Limits = LIMITS) -> int:
     training batch size was: chunk x floats per image x 4 bytes x safety <= budget."""
     per_image = activation_floats_per_image(config) * 4 * limits.chunk_safety
     return max(1, int(limits.chunk_bytes // per_image))
+
+
+# ------------------------------------------------------------------ the training film's size (film.py records it)
+
+FILM_STEPS = (10, 30, 100, 300)  # steps inside epoch 1 that get a frame (those shorter than the epoch)
+FILM_GRID = 12  # decoded digits per side of each frame's grid
+
+
+def frame_steps(steps_per_epoch: int, epochs: int) -> list[int]:
+    """The optimiser steps after which a frame is taken: 0, FILM_STEPS inside epoch 1, then every epoch's end."""
+    early = [s for s in FILM_STEPS if s < steps_per_epoch]
+    return [0, *early, *(e * steps_per_epoch for e in range(1, epochs + 1))]
+
+
+def frame_count(epochs: int, steps_per_epoch: int) -> int:
+    return len(frame_steps(steps_per_epoch, epochs))
+
+
+def grid_side_pixels(image_size: int = 28) -> int:
+    return FILM_GRID * image_size
+
+
+def film_bytes(epochs: int, snapshot_size: int, latent_dim: int, steps_per_epoch: int, image_size: int = 28) -> int:
+    """An upper bound on a film's bytes: its means in float16, and its grids stored raw (zlib never grows data by
+    more than a few bytes per 16 KB block, bounded here by a tenth)."""
+    frames = frame_count(epochs, steps_per_epoch)
+    grid = grid_side_pixels(image_size) ** 2 * 11 // 10 + 64 if latent_dim == 2 else 0
+    return frames * (snapshot_size * latent_dim * 2 + grid + 24) + 16 * snapshot_size

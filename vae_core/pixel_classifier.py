@@ -15,12 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-CACHE_ENV = "VAE_CACHE_DIR"
+from .settings import cache_dir
+
 VERSION = "mlp256-e10-s0"  # part of the cache key: change it when the recipe below changes
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "vae-latent-explorer")
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .film import FILM_EXTENT, frame_caption, frame_grid, has_film, has_grids
+from .palette import DIGIT_COLOURS
 
 SLIDE = (1920, 1080)  # width, height in pixels: a 16:9 full-HD slide
-# matplotlib's "tab10", the app's DIGIT_COLOURS (explorer/render/palette.py; tests/test_slides.py checks they agree)
-TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 MARGIN = 40  # px around the panels
 TITLE_BAND = 100  # px at the top for the title
 KEY_BAND = 60  # px at the bottom for the digit colour key
@@ -96,7 +95,7 @@ def map_extent(codes: np.ndarray, at_least: float = 3.2) -> float:
 
 
 def map_panel(codes: np.ndarray, labels: np.ndarray, side: int, extent: float | None = None,
-              colours: Sequence[str] = TAB10, radius: float | None = None, prior: bool = True,
+              colours: Sequence[str] = DIGIT_COLOURS, radius: float | None = None, prior: bool = True,
               path: np.ndarray | None = None) -> Image.Image:
     """A latent map: each code a disc in its digit's colour over [-extent, extent]^2, with the N(0, I) prior's 1σ,
     2σ, 3σ circles (prior) and an interpolation path (path, (k, 2)). Discs are drawn in a fixed shuffled order, so no
@@ -191,7 +190,7 @@ def png_bytes(picture: Image.Image) -> bytes:
 def png_for_slide(panels: Image.Image | Sequence[Image.Image], title: str = "", caption: str = "",
                   key_colours: Sequence[str] | None = None, size: tuple[int, int] = SLIDE) -> bytes:
     """One slide (`slide`) as a PNG of exactly `size` pixels: e.g. `png_for_slide(map_panel(mu, y, panel_side(1)),
-    "Latent means", key_colours=TAB10)` or `png_for_slide(grid_panel(mosaic, panel_side(1, key=False), (-3, 3)))`."""
+    "Latent means", key_colours=DIGIT_COLOURS)` or `png_for_slide(grid_panel(mosaic, panel_side(1, key=False), (-3, 3)))`."""
     panels = [panels] if isinstance(panels, Image.Image) else list(panels)
     return png_bytes(slide(panels, title, caption, key_colours, size))
 
@@ -209,7 +208,7 @@ def _gif_palette(colours: Sequence[str]) -> Image.Image:
     return palette
 
 
-def gif_bytes(frames: Sequence[Image.Image], durations_ms: Sequence[int], colours: Sequence[str] = TAB10) -> bytes:
+def gif_bytes(frames: Sequence[Image.Image], durations_ms: Sequence[int], colours: Sequence[str] = DIGIT_COLOURS) -> bytes:
     """An animated, endlessly looping GIF of RGB frames (each shown durations_ms[i])."""
     palette = _gif_palette(colours)
     indexed = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
@@ -232,7 +231,7 @@ def pick_frames(epochs, max_frames: int = MAX_GIF_FRAMES) -> list[int]:
 
 
 def film_frames(snapshots: dict, title: str = "", frames: Sequence[int] | None = None,
-                colours: Sequence[str] = TAB10, size: tuple[int, int] = SLIDE) -> list[Image.Image]:
+                colours: Sequence[str] = DIGIT_COLOURS, size: tuple[int, int] = SLIDE) -> list[Image.Image]:
     """Frames of a training film (all, or those listed) as slides: the filmed digits' latent means -- axes fixed
     over the whole film, so motion on the slide is motion in z -- beside the decoded grid, captioned 'untrained',
     'step 30 of epoch 1', 'epoch 5'."""
@@ -252,7 +251,8 @@ def film_frames(snapshots: dict, title: str = "", frames: Sequence[int] | None =
 
 
 def film_gif(snapshots: dict, title: str = "", frame_ms: int = 600, hold_ms: int = 2500,
-             max_frames: int = MAX_GIF_FRAMES, colours: Sequence[str] = TAB10, size: tuple[int, int] = SLIDE) -> bytes:
+             max_frames: int = MAX_GIF_FRAMES, colours: Sequence[str] = DIGIT_COLOURS,
+             size: tuple[int, int] = SLIDE) -> bytes:
     """The training film as an animated GIF of `size` (1920 x 1080) frames -- at most max_frames of the film's
     (`pick_frames`) -- each shown frame_ms, the last hold_ms (the trained map stays up before the loop restarts).
     beta4's 35 frames: ~4 s and ~5 MB."""

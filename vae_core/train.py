@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -16,12 +15,8 @@ from .config import ConfigError, ModelConfig, TrainConfig, device_type_problem, 
 from .data import load_mnist
 from .film import FilmRecorder
 from .model import VAE, negative_elbo
+from .settings import BUDGET_ENV, max_train_minutes
 
-BUDGET_ENV = "VAE_MAX_TRAIN_MINUTES"
-# 20 min: the app's quick runs (a few epochs of the default model on a subset) take a minute or two here, a full
-# 10-epoch run of it ~4 min; the shipped 120-epoch default checkpoint took ~48 min, so rebuilding it means raising
-# the budget on purpose
-DEFAULT_BUDGET_MINUTES = 20.0
 MNIST_TRAIN, MNIST_TEST = 60_000, 10_000
 
 
@@ -35,21 +30,6 @@ class TrainingTimeout(TrainingCancelled):
 
 class TrainingDiverged(FloatingPointError):
     """The loss became NaN or infinite; nothing was saved."""
-
-
-def max_train_minutes() -> float:
-    """The wall-clock budget of one training, VAE_MAX_TRAIN_MINUTES (default 20), read now; ConfigError if it is
-    set to anything but a number > 0."""
-    raw = os.environ.get(BUDGET_ENV, "").strip()
-    if not raw:
-        return DEFAULT_BUDGET_MINUTES
-    try:
-        minutes = float(raw)
-    except ValueError:
-        minutes = math.nan
-    if not (math.isfinite(minutes) and minutes > 0):
-        raise ConfigError([f"{BUDGET_ENV}: must be a number of minutes > 0, e.g. 60 (got {raw!r})"])
-    return minutes
 
 
 def device_problem(device: str) -> str | None:

@@ -8,6 +8,7 @@ import streamlit as st
 
 import vae_core as vc
 from explorer.cache.models import decoded_grid, interpolation, load_model, mnist, test_latents
+from explorer.render.palette import DIGIT_COLOURS
 from vae_core import slides
 
 
@@ -25,7 +26,7 @@ def latent_map_png(key) -> bytes:
     side = slides.panel_side(1)
     panel = slides.map_panel(test_latents(key)[0], mnist("test")[1], side)
     return slides.png_for_slide(panel, f"Latent means μ(x) of the 10,000 test digits · {Path(key.path).stem}",
-                                key_colours=slides.TAB10)
+                                key_colours=DIGIT_COLOURS)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -26,7 +26,7 @@ class ModelKey(NamedTuple):
     def of(cls, path: str | Path) -> ModelKey:
         try:
             return cls(str(path), Path(path).stat().st_mtime)
-        except OSError:  # gone: loading it reports CheckpointNotFoundError
+        except OSError:  # gone: loading it reports a CheckpointError (reason "not_found")
             return cls(str(path), -1.0)
 
 

@@ -8,21 +8,13 @@ import re
 import stat
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SHIPPED_DIR = ROOT / "checkpoints"
-DEFAULT_CHECKPOINT = SHIPPED_DIR / "default.pt"
+from vae_core.settings import DEFAULT_CHECKPOINT, SHIPPED_DIR, checkpoint_dir
+
 # the models that ship beside the default, to compare it with (a beta = 4 VAE and a convolutional one)
 COMPARISON_CHECKPOINTS = (SHIPPED_DIR / "beta4.pt", SHIPPED_DIR / "conv.pt")
-# Where models trained from the sidebar are written (tests point it to a tmp dir).
-CHECKPOINT_DIR_ENV = "VAE_CHECKPOINT_DIR"
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 RESERVED_NAMES = {"default", *(p.stem for p in COMPARISON_CHECKPOINTS)}
-
-
-def checkpoint_dir() -> Path:
-    """The folder for models trained in the app: $VAE_CHECKPOINT_DIR, else the repo's checkpoints/."""
-    return Path(os.environ.get(CHECKPOINT_DIR_ENV) or SHIPPED_DIR)
 
 
 def _regular_mtime(path: Path) -> float | None:

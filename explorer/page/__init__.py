@@ -1,2 +1,3 @@
 """What every page shares: the guards that open a page (guards), its view in the address bar (url_state), messages
-made safe to show (public_text) and the anomaly scores' names (score_labels)."""
+made safe to show (public_text), the anomaly scores' names (score_labels) and the session keys pages hand each
+other (session_keys)."""

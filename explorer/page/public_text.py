@@ -4,14 +4,14 @@ the full details."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from vae_core.settings import PROJECT_ROOT
+
 _ABSOLUTE = re.compile(r"(?<![\w.~:/])/(?:[^\s/'\"`:,;()\[\]]+/)*([^\s/'\"`:,;()\[\]]*)")
 
 
 def public(message: str) -> str:
     """`message` with paths inside the project shown relative to it and every other absolute path as its last
     component (…/name)."""
-    text = str(message).replace(f"{ROOT}/", "")
+    text = str(message).replace(f"{PROJECT_ROOT}/", "")
     return _ABSOLUTE.sub(lambda m: f"…/{m.group(1)}" if m.group(1) else "…/", text)

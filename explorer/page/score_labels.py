@@ -1,11 +1,16 @@
-"""How the pages name the anomaly scores and the probe sets, and the one line that says what each score measures."""
+"""How the pages name the anomaly scores and the probe sets, which scores colour the latent map, and the one line
+that says what each score measures. Every page and the address bar's schema take them from here."""
 from __future__ import annotations
 
 import vae_core as vc
 
 # vc.SCORES in the order the pages offer them
-SCORE_LABELS = {"neg_elbo": "−ELBO", "reconstruction": "reconstruction", "kl": "KL", "iwae": "IWAE −log p(x)",
-                "corrected": "corrected"}
+SCORE_LABELS = {"neg_elbo": "−ELBO", "reconstruction": "reconstruction error", "kl": "KL", "iwae": "IWAE −log p(x)",
+                "corrected": "corrected score"}
+SHORT_LABELS = {"reconstruction": "recon.", "iwae": "IWAE", "corrected": "corrected"}  # the AUROC table's headers
+# The latent map's colourings: by label, or by one of these scores (issue #9's choices)
+COLOUR_BY = ("label", "neg_elbo", "kl", "reconstruction", "corrected")
+COLOUR_LABELS = {"label": "label"} | {score: SCORE_LABELS[score] for score in COLOUR_BY[1:]}
 PROBE_LABELS = {"noise": "uniform noise", "inverted": "inverted digits", "nearly_blank": "nearly blank",
                 "strokes": "strokes", "dots": "dots", "rotated_90": "rotated 90°", "rotated_180": "rotated 180°",
                 "letters": "letters and symbols"}

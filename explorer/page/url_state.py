@@ -17,7 +17,6 @@ link the sidebar reads and writes: explorer.model.link).
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 from explorer.model.files import list_checkpoints
-from explorer.room.roles import AUDIENCE_URL_ENV
+from explorer.page.score_labels import COLOUR_BY
+from vae_core import settings
 
 RESTORED = "url_state_{page}"  # session state: the values read from this page's link (read once per session)
 NOTICES = "url_state_notices_{page}"  # session state: what was wrong with that link
@@ -141,7 +141,6 @@ class Schema:
 
 # ------------------------------------------------------------------------------------------------ the page schemas
 
-COLOUR_BY = ("label", "neg_elbo", "kl", "reconstruction", "corrected")  # vae_core.SCORES' names, label first
 Z_LIMIT = 6.0  # the decoder grid's z sliders and largest extent (pages/decoder_grid.py)
 DEFAULT_PAIR = (2, 3)  # the interpolation's default A and B: the first 1 and the first 0 of the MNIST test set
 
@@ -318,7 +317,7 @@ def current_link(schema: Schema, values: Mapping) -> str:
         context_url = st.context.url
     except AttributeError:  # no browser context (a bare script run)
         context_url = None
-    return link(schema, values, page_url(schema.page, context_url, os.environ.get(AUDIENCE_URL_ENV)))
+    return link(schema, values, page_url(schema.page, context_url, settings.audience_url() or None))
 
 
 def titled(title: str):

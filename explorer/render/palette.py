@@ -1,16 +1,15 @@
-"""The digit colours every page uses, and a small key to them for the sidebar. Imports only Plotly (no torch), so
-navigation.py can draw the key before it imports the model code."""
+"""The colours every page uses (the digits' are the engine's, vae_core.palette), and a small key to them for the
+sidebar. Imports only Plotly and that torch-free module, so navigation.py can draw the key before it imports torch."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
 
-# One fixed qualitative palette (Plotly's D3 / matplotlib "tab10"): digit d is always DIGIT_COLOURS[d].
-DIGIT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+from vae_core.palette import DIGIT_COLOURS
+
 # Anomaly scores on a map: reversed Viridis, so the most anomalous digits are the darkest and stand out on the white
 # plot as well as on the light mass of typical ones (perceptually uniform, readable in grey and by the colour-blind)
 SCORE_COLOURSCALE = "Viridis_r"
-FLAGGED = "#d62728"  # histogram bars above the threshold: the red of DIGIT_COLOURS, "flagged"
+FLAGGED = DIGIT_COLOURS[3]  # histogram bars above the threshold: the palette's red, "flagged"
 
 
 def colour_key_figure() -> go.Figure:

@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.room.proxy import HEALTH_URI, caddy_command, caddyfile
-from explorer.room.roles import AUDIENCE_URL_ENV, QUERY, TOKEN_ENV
+from explorer.room.roles import QUERY
 from explorer.room.workers import Child, Supervisor
-
-ROOT = Path(__file__).resolve().parents[2]
+from vae_core.settings import AUDIENCE_URL_ENV, TOKEN_ENV
+from vae_core.settings import PROJECT_ROOT as ROOT
 
 
 def streamlit_command(address: str, extra: list[str]) -> list[str]:

@@ -7,14 +7,13 @@ typed into the sidebar. Roles come from the token, never from IP addresses (prox
 from __future__ import annotations
 
 import hmac
-import os
 import uuid
 from urllib.parse import urlsplit
 
 import streamlit as st
 
-TOKEN_ENV = "VAE_PRESENTER_TOKEN"
-AUDIENCE_URL_ENV = "VAE_AUDIENCE_URL"  # the link students open; set by `vae-explorer room`
+from vae_core import settings
+
 QUERY = "presenter"  # ?presenter=<token>
 PRESENTER = "roles_presenter"  # session state: this session presented the right token
 SESSION = "roles_session_id"  # session state: an id for "the session that started this training"
@@ -22,12 +21,12 @@ REFUSED = "roles_refused"  # session state: a wrong token was presented (shown o
 
 
 def room_mode() -> bool:
-    return bool(os.environ.get(TOKEN_ENV))
+    return bool(settings.presenter_token())
 
 
 def token_matches(candidate: str | None) -> bool:
     """Constant-time comparison, so the token cannot be guessed character by character from response times."""
-    token = os.environ.get(TOKEN_ENV, "")
+    token = settings.presenter_token()
     return bool(token and candidate) and hmac.compare_digest(str(candidate).encode(), token.encode())
 
 
@@ -62,7 +61,7 @@ def session_id() -> str:
 
 def audience_url() -> str:
     """The link to give the room: $VAE_AUDIENCE_URL, else the address this browser used (without its query)."""
-    url = os.environ.get(AUDIENCE_URL_ENV)
+    url = settings.audience_url()
     if url:
         return url
     try:

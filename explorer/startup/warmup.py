@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import sys
 import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
+from vae_core import settings
 
 # Streamlit warns once per cached call made outside a page run ("missing ScriptRunContext"): expected here.
 _CONTEXT_LOGGER = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
@@ -76,8 +77,6 @@ def prepare_anomaly_scores() -> list[str]:
     return done
 
 
-# Set to 0 to skip scoring at start-up (the browser tests do: each starts a server and needs the CPU itself).
-WARM_ANOMALY_ENV = "VAE_WARM_ANOMALY_SCORES"
 # Seconds after the training imports before scoring: the room's first page loads come first.
 ANOMALY_SCORES_DELAY = 20.0
 
@@ -101,7 +100,7 @@ def _run_and_log() -> None:
     _quietly_timed("Warm-up of the default model", warm_up)
     time.sleep(TRAINING_IMPORT_DELAY)
     prepare_training()
-    if os.environ.get(WARM_ANOMALY_ENV, "1") == "0":
+    if not settings.warm_anomaly_scores():  # VAE_WARM_ANOMALY_SCORES=0: the browser tests need the CPU themselves
         return
     time.sleep(ANOMALY_SCORES_DELAY)
     _quietly_timed("Anomaly scores of the default model", prepare_anomaly_scores)

@@ -9,9 +9,7 @@ same folder at once. The sidebar polls `snapshot()`; tests drive the same object
 from __future__ import annotations
 
 import math
-import os
 import threading
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,12 +19,7 @@ import torch
 import vae_core as vc
 from explorer.model.files import checkpoint_dir, trained_models
 from explorer.training.form import FULL_TRAIN, TrainingRequest
-
-MAX_MODELS_ENV = "VAE_MAX_MODELS"
-DEFAULT_MAX_MODELS = 20  # app-trained models kept in the folder at most: ~3-13 MB each
-# "off": this server never trains -- the audience replicas of a cluster, where one chosen replica trains
-# (docs/kubernetes.md); the sidebar then offers no training form
-TRAINING_ENV = "VAE_TRAINING"
+from vae_core.settings import MAX_MODELS_ENV, TRAINING_ENV, max_models, training_enabled
 
 
 class TrainingAlreadyRunning(RuntimeError):
@@ -45,15 +38,6 @@ class NotYourTraining(PermissionError):
     """Only the session that started a training, or the presenter, may cancel it."""
 
 
-def training_enabled() -> bool:
-    return os.environ.get(TRAINING_ENV, "on").strip().lower() not in ("off", "0", "false", "no")
-
-
-def max_models() -> int:
-    try:
-        return max(1, int(os.environ.get(MAX_MODELS_ENV) or DEFAULT_MAX_MODELS))
-    except ValueError:
-        return DEFAULT_MAX_MODELS
 
 
 @dataclass(frozen=True)
@@ -99,8 +83,6 @@ class JobStatus:
     message: str = ""  # the error or the success note
     path: str = ""  # the checkpoint written (succeeded only)
     film: LiveFrame | None = None  # the latest frame of its film (the film page draws it while the job is active)
-    started: float = 0.0
-    finished: float = 0.0
 
     @property
     def active(self) -> bool:
@@ -137,7 +119,7 @@ class TrainingJob:
                                         f"({MAX_MODELS_ENV}); delete one first")
             job_id = self._status.job_id + 1
             self._status = JobStatus(job_id=job_id, state="running", name=request.name, owner=owner,
-                                     epochs=request.train_config.epochs, started=time.time())
+                                     epochs=request.train_config.epochs)
             self._thread = threading.Thread(target=self._run, args=(job_id, request, directory, evaluate_subset),
                                             name=f"vae-training-{job_id}", daemon=True)
             self._thread.start()
@@ -168,7 +150,7 @@ class TrainingJob:
                     setattr(self._status, k, v)
 
     def _finish(self, job_id: int, state: str, message: str, **changes) -> None:
-        self._update(job_id, state=state, message=message, finished=time.time(), **changes)
+        self._update(job_id, state=state, message=message, **changes)
 
     def _run(self, job_id: int, request: TrainingRequest, directory: Path, evaluate_subset: int) -> None:
         tc = request.train_config

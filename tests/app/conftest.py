@@ -1,7 +1,7 @@
 import pytest
 
 import vae_core as vc
-from explorer.model.files import CHECKPOINT_DIR_ENV
+from vae_core.settings import CHECKPOINT_DIR_ENV
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+import vae_core as vc
 from explorer.render.clicks import (
     digit_and_rank,
     index_of,
@@ -15,7 +16,6 @@ from explorer.render.clicks import (
     selection_outlines,
 )
 from explorer.render.figures import decoder_grid_figure, digit_scatter
-from explorer.render.grid_geometry import cell_to_z, z_to_cell
 
 
 def event(*points):
@@ -94,11 +94,12 @@ def test_grid_click_layer_sits_on_the_cell_centres():
     fig = decoder_grid_figure("data:image/png;base64,", 6, (-2.0, 2.0))
     layer = fig.data[-1]
     assert isinstance(layer, go.Scatter) and len(layer.x) == 36
+    z1, z2 = vc.grid_axes(6, (-2.0, 2.0))  # decode_grid's layout: column c has z1[c], row r has z2[r]
     for k in range(36):
         row, col = layer.customdata[k]
-        assert cell_to_z(int(row), int(col), 6, (-2.0, 2.0)) == pytest.approx((layer.x[k], layer.y[k]))
-        assert z_to_cell(selected_z(event(point(list(layer.customdata[k]), x=layer.x[k], y=layer.y[k]))),
-                         6, (-2.0, 2.0)) == (row, col)
+        centre = (z1[int(col)], z2[int(row)])
+        assert centre == pytest.approx((layer.x[k], layer.y[k]))
+        assert selected_z(event(point(list(layer.customdata[k]), x=layer.x[k], y=layer.y[k]))) == pytest.approx(centre)
 
 
 # ------------------------------------------------------------------------------------------- box and lasso selection

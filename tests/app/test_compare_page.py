@@ -14,8 +14,10 @@ import explorer.model.files
 import explorer.model.picker
 import vae_core as vc
 from explorer import cache
-from explorer.model.files import CHECKPOINT_DIR_ENV
 from tests.app import links
+from vae_core.comparison import active_units, iwae_nll
+from vae_core.metrics import trust
+from vae_core.settings import CHECKPOINT_DIR_ENV
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "compare.py")
 # what the CLI would store for A, on the 10,000 test digits: shown as stored, never recomputed
@@ -102,9 +104,9 @@ def test_stored_figures_are_shown_as_stored_and_the_rest_is_computed(real_data, 
     elbo = vc.per_image_elbo(b, test_x)
     assert row(at, "test_loss")[1].removesuffix(" ★") == f"{elbo['loss'].mean():.2f}"
     assert row(at, "test_kl")[1] == f"{elbo['kl'].mean():.2f}"  # KL has no better side: never starred
-    assert row(at, "trustworthiness")[1].removesuffix(" ★") == f"{vc.trust(test_x, vc.encode(b, test_x)[0]):.4f}"
+    assert row(at, "trustworthiness")[1].removesuffix(" ★") == f"{trust(test_x, vc.encode(b, test_x)[0]):.4f}"
     a = vc.load_checkpoint(models / "default.pt").model
-    assert row(at, "active_units") == [f"{vc.active_units(vc.encode(m, test_x)[0])[0]} of 2" for m in (a, b)]
+    assert row(at, "active_units") == [f"{active_units(vc.encode(m, test_x)[0])[0]} of 2" for m in (a, b)]
 
 
 def test_the_better_value_of_each_row_is_starred(real_data, models):
@@ -127,7 +129,7 @@ def test_iwae_is_computed_on_demand_for_the_model_without_one_and_kept_for_other
     value = float(row(at, "iwae_nll")[1].removesuffix(" ★"))
     b = vc.load_checkpoint(models / "trained" / "beta4.pt").model
     test_x = cache.mnist("test")[0]
-    assert value == pytest.approx(vc.iwae_nll(b, test_x, 10), abs=0.5)  # other draws: Monte Carlo noise only
+    assert value == pytest.approx(iwae_nll(b, test_x, 10), abs=0.5)  # other draws: Monte Carlo noise only
     assert value <= float(row(at, "test_loss")[1].removesuffix(" ★")) + 0.5  # IWAE is the tighter bound
     fresh = page(k=10)  # another session: the value is there, no button
     assert row(fresh, "iwae_nll")[1] == row(at, "iwae_nll")[1]

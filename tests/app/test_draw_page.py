@@ -126,8 +126,8 @@ def test_unless_the_test_digits_were_scored_a_button_scores_them_and_ranks_the_d
     assert star_z(page) is not None  # the star does not wait for them
     page.button(key="draw_rank").click().run()
     assert not page.exception, page.exception
-    assert [m.label for m in page.metric] == ["−ELBO", "reconstruction", "KL", "−log p(x) (IWAE)",
-                                              "corrected (−log p − w·L)"]
+    assert [m.label for m in page.metric] == ["−ELBO", "reconstruction error", "KL", "IWAE −log p(x)",
+                                              "corrected score"]
     assert cache.test_scores_ready(ModelKey.of(DEFAULT_CHECKPOINT))
 
 

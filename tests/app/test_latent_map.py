@@ -22,6 +22,7 @@ from explorer.render import digits_picture
 from explorer.render.clicks import selected_index, selected_indices, selection_outlines
 from explorer.render.palette import DIGIT_COLOURS as TAB10_HEX
 from tests.app.plotly_json import array
+from vae_core.atlas import frame_colours
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "latent_map.py")
 TAB10 = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in TAB10_HEX], dtype=np.uint8)
@@ -104,7 +105,7 @@ def test_without_mnist_the_page_says_what_is_missing(no_mnist):
 def test_the_pca_map_uses_the_stored_baseline_or_fits_one(real_data, tmp_path):
     """The default checkpoint stores the PCA its scores used; an older one without it gets the same PCA fitted."""
     train_x, test_x = cache.mnist("train")[0], cache.mnist("test")[0]
-    expected = vc.pca_2d(train_x, test_x)
+    expected = vc.pca_codes(None, train_x, test_x)
     stored = cache.pca_codes(ModelKey.of(DEFAULT_CHECKPOINT))
     without = vc.save_checkpoint(tmp_path / "no_pca.pt", vc.VAE(vc.ModelConfig(hidden=(32,))))
     assert vc.load_checkpoint(without).pca == {}
@@ -198,7 +199,7 @@ def test_the_map_picture_draws_the_spread_picks_in_class_coloured_frames(real_da
     opaque = pic[..., 3] > 0
     assert opaque.mean() == pytest.approx(n * 28 * 28 / opaque.size, rel=0.02)  # n whole tiles, none overlapping
     frames = {tuple(c) for c in pic[opaque][:, :3].tolist() if len(set(c)) > 1}  # the coloured pixels: frames only
-    assert frames and frames <= {tuple(c) for c in vc.frame_colours(TAB10).tolist()}
+    assert frames and frames <= {tuple(c) for c in frame_colours(TAB10).tolist()}
     subset = np.flatnonzero(cache.mnist("test")[1] == 1)
     _, _, n_ones = cache.map_digits(key, "vae", x_range, y_range, subset)
     assert 0 < n_ones < n

@@ -6,7 +6,6 @@ import os
 import pytest
 
 from explorer.model.files import (
-    CHECKPOINT_DIR_ENV,
     DEFAULT_CHECKPOINT,
     SHIPPED_DIR,
     checkpoint_dir,
@@ -15,6 +14,7 @@ from explorer.model.files import (
     name_problem,
     shipped_checkpoints,
 )
+from vae_core.settings import CHECKPOINT_DIR_ENV
 
 SHIPPED = shipped_checkpoints()
 

@@ -13,6 +13,7 @@ from explorer import cache
 from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
 from tests.app.plotly_json import array
+from vae_core.corruption import gaussian_noise, missing_half, missing_rectangle, salt_and_pepper
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "repair.py")
 
@@ -51,7 +52,7 @@ def model():
 
 def test_the_default_is_test_digit_0_with_gaussian_noise_repaired_by_one_pass_through_the_code(page, model):
     clean = cache.mnist("test")[0][0]
-    noisy, _ = vc.gaussian_noise(clean[None], 0.4, seed=0)
+    noisy, _ = gaussian_noise(clean[None], 0.4, seed=0)
     repaired = vc.denoise(model, noisy)
     assert vae_error(page) == f"{mse(repaired, clean, np.ones((1, 784), bool)):.4f}"
     assert captions(page)[:3] == ["damaged", "repaired by the VAE", "original"]
@@ -71,7 +72,7 @@ def test_new_noise_draws_another_sample_and_salt_and_pepper_takes_its_p(page):
     page.slider(key="repair_p").set_value(0.3).run()
     assert not page.exception, page.exception
     clean = cache.mnist("test")[0][0]
-    hit, _ = vc.salt_and_pepper(clean[None], 0.3, seed=1)
+    hit, _ = salt_and_pepper(clean[None], 0.3, seed=1)
     assert "median filter 3×3: " + f"{mse(vc.median_filter(hit), clean, np.ones((1, 784), bool)):.4f}" in captions(page)
 
 
@@ -83,7 +84,7 @@ def test_a_missing_half_is_filled_by_iterations_that_never_change_the_seen_pixel
     page.slider(key="repair_iters").set_value(6).run()
     assert not page.exception, page.exception
     clean = cache.mnist("test")[0][0]
-    damaged, observed = vc.missing_half(clean[None], "left")
+    damaged, observed = missing_half(clean[None], "left")
     fill = vc.impute(model, damaged, observed, 6)
     missing = ~observed
     assert vae_error(page) == f"{mse(fill['images'], clean, missing):.4f}"
@@ -104,7 +105,7 @@ def test_the_rectangle_sliders_choose_the_missing_pixels(page):
     assert not page.exception, page.exception
     assert "the 50 missing pixels" in " ".join(c.value for c in page.caption)  # 10 rows x 5 columns
     clean = cache.mnist("test")[0][0]
-    _, observed = vc.missing_rectangle(clean[None], 4, 10, 10, 5)
+    _, observed = missing_rectangle(clean[None], 4, 10, 10, 5)
     r = cache.repair(ModelKey.of(DEFAULT_CHECKPOINT), clean, ("rectangle", 4, 10, 10, 5), 10, 0)
     assert np.array_equal(r["observed"], observed[0])
 
@@ -129,7 +130,7 @@ def test_the_digit_drawn_on_the_draw_page_can_be_repaired(page, model):
     page.radio(key="repair_source").set_value("drawn").run()
     assert not page.exception, page.exception
     assert [h.value for h in page.subheader] == ["Repairing your drawing"]
-    noisy, _ = vc.gaussian_noise(drawn[None], 0.4, seed=0)
+    noisy, _ = gaussian_noise(drawn[None], 0.4, seed=0)
     assert vae_error(page) == f"{mse(vc.denoise(model, noisy), drawn, np.ones((1, 784), bool)):.4f}"
     del page.session_state["drawn_digit"]  # cleared on the Draw page: back to the test digits
     page.run()

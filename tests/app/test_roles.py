@@ -8,9 +8,9 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from explorer.model.picker import PICKER
-from explorer.room.roles import TOKEN_ENV
 from explorer.training.form import TrainingRequest
 from explorer.training.job import shared_job
+from vae_core.settings import TOKEN_ENV
 
 HARNESS = str(Path(__file__).with_name("sidebar_app.py"))
 SUBMIT = "FormSubmitter:sidebar_train_form-Train"

@@ -10,7 +10,7 @@ import pytest
 from explorer.page.public_text import public
 from explorer.room import launcher as room
 from explorer.room.proxy import COOKIE, caddy_binary
-from explorer.room.roles import AUDIENCE_URL_ENV, TOKEN_ENV
+from vae_core.settings import AUDIENCE_URL_ENV, TOKEN_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,10 +6,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
-from explorer.model.files import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT
+from explorer.model.files import DEFAULT_CHECKPOINT
 from explorer.model.picker import PICKER
 from explorer.training.form import TrainingRequest
 from explorer.training.job import shared_job
+from vae_core.settings import CHECKPOINT_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import vae_core as vc
-from explorer.model.files import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT, delete_model
+from explorer.model.files import DEFAULT_CHECKPOINT, delete_model
 from explorer.training import job as training_job
 from explorer.training.form import TrainingRequest
 from explorer.training.job import (
@@ -22,6 +22,8 @@ from explorer.training.job import (
     TrainingJob,
     shared_job,
 )
+from vae_core.analysis import images_digest
+from vae_core.settings import CHECKPOINT_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +51,7 @@ def test_a_short_real_training_writes_a_checkpoint_that_loads(tmp_path, real_dat
     assert len(ckpt.history) == 1 and ckpt.train_config.train_subset == 1000
     assert ckpt.metrics["n_test"] == 1000 and math.isfinite(ckpt.metrics["test_loss"])
     test_x = vc.load_mnist("test", limit=1000)[0]  # the encodings stored for the latent map are of these digits
-    assert ckpt.test_latents["digest"] == vc.images_digest(test_x) and ckpt.test_latents["mu"].shape == (1000, 2)
+    assert ckpt.test_latents["digest"] == images_digest(test_x) and ckpt.test_latents["mu"].shape == (1000, 2)
     assert status.fraction == 1.0 and len(status.history) == 1
     assert files(tmp_path) == ["tiny.pt"]  # no temp files left behind
 

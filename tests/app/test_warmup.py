@@ -85,7 +85,7 @@ def test_lifespan_starts_the_warm_up_in_a_thread_and_serves_at_once(monkeypatch)
     monkeypatch.setattr(warmup, "ANOMALY_SCORES_DELAY", 0.0)
     monkeypatch.setattr(warmup, "prepare_training", lambda: later.append("training imports"))
     monkeypatch.setattr(warmup, "prepare_anomaly_scores", lambda: later.append("anomaly scores") or [])
-    monkeypatch.setenv(warmup.WARM_ANOMALY_ENV, "1")
+    monkeypatch.setenv(vc.settings.WARM_ANOMALY_ENV, "1")
 
     async def serve():
         async with warmup.lifespan(None):

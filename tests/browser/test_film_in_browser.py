@@ -16,6 +16,7 @@ from PIL import Image
 import vae_core as vc
 from bench.browser_harness import MAIN_PLOTS, NAV, chromium, open_page, serve_app, wait_idle
 from tests.browser.test_app_in_browser import SHOTS, SLOW, WAIT, assert_rendered, expect_text, shot
+from vae_core.limits import frame_steps
 
 pytestmark = pytest.mark.browser
 
@@ -119,7 +120,7 @@ def test_a_sidebar_training_is_drawn_live_on_the_film_page(app):
     expect_text(page, re.compile(r"Trained 'live-in-browser' in \d+ s"), "the live training ends", SLOW * 2)
     wait_idle(page, SLOW)  # the rerun that selects the new model: no live section any more, its film instead
     assert page.get_by_text("Live: live-in-browser is training").count() == 0
-    page.wait_for_function(FILM_READY_JS, arg=len(vc.frame_steps(8, 8)), timeout=SLOW)  # 8 steps an epoch
+    page.wait_for_function(FILM_READY_JS, arg=len(frame_steps(8, 8)), timeout=SLOW)  # 8 steps an epoch
 
 
 def test_presentation_mode_hides_the_sidebar_and_lists_the_pages_on_top(app):

@@ -1,0 +1,124 @@
+"""Every environment variable the engine and the app read (name, default, meaning), and where the project lives.
+
+Each accessor reads the environment when it is called, so a test's monkeypatch.setenv (or a notebook's os.environ)
+is seen at once. No other module reads os.environ; the app reads its own variables here too, since the engine
+cannot import the app. The README's settings table is `settings_table()` (tests/test_settings.py keeps them equal).
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the checkout: app.py, checkpoints/, vae_core/
+SHIPPED_DIR = PROJECT_ROOT / "checkpoints"
+DEFAULT_CHECKPOINT = SHIPPED_DIR / "default.pt"  # the shipped model the app opens and the CLI evaluates
+
+DATA_ENV = "VAE_DATA_DIR"
+CACHE_ENV = "VAE_CACHE_DIR"
+BUDGET_ENV = "VAE_MAX_TRAIN_MINUTES"
+CHECKPOINT_DIR_ENV = "VAE_CHECKPOINT_DIR"
+MAX_MODELS_ENV = "VAE_MAX_MODELS"
+WARM_ANOMALY_ENV = "VAE_WARM_ANOMALY_SCORES"
+TOKEN_ENV = "VAE_PRESENTER_TOKEN"
+AUDIENCE_URL_ENV = "VAE_AUDIENCE_URL"
+TRAINING_ENV = "VAE_TRAINING"
+
+DEFAULT_DATA_DIR = "./data"
+# 20 min: the app's quick runs (a few epochs of the default model on a subset) take a minute or two, a full
+# 10-epoch run of it a few minutes; rebuilding the shipped 120-epoch default means raising the budget on purpose
+DEFAULT_BUDGET_MINUTES = 20.0
+DEFAULT_MAX_MODELS = 20  # app-trained models kept in the folder at most: ~3-13 MB each
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str  # as the README shows it
+    meaning: str
+
+
+SETTINGS = (
+    Setting(DATA_ENV, DEFAULT_DATA_DIR, "the folder that holds MNIST/raw (`python -m vae_core download` fills it)"),
+    Setting(CACHE_ENV, "~/.cache/vae-latent-explorer", "where the repair check's pixel classifier is cached"),
+    Setting(BUDGET_ENV, f"{DEFAULT_BUDGET_MINUTES:g}", "the wall-clock budget of one training, in minutes"),
+    Setting(CHECKPOINT_DIR_ENV, "checkpoints/", "where models trained in the app are written"),
+    Setting(MAX_MODELS_ENV, str(DEFAULT_MAX_MODELS), "app-trained models the checkpoint folder may hold"),
+    Setting(WARM_ANOMALY_ENV, "1", "0 skips scoring the default model's test digits at start-up"),
+    Setting(TOKEN_ENV, "(unset)", "room mode: the presenter's token (`vae-explorer room` sets it)"),
+    Setting(AUDIENCE_URL_ENV, "(unset)", "room mode: the link students open (`vae-explorer room` sets it)"),
+    Setting(TRAINING_ENV, "on", "off: this server never trains (a cluster's audience replicas; docs/kubernetes.md)"),
+)
+
+
+def _value(name: str) -> str:
+    """The variable's value, "" when unset (an empty value means the default everywhere)."""
+    return os.environ.get(name, "")
+
+
+def data_dir() -> Path:
+    """Where MNIST is read from (and downloaded to): $VAE_DATA_DIR, else ./data."""
+    return Path(_value(DATA_ENV) or DEFAULT_DATA_DIR)
+
+
+def cache_dir() -> Path:
+    """Where derived files the engine can rebuild are kept: $VAE_CACHE_DIR, else ~/.cache/vae-latent-explorer."""
+    return Path(_value(CACHE_ENV) or Path.home() / ".cache" / "vae-latent-explorer")
+
+
+def max_train_minutes() -> float:
+    """The wall-clock budget of one training, VAE_MAX_TRAIN_MINUTES (default 20); ConfigError if it is set to
+    anything but a number > 0."""
+    raw = _value(BUDGET_ENV).strip()
+    if not raw:
+        return DEFAULT_BUDGET_MINUTES
+    try:
+        minutes = float(raw)
+    except ValueError:
+        minutes = math.nan
+    if not (math.isfinite(minutes) and minutes > 0):
+        raise ConfigError([f"{BUDGET_ENV}: must be a number of minutes > 0, e.g. 60 (got {raw!r})"])
+    return minutes
+
+
+def checkpoint_dir() -> Path:
+    """The folder for models trained in the app: $VAE_CHECKPOINT_DIR, else the shipped checkpoints/."""
+    return Path(_value(CHECKPOINT_DIR_ENV) or SHIPPED_DIR)
+
+
+def max_models() -> int:
+    """App-trained models the checkpoint folder may hold: $VAE_MAX_MODELS (at least 1), else 20; a value that is
+    not a whole number counts as unset."""
+    try:
+        return max(1, int(_value(MAX_MODELS_ENV) or DEFAULT_MAX_MODELS))
+    except ValueError:
+        return DEFAULT_MAX_MODELS
+
+
+def warm_anomaly_scores() -> bool:
+    """Whether the app scores the default model's test digits at start-up: yes unless VAE_WARM_ANOMALY_SCORES=0."""
+    return _value(WARM_ANOMALY_ENV) != "0"
+
+
+def presenter_token() -> str:
+    """The room's presenter token, "" outside room mode."""
+    return _value(TOKEN_ENV)
+
+
+def audience_url() -> str:
+    """The link the room opens, "" when it is not set."""
+    return _value(AUDIENCE_URL_ENV)
+
+
+def training_enabled() -> bool:
+    """Whether this server may train: yes unless VAE_TRAINING is off (or 0, false, no)."""
+    return _value(TRAINING_ENV).strip().lower() not in ("off", "0", "false", "no")
+
+
+def settings_table() -> str:
+    """SETTINGS as the README's Markdown table."""
+    rows = [f"| `{s.name}` | {s.default} | {s.meaning} |" for s in SETTINGS]
+    return "\n".join(["| variable | default | meaning |", "| --- | --- | --- |", *rows])
