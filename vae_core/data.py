@@ -2,7 +2,7 @@
 
 torchvision downloads MNIST (`download_mnist`) into <root>/MNIST/raw. Reading those four IDX files is done here
 with NumPy instead of torchvision.datasets.MNIST, which reads the same files the same way: importing torchvision
-takes ~2 s (it pulls in torch._dynamo through torchvision.ops), a fifth of the app's cold start, to read 55 MB.
+takes seconds (it pulls in torch._dynamo through torchvision.ops), a large share of the app's cold start.
 tests/test_data.py checks that both give identical tensors.
 """
 from __future__ import annotations

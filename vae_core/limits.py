@@ -15,26 +15,20 @@ class Limits:
     mlp_layers: tuple[int, int] = (1, 4)  # hidden layers of the mlp encoder (the decoder mirrors them)
     mlp_width: tuple[int, int] = (4, 2048)  # units per mlp layer; the default model's widest is 1024
     conv_channels: tuple[int, int] = (1, 128)  # each of the conv architecture's two channel counts
-    # 5M parameters, 1.7x the default model's 2.9M. Step times of the largest allowed models here (2-core CPU, fused
-    # Adam, best of several steps; other jobs were running, so these are upper-ish bounds):
-    #   mlp (2048, 384), 4.79M parameters: 0.021 s per 128-image step (2 threads; 0.034 s on 1), 0.69 s per
-    #     4096-image step (0.82 s on 1 thread) -- ~10 s per 60k-image epoch either way;
-    #   conv (128, 128), 3.76M parameters: 0.27-0.38 s per 128-image step, 11.0 s per 4096-image step (2 threads)
-    #     -- ~3 min per epoch, so its runs are bounded by the time budget, not by these caps.
+    # 5M parameters, 1.7x the default model's 2.9M: the largest allowed models train an epoch in seconds (mlp) to
+    # minutes (conv), so the time budget, not these caps, bounds a run (step times: docs/performance.md)
     max_parameters: int = 5_000_000
-    # 4096 x the conv cap: training's peak RSS grew by 2.85 GB (activations kept for backward); the mlp cap 0.26 GB
+    # 4096 x the conv cap keeps training's activations for backward under ~3 GB (docs/performance.md)
     batch_size: tuple[int, int] = (1, 4096)
     epochs: tuple[int, int] = (1, 1000)  # the time budget (VAE_MAX_TRAIN_MINUTES) is what really bounds a run
     # a training film (film_bytes below: float16 means of the filmed digits and a 12 x 12 decoded grid per frame, the
     # grids bounded by their raw size though stored compressed at ~1/4), in memory and in the checkpoint: the CLI's
     # default 2000 digits fit for 1000 epochs at latent_dim 2 (126 MiB bound; ~35 MB as stored)
     snapshot_bytes: int = 128 * 1024 ** 2
-    # activations one evaluation/encoding chunk may hold, whatever the batch size the model was trained with: the
-    # conv cap (128, 128) gets 509 images per chunk (peak RSS growth measured: 200 MiB), the default mlp 6,472 (158 MiB)
+    # activations one evaluation/encoding chunk may hold, whatever the batch size the model was trained with
     chunk_bytes: int = 256 * 1024 ** 2
-    # peak RSS growth of one chunk / (4 bytes x activation_floats_per_image x chunk), measured over encode, -ELBO,
-    # evaluate_loss and IWAE: up to 3.25 for the conv cap (oneDNN keeps reordered copies of the feature maps),
-    # up to 2.5 for the mlps
+    # peak RSS growth of one chunk over its float32 activations, with a margin: oneDNN keeps reordered copies of
+    # the conv feature maps (the measured ratios: docs/performance.md)
     chunk_safety: float = 4.0
 
 
