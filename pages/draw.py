@@ -10,6 +10,7 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
+from explorer.classmap.send_panel import send_panel
 from explorer.page.guards import need_mnist, page_model
 from explorer.render.digit_images import digit
 from explorer.render.map_overlay import star_overlay
@@ -123,6 +124,7 @@ def draw_and_see() -> None:
             st.plotly_chart(base, key="draw_backdrop", config={"displayModeBar": False})
     if chosen is None:
         return
+    send_panel(left, key, x, seen)  # "Send to the class map", under the canvas
     with middle:
         st.image(digit(x, side, px=168), caption="what the model sees (28×28)", output_format="PNG")
         st.image(digit(seen["reconstruction"], side, px=168), caption="its reconstruction", output_format="PNG")

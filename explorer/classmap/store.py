@@ -29,6 +29,7 @@ import numpy as np
 
 from explorer.classmap.settings import Limits
 
+DEFAULT_LIMITS = Limits()
 SIDE = 28  # a drawing is a 28 x 28 uint8 digit, as the model sees it
 STATES = ("shown", "held", "hidden")  # on the map; waiting for the presenter; taken off by the presenter
 SCHEMA_VERSION = 2
@@ -157,7 +158,7 @@ class ClassMapStore(ABC):
     def status(self) -> Status:
         return self.changes("~").status  # a cursor past the end: no drawings, just the status
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 -- a store that holds nothing releases nothing
         """Release what the store holds (connections)."""
 
 
@@ -210,7 +211,7 @@ def _sqlite_reason(e: sqlite3.Error) -> str:
 class SqliteStore(ClassMapStore):
     kind = "SQLite"
 
-    def __init__(self, path: str | Path, limits: Limits = Limits(), busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    def __init__(self, path: str | Path, limits: Limits = DEFAULT_LIMITS, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
                  max_bytes: int = MAX_DB_BYTES):
         self.path, self.limits = Path(path), limits
         self.busy_timeout_ms, self.max_bytes = busy_timeout_ms, max_bytes
@@ -452,7 +453,7 @@ def _redis_reason(e: Exception) -> str:
 class RedisStore(ClassMapStore):
     kind = "Redis"
 
-    def __init__(self, url: str, limits: Limits = Limits(), prefix: str = "vae:classmap:", timeout_s: float = 2.0):
+    def __init__(self, url: str, limits: Limits = DEFAULT_LIMITS, prefix: str = "vae:classmap:", timeout_s: float = 2.0):
         import redis
 
         self.limits, self.prefix = limits, prefix
@@ -551,7 +552,7 @@ class RedisStore(ClassMapStore):
         self.client.close()
 
 
-def open_store(url: str, limits: Limits = Limits()) -> ClassMapStore:
+def open_store(url: str, limits: Limits = DEFAULT_LIMITS) -> ClassMapStore:
     """The store a URL names: sqlite:///relative/or//absolute/path.sqlite3 or redis://host:port/db."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
