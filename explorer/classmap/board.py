@@ -7,6 +7,7 @@ keeps the last copy on screen and the reason in `problem` (for the presenter); t
 refresh after RETRY_S."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from explorer.classmap.store import (
     open_store,
 )
 
+LOG = logging.getLogger(__name__)
 REFRESH_S = 0.4  # the copy is at most this old when a session reads it
 RETRY_S = 3.0  # a store that would not open is tried again after this long
 UNAVAILABLE = "The class map is not taking drawings right now."  # what a student sees when the database fails
@@ -68,6 +70,8 @@ class Board:
 
     def _set_problem(self, problem: str | None) -> None:
         s = self.snapshot
+        if problem and problem != s.problem:
+            LOG.warning("The class map's database is not usable: %s", problem)
         if s.problem != problem:
             self.snapshot = Snapshot(s.drawings, s.status, s.version + 1, problem)
 
@@ -109,9 +113,7 @@ class Board:
                     return self.snapshot
                 changes = store.changes(self._cursor)
             except ClassMapUnavailable as e:
-                s = self.snapshot
-                if s.problem != str(e):
-                    self.snapshot = Snapshot(s.drawings, s.status, s.version + 1, str(e))
+                self._set_problem(str(e))
                 return self.snapshot
             s = self.snapshot
             if not (changes.drawings or changes.reset or changes.status != s.status or s.problem):
@@ -133,8 +135,7 @@ class Board:
         try:
             self._store = open_store(self.settings.url, self.settings.limits)
         except ClassMapUnavailable as e:
-            s = self.snapshot
-            self.snapshot = Snapshot(s.drawings, s.status, s.version + (s.problem != str(e)), str(e))
+            self._set_problem(str(e))
             return None
         return self._store
 

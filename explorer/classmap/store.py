@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import secrets
 import sqlite3
+import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
@@ -34,7 +35,8 @@ SIDE = 28  # a drawing is a 28 x 28 uint8 digit, as the model sees it
 STATES = ("shown", "held", "hidden")  # on the map; waiting for the presenter; taken off by the presenter
 SCHEMA_VERSION = 2
 MAX_ID_CHARS = 64  # a student's random id, a model's name
-BUSY_TIMEOUT_MS = 3000  # a worker waits this long for another's write before it reports the database locked
+BUSY_TIMEOUT_MS = 10000  # a worker waits this long for another's write before it reports the database locked
+WRITER_WAIT_S = 20.0  # a thread waits this long for the other writes of its process
 MAX_DB_BYTES = 256 * 2**20  # far above 2,000 drawings (~1 KB each): a bound on the file, not a working limit
 
 # Why a drawing is refused: (code, message for the student). The store fills in the numbers.
@@ -216,6 +218,10 @@ class SqliteStore(ClassMapStore):
         self.path, self.limits = Path(path), limits
         self.busy_timeout_ms, self.max_bytes = busy_timeout_ms, max_bytes
         self._uri = f"file:{quote(str(self.path.resolve()))}"
+        # One writer per process at a time: the others wait here, in line, rather than in SQLite's busy handler,
+        # whose sleeps and retries starve some of a hundred threads past any timeout. Across processes SQLite's own
+        # lock decides, between a few writers.
+        self._writer = threading.Lock()
         self._open()
 
     def _open(self) -> None:
@@ -271,10 +277,20 @@ class SqliteStore(ClassMapStore):
             raise self._error(e) from None
 
     def _run(self, work, write: bool):
-        """work(connection) in one transaction (a write takes the lock first); sqlite errors become ours."""
+        """work(connection) in one transaction (a write takes the locks first); sqlite errors become ours."""
+        if not write:
+            return self._transaction(work, "BEGIN")
+        if not self._writer.acquire(timeout=WRITER_WAIT_S):
+            raise ClassMapUnavailable("the database is busy: drawings wait too long to be written")
+        try:
+            return self._transaction(work, "BEGIN IMMEDIATE")
+        finally:
+            self._writer.release()
+
+    def _transaction(self, work, begin: str):
         con = self._connect()
         try:
-            con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            con.execute(begin)
             try:
                 result = work(con)
                 con.execute("COMMIT")
@@ -301,23 +317,25 @@ class SqliteStore(ClassMapStore):
     def add(self, drawing: Drawing) -> Accepted | Refused:
         d = check(drawing)
 
-        def work(con):
-            meta = self._meta(con)
-            if meta["open"] != "1":
+        def work(con):  # few statements: under load each one waits for the GIL while holding the write lock
+            is_open, rev, in_room, n, last = con.execute(
+                "SELECT (SELECT value FROM meta WHERE key = 'open'), (SELECT value FROM meta WHERE key = 'rev'), "
+                "(SELECT COUNT(*) FROM drawings), COUNT(*), MAX(time) FROM drawings WHERE student = ?",
+                (d.student,)).fetchone()
+            if is_open != "1":
                 return refusal("closed", self.limits)
-            if con.execute("SELECT COUNT(*) FROM drawings").fetchone()[0] >= self.limits.per_room:
+            if in_room >= self.limits.per_room:
                 return refusal("room_full", self.limits)
-            n, last = con.execute("SELECT COUNT(*), MAX(time) FROM drawings WHERE student = ?",
-                                  (d.student,)).fetchone()
             if n >= self.limits.per_student:
                 return refusal("student_limit", self.limits)
             now = time.time()
             if last is not None and now - last < self.limits.interval_s:
                 return refusal("too_soon", self.limits, self.limits.interval_s - (now - last))
-            rev = self._bump(con, meta)
+            rev = int(rev) + 1
             cur = con.execute(f"INSERT INTO drawings ({COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                               (rev, now, d.student, d.model, d.pixels, *d.z, d.corrected, d.neg_elbo, d.predicted,
                                d.state))
+            con.execute("UPDATE meta SET value = ? WHERE key = 'rev'", (str(rev),))
             return Accepted(cur.lastrowid, d.state)
 
         return self._run(work, write=True)
