@@ -389,3 +389,6 @@ def test_open_store_reads_the_url(tmp_path, redis_server):
     assert isinstance(open_store(redis_server["url"]), RedisStore)
     with pytest.raises(ClassMapUnavailable, match="must start with"):
         open_store("postgres://db/x")
+    with pytest.raises(ClassMapUnavailable, match="checkpoints folder"):
+        open_store(f"sqlite:///{tmp_path}/ckpt/room/classmap.sqlite3", not_under=tmp_path / "ckpt")
+    assert not (tmp_path / "ckpt").exists()

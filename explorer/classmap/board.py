@@ -24,6 +24,7 @@ from explorer.classmap.store import (
     Status,
     open_store,
 )
+from explorer.model.files import checkpoint_dir
 
 LOG = logging.getLogger(__name__)
 REFRESH_S = 0.4  # the copy is at most this old when a session reads it
@@ -62,7 +63,7 @@ class Board:
                     raise ClassMapUnavailable(self.snapshot.problem)
                 self._opened_at = time.monotonic()
                 try:
-                    self._store = open_store(self.settings.url, self.settings.limits)
+                    self._store = open_store(self.settings.url, self.settings.limits, checkpoint_dir())
                 except ClassMapUnavailable as e:
                     self._set_problem(str(e))
                     raise
@@ -133,7 +134,7 @@ class Board:
             return None
         self._opened_at = time.monotonic()
         try:
-            self._store = open_store(self.settings.url, self.settings.limits)
+            self._store = open_store(self.settings.url, self.settings.limits, checkpoint_dir())
         except ClassMapUnavailable as e:
             self._set_problem(str(e))
             return None
