@@ -52,8 +52,9 @@ def _on_model(snap: Snapshot, state: str | None = None) -> list:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _layer(_snap: Snapshot, version: int, model_name: str, thumbnails: bool) -> str:
-    """The shown drawings' layer for one version of the copy: built once, the same for every session."""
+def _layer(_snap: Snapshot, version: tuple[int, int], model_name: str, thumbnails: bool) -> str:
+    """The shown drawings' layer for one version (board, version) of the copy: built once, the same for every
+    session."""
     shown = [d for d in _snap.drawings.values() if d.model == model_name and d.state == "shown"]
     return cr.star_marks(_backdrop().layout, shown, pictures().get(key, shown), thumbnails)
 
@@ -124,7 +125,7 @@ def live_map() -> None:
         st.html(cr.CSS + MAP_CSS)
         with st.container(key="classmap_map"):
             st.plotly_chart(_backdrop(), key="classmap_backdrop", config={"displayModeBar": False})
-            st.html(_layer(snap, snap.version, model, thumbnails))
+            st.html(_layer(snap, (id(b), snap.version), model, thumbnails))
             if not presenter:
                 me = student_id()
                 mine = [d for d in _on_model(snap) if d.student == me and d.state != "hidden"]
