@@ -73,7 +73,7 @@ def test_a_digit_drawn_with_a_finger_on_a_phone_appears_as_a_star_on_the_present
     send.wait_for(timeout=SLOW)
     send.scroll_into_view_if_needed()
     send.tap()
-    sent = student.get_by_text(re.compile(r"Sent — you are here"))
+    sent = student.locator('[data-testid="stAlert"]', has_text="Sent — you are here").first
     sent.wait_for(timeout=SLOW)
     drawing_id = int(re.search(r"drawing #(\d+)", sent.inner_text()).group(1))
     student.screenshot(path=str(SHOTS / "classmap_student_phone.png"), full_page=False)
