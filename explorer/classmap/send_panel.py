@@ -38,9 +38,16 @@ def _send(key, x: np.ndarray, seen: dict, fingerprint: str) -> None:
 def send_panel(where, key, x: np.ndarray, seen: dict) -> None:
     """In `where` (the column under the canvas): the send button for digit x (784,) in [0, 1] that
     cache.drawn_digit encoded to `seen`, or what became of it once sent."""
+    with where:
+        _panel(key, x, seen)
+
+
+@st.fragment
+def _panel(key, x: np.ndarray, seen: dict) -> None:
+    """A fragment of its own: pressing Send reruns this panel, not the Draw page's map and pictures around it."""
     fingerprint = _fingerprint(x)
     sent = st.session_state.get(SENT, {})
-    with where, st.container(key="classmap_send"):
+    with st.container(key="classmap_send"):
         if fingerprint in sent:
             drawing_id, state, z = sent[fingerprint]
             st.success(f"**Sent — you are here:** ★ at z = ({z[0]:+.2f}, {z[1]:+.2f}), drawing #{drawing_id}."
