@@ -3,9 +3,10 @@ one database, while the presenter's Class map page (a protocol-level tab on the 
 from a student's send to its star in the presenter's page, p50 / p95 (target p95 <= 2 s), and the students' own
 action latency meanwhile (the stroke, the send).
 
-Each student is one Streamlit tab over the websocket protocol (bench/streamlit_client): it opens the Draw page, sends
-a stroke as the canvas component does (its JSON with a PNG data URL), and then, at its moment within --window seconds,
-presses "Send to the class map". Students alternate between the two workers; the presenter watches worker 2.
+Each student is one Streamlit tab over the websocket protocol (bench/streamlit_client): it opens the Draw page (all of
+them first), then, at its moment within --window seconds, sends a stroke as the canvas component does (its JSON with a
+PNG data URL) and presses "Send to the class map". Students alternate between the two workers; the presenter watches
+worker 2.
 
     python -m bench.classmap_load --students 120 --window 10
     python -m bench.classmap_load --url http://127.0.0.1:8501 --url http://127.0.0.1:8502 --presenter-token T
@@ -102,24 +103,33 @@ class Send:
     errors: list = field(default_factory=list)
 
 
-async def draw_digit(tab: StudentTab, png: bytes, send: Send) -> bool:
-    """Open the Draw page and make one stroke; False (with send.outcome "error") if the page did not offer it."""
+async def open_draw(tab: StudentTab, send: Send) -> bool:
+    """Open the Draw page until its canvas is there; False (with send.outcome "error") if it never is."""
     opened = await tab.open()
     deadline = time.perf_counter() + tab.timeout
     # a deep link on a fresh server reruns through the navigation: the canvas comes with that second run
     while tab.component("draw_canvas_0") is None and not tab.closed and time.perf_counter() < deadline:
         await asyncio.sleep(0.1)
-    canvas = tab.component("draw_canvas_0")
-    if opened.error or canvas is None:
+    if opened.error or tab.component("draw_canvas_0") is None:
         send.outcome, send.reason = "error", opened.error or ("no canvas on the Draw page: " + "; ".join(
-            f"{k} {t[:80]}" for _, k, t in tab.errors[:2]) + f" (alerts {[a[2][:60] for a in tab.alerts[:2]]})")
+            f"{k} {t[:80]}" for _, k, t in tab.errors[:2]))
         return False
-    result = await tab.set_widget("stroke", canvas, json_value=canvas_value(png))
+    return True
+
+
+async def stroke(tab: StudentTab, png: bytes, send: Send) -> bool:
+    """One stroke on the canvas, as the component sends it at pen-up; False if no send button came with it."""
+    result = await tab.set_widget("stroke", tab.component("draw_canvas_0"), json_value=canvas_value(png))
     send.stroke_s = result.seconds
     if result.error or tab.widget("classmap_send_button") is None:
         send.outcome, send.reason = "error", result.error or "no send button after the stroke"
         return False
     return True
+
+
+async def draw_digit(tab: StudentTab, png: bytes, send: Send) -> bool:
+    """Open the Draw page and make one stroke."""
+    return await open_draw(tab, send) and await stroke(tab, png, send)
 
 
 async def press_send(tab: StudentTab, send: Send) -> None:
@@ -147,30 +157,32 @@ async def press_send(tab: StudentTab, send: Send) -> None:
     send.outcome, send.reason = "error", "the page said nothing about the drawing"
 
 
-async def students(urls: list[str], pngs: list[bytes], moments: list[float], timeout: float) -> list[Send]:
-    """Every student opens the Draw page and draws (on worker k mod 2); once all have, each presses Send at its
-    moment (seconds after the last one drew)."""
+async def students(urls: list[str], pngs: list[bytes], moments: list[float], timeout: float,
+                   draw_first: bool = True, on_start=None) -> list[Send]:
+    """Every student opens the Draw page (on worker k mod 2) -- and draws, if draw_first; once all have, each draws
+    (if not yet) and presses Send at its moment (seconds after the last one got ready). on_start() is called then."""
     tabs = [StudentTab(urls[k % len(urls)], path="draw", timeout=timeout) for k in range(len(pngs))]
     sends = [Send(k % len(urls)) for k in range(len(pngs))]
 
-    async def draw(k: int) -> bool:
+    async def guarded(k: int, step) -> bool:
         try:
-            return await draw_digit(tabs[k], pngs[k], sends[k])
+            return await step
         except Exception as e:  # noqa: BLE001 -- a refused connection is a result of the load
             sends[k].outcome, sends[k].reason = "error", f"{type(e).__name__}: {e}"
             return False
 
-    ready = await asyncio.gather(*(draw(k) for k in range(len(tabs))))
+    ready = await asyncio.gather(*(guarded(k, draw_digit(tabs[k], pngs[k], sends[k]) if draw_first else
+                                           open_draw(tabs[k], sends[k])) for k in range(len(tabs))))
     start = time.perf_counter()
+    if on_start is not None:
+        on_start()
 
-    async def send(k: int) -> None:
+    async def act(k: int) -> None:
         await asyncio.sleep(max(0.0, start + moments[k] - time.perf_counter()))
-        try:
-            await press_send(tabs[k], sends[k])
-        except Exception as e:  # noqa: BLE001
-            sends[k].outcome, sends[k].reason = "error", f"{type(e).__name__}: {e}"
+        if draw_first or await guarded(k, stroke(tabs[k], pngs[k], sends[k])):
+            await guarded(k, press_send(tabs[k], sends[k]))
 
-    await asyncio.gather(*(send(k) for k in range(len(tabs)) if ready[k]))
+    await asyncio.gather(*(act(k) for k in range(len(tabs)) if ready[k]))
     for tab, s in zip(tabs, sends, strict=True):
         s.errors = [(k, t) for _, k, t in tab.errors]
     await asyncio.gather(*(tab.close() for tab in tabs))
@@ -214,20 +226,23 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-async def run(urls: list[str], n: int, window: float, seed: int, timeout: float, query: str = "") -> dict:
+async def run(urls: list[str], n: int, window: float, seed: int, timeout: float, query: str = "",
+              draw_first: bool = False) -> dict:
     await asyncio.gather(*(open_draw_once(u) for u in urls))
     presenter = await presenter_tab(urls[-1], query, timeout)
     rng = random.Random(seed)
     drawings = [stroke_png(rng) for _ in range(n)]
     moments = sorted(rng.uniform(0, window) for _ in range(n))
-    sends = await students(urls, drawings, moments, timeout)
+    # the students open the page first (the room arriving is bench/load.py's subject); within the window each one
+    # draws and sends (or, draw_first, only sends), so the stroke is timed while the others' drawings arrive
+    sends = await students(urls, drawings, moments, timeout, draw_first, on_start=presenter.polls.clear)
     sent = [s for s in sends if s.outcome == "sent"]
     deadline = time.perf_counter() + 15
     while time.perf_counter() < deadline and not all(s.drawing_id in presenter.stars for s in sent):
         await asyncio.sleep(0.1)
     await presenter.close()
     latency = [presenter.stars[s.drawing_id] - s.sent_at for s in sent if s.drawing_id in presenter.stars]
-    return {"students": n, "window_s": window, "outcomes": {o: sum(s.outcome == o for s in sends)
+    return {"students": n, "window_s": window, "draw_first": draw_first, "outcomes": {o: sum(s.outcome == o for s in sends)
                                                            for o in ("sent", "refused", "unavailable", "error")},
             "stars_seen": len(latency), "send_to_star": latency,
             "stroke": [s.stroke_s for s in sends if s.stroke_s is not None],
@@ -238,9 +253,13 @@ async def run(urls: list[str], n: int, window: float, seed: int, timeout: float,
 
 
 def table(r: dict) -> str:
-    rows = [("send → star on the presenter's page", r["send_to_star"]), ("student: stroke → page updated", r["stroke"]),
-            ("student: Send → 'sent, you are here'", r["send"]), ("presenter: a poll of the live map", r["polls"])]
-    lines = [f"{r['students']} students, one drawing each within {r['window_s']:g} s, two workers: "
+    rows = [("send → star on the presenter's page", r["send_to_star"]),
+            ("student: stroke → star on their Draw page", r["stroke"]),
+            ("student: Send → 'sent, you are here'", r["send"]),
+            ("presenter: a poll of the live map (in the window)", r["polls"])]
+    lines = [f"{r['students']} students, one drawing each within {r['window_s']:g} s"
+             + (" (drawn before the window)" if r["draw_first"] else " (drawn and sent in the window)")
+             + ", two workers: "
              + ", ".join(f"{k} {v}" for k, v in r["outcomes"].items()) + f"; stars seen {r['stars_seen']}",
              "", "| measure | n | p50 | p95 | max |", "|---|---:|---:|---:|---:|"]
     for name, values in rows:
@@ -257,6 +276,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=60.0)
     p.add_argument("--presenter-token", default="")
+    p.add_argument("--draw-first", action="store_true",
+                   help="every student draws before the window and only sends in it (default: draws and sends in it)")
     p.add_argument("--json", type=Path)
     p.add_argument("--logs", type=Path, help="where the started servers write their logs (default: a temp folder)")
     args = p.parse_args()
@@ -276,7 +297,7 @@ def main() -> None:
                     for i in range(2)]
             for i in range(2):
                 wait_warm(logs / f"worker{i + 1}.log")
-        result = asyncio.run(run(urls, args.students, args.window, args.seed, args.timeout, query))
+        result = asyncio.run(run(urls, args.students, args.window, args.seed, args.timeout, query, args.draw_first))
     print(table(result))
     if result["reasons"]:
         print("not sent:", "; ".join(result["reasons"][:5]))
