@@ -99,8 +99,32 @@ else:
 
 
 @st.fragment(run_every=LIVE_S[presenter])
-def live_map() -> None:
-    """The map, the count, the classes and the most unusual drawings: polled; redrawn from the shared copy."""
+def wait_for_reveal() -> None:
+    """A student's page before the presenter shows the map: polls, and draws the page anew once it is shown."""
+    snap = b.refresh()
+    if snap.status.revealed:
+        st.rerun(scope="app")
+    st.info(UNAVAILABLE if snap.problem else "The presenter has not shown the class map yet. It appears here when "
+            "they do.", icon=":material/hourglass_empty:")
+
+
+@st.fragment(run_every=LIVE_S[presenter])
+def stars() -> None:
+    """The layers of stars over the map (the shared one; a student's own): polled. The map under them is drawn by the
+    page, once, not at every poll (its 10k points took tens of ms to serialise, for each watching phone)."""
+    snap = b.refresh()
+    if not presenter and not snap.status.revealed:
+        st.rerun(scope="app")  # the presenter hid it again
+    st.html(_layer(snap, (id(b), snap.version), model, thumbnails))
+    if not presenter:
+        me = student_id()
+        mine = [d for d in _on_model(snap) if d.student == me and d.state != "hidden"]
+        st.html(cr.star_marks(_backdrop().layout, mine, pictures().get(key, mine), mine=True))
+
+
+@st.fragment(run_every=LIVE_S[presenter])
+def numbers() -> None:
+    """The count, the classes and the most unusual drawings (and, for the presenter, why the database fails)."""
     snap = b.refresh()
     if snap.problem:
         if presenter:
@@ -108,39 +132,34 @@ def live_map() -> None:
                      "is not taking drawings; what is shown is what was stored before.", icon=":material/database:")
         else:
             st.info(UNAVAILABLE, icon=":material/info:")
-    if not presenter and not snap.status.revealed:
-        st.info("The presenter has not shown the class map yet. It appears here when they do.",
-                icon=":material/hourglass_empty:")
-        return
     shown, held = _on_model(snap, "shown"), _on_model(snap, "held")
-    left, right = st.columns([2.6, 1], gap="medium")
-    with left:
-        counts = f"**{len(shown)}** drawing{'s' if len(shown) != 1 else ''} on the map"
-        if presenter:
-            counts += f" · {len(held)} waiting · {len(_on_model(snap, 'hidden'))} hidden"
-            others = len(snap.drawings) - len(_on_model(snap))
-            counts += f" · {others} made with other models (not shown)" if others else ""
-            counts += "" if snap.status.open else " · **sending is closed**"
-        st.markdown(counts, help="Updated every second or two, for everyone at once.")
-        st.html(cr.CSS + MAP_CSS)
-        with st.container(key="classmap_map"):
-            st.plotly_chart(_backdrop(), key="classmap_backdrop", config={"displayModeBar": False})
-            st.html(_layer(snap, (id(b), snap.version), model, thumbnails))
-            if not presenter:
-                me = student_id()
-                mine = [d for d in _on_model(snap) if d.student == me and d.state != "hidden"]
-                st.html(cr.star_marks(_backdrop().layout, mine, pictures().get(key, mine), mine=True))
-    with right:
-        st.markdown("**What they look like** (5 nearest test digits vote)")
-        st.plotly_chart(label_counts_figure(np.array([d.predicted for d in shown], dtype=np.int64), height=260),
-                        key="classmap_classes", config={"displayModeBar": False, "staticPlot": True})
-        if presenter and shown:
-            st.markdown("**The five most unusual** (corrected score)")
-            st.html(gallery_html([([d.image() / 255.0], f"#{d.id} · {d.corrected:.0f} nats")
-                                  for d in cr.most_unusual(shown)], px=64))
+    counts = f"**{len(shown)}** drawing{'s' if len(shown) != 1 else ''} on the map"
+    if presenter:
+        counts += f" · {len(held)} waiting · {len(_on_model(snap, 'hidden'))} hidden"
+        others = len(snap.drawings) - len(_on_model(snap))
+        counts += f" · {others} made with other models (not shown)" if others else ""
+        counts += "" if snap.status.open else " · **sending is closed**"
+    st.markdown(counts, help="Updated every second or two, for everyone at once.")
+    st.markdown("**What they look like** (5 nearest test digits vote)")
+    st.plotly_chart(label_counts_figure(np.array([d.predicted for d in shown], dtype=np.int64), height=260),
+                    key="classmap_classes", config={"displayModeBar": False, "staticPlot": True})
+    if presenter and shown:
+        st.markdown("**The five most unusual** (corrected score)")
+        st.html(gallery_html([([d.image() / 255.0], f"#{d.id} · {d.corrected:.0f} nats")
+                              for d in cr.most_unusual(shown)], px=64))
 
 
-live_map()
+if not presenter and not b.refresh().status.revealed:
+    wait_for_reveal()
+    st.stop()
+left, right = st.columns([2.6, 1], gap="medium")
+with left:
+    st.html(cr.CSS + MAP_CSS)
+    with st.container(key="classmap_map"):
+        st.plotly_chart(_backdrop(), key="classmap_backdrop", config={"displayModeBar": False})
+        stars()
+with right:
+    numbers()
 
 
 @st.fragment(run_every=2.0)
