@@ -20,9 +20,11 @@ from explorer.classmap.store import (
     ClassMapStore,
     ClassMapUnavailable,
     Drawing,
+    STATES,
     Refused,
     Status,
     open_store,
+    sqlite_path,
 )
 from explorer.model.files import checkpoint_dir
 
@@ -36,7 +38,7 @@ UNAVAILABLE = "The class map is not taking drawings right now."  # what a studen
 class Snapshot:
     """What a page draws: the drawings by id, the status, and a version that changes whenever either does."""
     drawings: dict = field(default_factory=dict)
-    status: Status = field(default_factory=lambda: Status(False, False, {}))
+    status: Status = field(default_factory=lambda: Status(True, False, dict.fromkeys(STATES, 0)))  # a new map's
     version: int = 0
     problem: str | None = None  # why the database is not usable, for the presenter
 
@@ -129,8 +131,10 @@ class Board:
             self._lock.release()
 
     def _open_quietly(self) -> ClassMapStore | None:
-        """store() from inside refresh (the lock is held): None while it cannot be opened."""
-        if time.monotonic() - self._opened_at < RETRY_S:
+        """store() from inside refresh (the lock is held): None while it cannot be opened -- or while its SQLite
+        file does not exist yet: reading an empty class map creates nothing (the first write creates the file)."""
+        path = sqlite_path(self.settings.url)
+        if time.monotonic() - self._opened_at < RETRY_S or (path is not None and not path.exists()):
             return None
         self._opened_at = time.monotonic()
         try:

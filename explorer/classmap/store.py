@@ -570,13 +570,18 @@ class RedisStore(ClassMapStore):
         self.client.close()
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file a sqlite:/// URL names (None for another URL or none)."""
+    return Path(unquote(url[len("sqlite:///"):])) if url.startswith("sqlite:///") and len(url) > 10 else None
+
+
 def open_store(url: str, limits: Limits = DEFAULT_LIMITS, not_under: Path | None = None) -> ClassMapStore:
     """The store a URL names: sqlite:///relative/or//absolute/path.sqlite3 or redis://host:port/db. not_under: a
     folder the SQLite file must not be in (the checkpoints: models and a room's drawings are kept apart)."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        path = unquote(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else ""
-        if not path:
+        path = sqlite_path(url)
+        if path is None:
             raise ClassMapUnavailable("VAE_CLASSMAP_URL names no SQLite file (sqlite:///path/to/classmap.sqlite3)")
         if not_under is not None and Path(path).resolve().is_relative_to(Path(not_under).resolve()):
             raise ClassMapUnavailable("the class map's database must not be inside the checkpoints folder: set "
