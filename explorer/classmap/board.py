@@ -16,11 +16,11 @@ import streamlit as st
 
 from explorer.classmap import settings
 from explorer.classmap.store import (
+    STATES,
     Accepted,
     ClassMapStore,
     ClassMapUnavailable,
     Drawing,
-    STATES,
     Refused,
     Status,
     open_store,
