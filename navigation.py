@@ -21,6 +21,7 @@ pages = st.navigation([
     st.Page("pages/holes.py", title="Holes", icon=":material/blur_on:"),
     st.Page("pages/film.py", title="Training film", icon=":material/movie:"),
     st.Page("pages/draw.py", title="Draw a digit", icon=":material/draw:"),
+    st.Page("pages/class_map.py", title="Class map", icon=":material/groups:"),
     st.Page("pages/repair.py", title="Repair", icon=":material/healing:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
 ], position="top" if presenting() else "sidebar")  # presenting, the sidebar is hidden: the pages go along the top

@@ -10,6 +10,7 @@ import streamlit as st
 
 import vae_core as vc
 from explorer import cache
+from explorer.classmap.send_panel import send_panel
 from explorer.page.guards import need_mnist, page_model
 from explorer.page.score_labels import SCORE_LABELS
 from explorer.page.session_keys import DRAWN, DRAWN_FROM
@@ -121,6 +122,7 @@ def draw_and_see() -> None:
             st.plotly_chart(base, key="draw_backdrop", config={"displayModeBar": False})
     if chosen is None:
         return
+    send_panel(left, key, x, seen)  # "Send to the class map", under the canvas
     with middle:
         st.image(digit(x, side, px=168), caption="what the model sees (28×28)", output_format="PNG")
         st.image(digit(seen["reconstruction"], side, px=168), caption="its reconstruction", output_format="PNG")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,12 @@ WARM_ANOMALY_ENV = "VAE_WARM_ANOMALY_SCORES"
 TOKEN_ENV = "VAE_PRESENTER_TOKEN"
 AUDIENCE_URL_ENV = "VAE_AUDIENCE_URL"
 TRAINING_ENV = "VAE_TRAINING"
+ROOM_DATA_ENV = "VAE_ROOM_DATA_DIR"
+CLASSMAP_URL_ENV = "VAE_CLASSMAP_URL"
+CLASSMAP_INTERVAL_ENV = "VAE_CLASSMAP_INTERVAL_S"
+CLASSMAP_PER_STUDENT_ENV = "VAE_CLASSMAP_PER_STUDENT"
+CLASSMAP_PER_ROOM_ENV = "VAE_CLASSMAP_PER_ROOM"
+CLASSMAP_HOLD_ENV = "VAE_CLASSMAP_HOLD_ABOVE"
 
 DEFAULT_DATA_DIR = "./data"
 # 20 min: the app's quick runs (a few epochs of the default model on a subset) take a minute or two, a full
@@ -51,6 +58,14 @@ SETTINGS = (
     Setting(TOKEN_ENV, "(unset)", "room mode: the presenter's token (`vae-explorer room` sets it)"),
     Setting(AUDIENCE_URL_ENV, "(unset)", "room mode: the link students open (`vae-explorer room` sets it)"),
     Setting(TRAINING_ENV, "on", "off: this server never trains (a cluster's audience replicas; docs/kubernetes.md)"),
+    Setting(ROOM_DATA_ENV, "./room-data", "the room's data folder (the class map's database; never inside checkpoints/)"),
+    Setting(CLASSMAP_URL_ENV, "sqlite:///<room data>/classmap.sqlite3",
+            "where the class map's drawings live: `sqlite:///path` or `redis://host:port/db`"),
+    Setting(CLASSMAP_INTERVAL_ENV, "5", "seconds a student waits between two drawings sent to the class map"),
+    Setting(CLASSMAP_PER_STUDENT_ENV, "20", "drawings one student may send to the class map"),
+    Setting(CLASSMAP_PER_ROOM_ENV, "2000", "drawings the whole room may send to the class map"),
+    Setting(CLASSMAP_HOLD_ENV, "(the Anomalies page's threshold)",
+            "corrected score (nats) above which a sent drawing waits for the presenter's approval"),
 )
 
 
@@ -116,6 +131,11 @@ def audience_url() -> str:
 def training_enabled() -> bool:
     """Whether this server may train: yes unless VAE_TRAINING is off (or 0, false, no)."""
     return _value(TRAINING_ENV).strip().lower() not in ("off", "0", "false", "no")
+
+
+def environment() -> Mapping[str, str]:
+    """The process environment, for modules that parse a group of settings at once (explorer/classmap)."""
+    return os.environ
 
 
 def settings_table() -> str:
