@@ -20,9 +20,9 @@ def _layout(fig: go.Figure, height: int, xtitle: str, ytitle: str, equal: bool =
     )
     fig.update_xaxes(title_text=xtitle, zeroline=True, zerolinecolor="#bbbbbb", tickfont=dict(size=FONT_SIZE - 2))
     fig.update_yaxes(title_text=ytitle, zeroline=True, zerolinecolor="#bbbbbb", tickfont=dict(size=FONT_SIZE - 2))
-    if equal:
+    if equal:  # a plot taller than wide (a phone) keeps its square at the top, under its title and legend
         fig.update_xaxes(constrain="domain")
-        fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain")
+        fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain", constraintoward="top")
     return fig
 
 
