@@ -40,6 +40,16 @@ def cpu_ms(pid: int) -> float:
     return cpu_seconds([pid]) * 1000
 
 
+async def settle(pid: int, quiet_ms: float = 30.0, limit: float = 120.0) -> None:
+    """Until the server has used less than quiet_ms of CPU in a second (its warm-up's later steps, e.g. the training
+    imports, run in a background thread after the warm-up's log line), or `limit` seconds."""
+    for _ in range(int(limit)):
+        before = cpu_ms(pid)
+        await asyncio.sleep(1.0)
+        if cpu_ms(pid) - before < quiet_ms:
+            return
+
+
 async def measure(url: str, pid: int, n: int, tail: float, seed: int, pages=PAGES) -> dict[str, list[float]]:
     rng = random.Random(seed)
     tab = StreamlitTab(url, timeout=60)
@@ -47,7 +57,7 @@ async def measure(url: str, pid: int, n: int, tail: float, seed: int, pages=PAGE
     out: dict[str, list[float]] = {}
     for page in pages:
         await tab.navigate(page)
-        await asyncio.sleep(1.0)
+        await settle(pid)
         for _ in range(n + 2):  # the first two warm the page's caches and are not counted
             before = cpu_ms(pid)
             result = await act(tab, page, rng)

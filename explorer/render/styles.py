@@ -23,6 +23,7 @@ PHONE_CSS = f"""<style>
   {MAIN} {{ padding: 3.25rem 0.75rem 2rem; }}
   {MAIN} [data-testid="stVerticalBlock"] {{ gap: 0.6rem; }}
   {MAIN} h1 {{ font-size: 1.6rem; line-height: 1.2; padding: 0.25rem 0; }}
+  {MAIN} h2 {{ font-size: 1.35rem; padding: 0.5rem 0 0.25rem; }}
   {TITLE_ROW} > [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; align-items: center; }}
   {TITLE_ROW} [data-testid="stColumn"] {{ width: auto !important; flex: 1 1 auto; min-width: 0; }}
   {TITLE_ROW} [data-testid="stColumn"]:last-child {{ flex: 0 0 auto; }}
