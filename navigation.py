@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer.model.link import note_linked_model
 from explorer.render.palette import colour_key_figure
-from explorer.render.styles import CRISP_CSS
+from explorer.render.styles import CRISP_CSS, PHONE_CSS
 from explorer.shell.presentation import presenting, render_presentation
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
@@ -25,7 +25,7 @@ pages = st.navigation([
     st.Page("pages/repair.py", title="Repair", icon=":material/healing:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
 ], position="top" if presenting() else "sidebar")  # presenting, the sidebar is hidden: the pages go along the top
-st.html(CRISP_CSS)  # once for every page: digit pixels stay square when the browser scales them
+st.html(CRISP_CSS + PHONE_CSS)  # every page: digit pixels stay square when scaled; the layout fits a phone
 render_presentation()  # presenting: larger type, no sidebar or toolbar, and the button that ends it
 with st.sidebar:
     sidebar = st.container()  # filled below, once the model code is imported

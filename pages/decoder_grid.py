@@ -12,7 +12,6 @@ from explorer.page import url_state as us
 from explorer.page.guards import mnist_advice, mnist_or_none, page_model
 from explorer.render.clicks import selected_z
 from explorer.render.digit_images import digit
-from explorer.render.figures import decoder_grid_figure
 
 Z_LIMIT = us.Z_LIMIT  # the fine-tune sliders span [-Z_LIMIT, Z_LIMIT] (the largest extent)
 CHART = "grid_chart"
@@ -40,7 +39,7 @@ with controls[2]:
     overlay = overlay and test is not None
 
 lo, hi = -float(extent), float(extent)
-image_uri, png = cache.grid_picture(key, grid_size, lo, hi)
+png = cache.grid_picture(key, grid_size, lo, hi)[1]
 view = {"model": model_name(key.path), "grid": grid_size, "extent": extent, "overlay": overlay}  # z: cell_view's
 
 
@@ -71,10 +70,9 @@ def grid_and_cell() -> None:
     """The grid and the clicked cell: a click reruns only this part (the grid picture itself is unchanged)."""
     left, right = st.columns([2, 1], gap="large")
     with left:
-        codes = (cache.test_latents(key)[0], test[1]) if overlay else None
-        fig = decoder_grid_figure(image_uri, grid_size, (lo, hi), overlay=codes)
-        st.plotly_chart(fig, key=CHART, on_select=_on_cell, selection_mode="points",
-                        config={"displayModeBar": False, "scrollZoom": False})
+        # one figure per model and view for every session and click (explorer.cache.figures)
+        st.plotly_chart(cache.decoder_grid(key, grid_size, lo, hi, overlay), key=CHART, on_select=_on_cell,
+                        selection_mode="points", config={"displayModeBar": False, "scrollZoom": False})
     with right:
         cell_view()
         st.download_button("Download the grid as PNG", png, file_name=f"decoder_grid_{grid_size}x{grid_size}_"

@@ -12,7 +12,6 @@ from explorer.page import url_state as us
 from explorer.page.guards import need_mnist, page_model
 from explorer.render.clicks import digit_and_rank, index_of, selected_index
 from explorer.render.digit_images import digit, strip
-from explorer.render.figures import add_path, digit_scatter
 
 CHART = "interp_chart"
 ENDS = ("a", "b")
@@ -26,7 +25,6 @@ st.caption("Pick two test digits A and B. Their latent means are joined by a pat
 
 key, ckpt = page_model()
 test_x, test_y = need_mnist("test")
-mu = cache.test_latents(key)[0]
 side = ckpt.model_config.image_size
 counts = np.bincount(test_y, minlength=10)
 
@@ -84,7 +82,7 @@ with columns[2]:
 
 a, b = ends["a"], ends["b"]
 view = {"model": model_name(key.path), "a": a, "b": b, "mode": mode, "steps": steps}  # t: frame_at_t's
-z_path, frames, blend = cache.interpolation(key, a, b, steps, mode)
+_, frames, blend = cache.interpolation(key, a, b, steps, mode)
 
 
 @st.fragment
@@ -105,9 +103,8 @@ def frame_at_t() -> None:
 
 map_col, frame_col = st.columns([3, 2], gap="large")
 with map_col:
-    fig = digit_scatter(mu, test_y, coord="z", title="Latent means, with the path from A to B", height=640)
-    add_path(fig, z_path)
-    st.plotly_chart(fig, key=CHART, on_select=_on_click, selection_mode="points")
+    st.plotly_chart(cache.interpolation_map(key, a, b, steps, mode, "Latent means, with the path from A to B"),
+                    key=CHART, on_select=_on_click, selection_mode="points")
 with frame_col:
     frame_at_t()
 

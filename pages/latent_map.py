@@ -16,14 +16,7 @@ from explorer.page.guards import need_mnist, page_model
 from explorer.page.score_labels import COLOUR_LABELS
 from explorer.render.clicks import is_region, selected_index, selected_indices, selected_points, selection_outlines
 from explorer.render.digit_images import digit
-from explorer.render.figures import (
-    add_digits_picture,
-    add_prior_contours,
-    add_selection_highlight,
-    digit_scatter,
-    label_counts_figure,
-    posterior_closeup,
-)
+from explorer.render.figures import label_counts_figure, posterior_closeup
 from explorer.render.gallery import gallery_html
 
 SELECTED = "latent_selected"  # test index of the clicked digit (either map)
@@ -48,7 +41,6 @@ mu, logvar = cache.test_latents(key)
 if not ckpt.pca:
     need_mnist("train")  # no stored PCA baseline: it is fitted on the training images
 pca_test = cache.pca_test_codes(key)
-map_codes = {"vae": mu, "pca": pca_test}
 
 schema = us.latent_map_schema(us.model_names(), len(test_y), tuple(COLOUR_LABELS))
 us.restore(schema, into=LINKED)  # the link's view, read once per session (its model is the sidebar's); then the state's
@@ -104,29 +96,9 @@ def _clear_region() -> None:
 
 
 def _map_figure(which: str, region: dict | None):
-    """(one map, a caption on its digits or None): its scatter (the same figure at every click, so it is not sent
-    again), the prior's circles on the VAE map, the region selection highlighted, and the digits picture."""
-    if which == "vae":
-        fig = digit_scatter(mu, test_y, coord="z", title="VAE: latent means μ(x)", min_half_range=3.2,
-                            highlight_selection=True, height=MAP_HEIGHT[show_digits], **colour)
-        if show_prior:
-            add_prior_contours(fig)
-    else:
-        fig = digit_scatter(pca_test, test_y, coord="PC", title="PCA-2D of the pixels", highlight_selection=True,
-                            height=MAP_HEIGHT[show_digits], **colour)
-    # Both maps draw the selection alike: Plotly's own (the lasso, faded points) would last only until the figure
-    # changes (and showed the selected points as 16 px blobs); drawn here it stays, outline included, and the
-    # other map shows where it put the same digits.
-    if region:
-        add_selection_highlight(fig, map_codes[which], test_y, region["indices"],
-                                outlines=region["outlines"] if region["map"] == which else (), by_label=not colour)
-    if not show_digits:
-        return fig, None
-    uri, extent, drawn = cache.map_digits(key, which, tuple(fig.layout.xaxis.range), tuple(fig.layout.yaxis.range),
-                                          region["indices"] if region else None)
-    add_digits_picture(fig, uri, extent)
-    return fig, (f"{drawn} digits drawn" + (" from the selection" if region else "")
-                 + ", one per cell of a grid at most, none overlapping.")
+    """(one map, a caption on its digits or None): one figure per model and view, shared by every session and rerun
+    (explorer.cache.figures), so a click costs no rebuild and sends the same figure again."""
+    return cache.latent_map(key, which, MAP_HEIGHT[show_digits], show_prior, show_digits, region=region, **colour)
 
 
 def _selection_panel(region: dict) -> None:

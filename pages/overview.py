@@ -23,7 +23,8 @@ with link_slot:
     us.copy_link(us.model_schema("overview", us.model_names()), {"model": model_name(key.path)})  # the model alone
 model = ckpt.model
 
-text, maths = st.columns([1.1, 1], gap="large")
+# on a phone, folded to its first lines (a tap unfolds it): the curves and digits start in the first screen
+text, maths = st.container(key="phone_fold_overview").columns([1.1, 1], gap="large")
 with text:
     st.markdown(
         "- The **encoder** reads a 28×28 digit *x* and outputs a Gaussian **q(z|x)** over a 2-D code *z*: "

@@ -45,7 +45,8 @@ def _new_noise() -> None:
     st.session_state["repair_seed"] += 1
 
 
-pick, damage, settings = st.columns([1.1, 1.3, 1.2], gap="large")
+# on a phone the damaged and repaired digits come first, these controls under them (styles.PHONE_CSS)
+pick, damage, settings = st.container(key="phone_controls").columns([1.1, 1.3, 1.2], gap="large")
 with pick:
     sources = ("test", "drawn") if drawn is not None else ("test",)
     source = st.radio("Digit", sources, format_func=SOURCES.get, key="repair_source")
@@ -83,8 +84,9 @@ else:
 r = cache.repair(key, clean, corruption, n_iter, st.session_state["repair_seed"])
 shown = np.where(r["observed"], r["corrupted"], MISSING_GREY)
 
-st.subheader(f"Repairing {name}")
-cols = st.columns(4)
+picture = st.container(key="phone_picture")
+picture.subheader(f"Repairing {name}")
+cols = picture.columns(4)
 cols[0].image(digit(shown, side, px=196), output_format="PNG",
               caption="damaged" + ("" if noise else " (missing pixels in grey)"))
 cols[1].image(digit(r["vae"], side, px=196), caption="repaired by the VAE", output_format="PNG")

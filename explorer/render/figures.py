@@ -20,9 +20,9 @@ def _layout(fig: go.Figure, height: int, xtitle: str, ytitle: str, equal: bool =
     )
     fig.update_xaxes(title_text=xtitle, zeroline=True, zerolinecolor="#bbbbbb", tickfont=dict(size=FONT_SIZE - 2))
     fig.update_yaxes(title_text=ytitle, zeroline=True, zerolinecolor="#bbbbbb", tickfont=dict(size=FONT_SIZE - 2))
-    if equal:
+    if equal:  # a plot taller than wide (a phone) keeps its square at the top, under its title and legend
         fig.update_xaxes(constrain="domain")
-        fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain")
+        fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain", constraintoward="top")
     return fig
 
 
@@ -136,47 +136,43 @@ def label_counts_figure(labels: np.ndarray, height: int = 300) -> go.Figure:
     return fig
 
 
-def add_posterior_ellipse(fig: go.Figure, mu, sigma, scales=(1.0, 2.0)) -> go.Figure:
-    """The axis-aligned 1σ and 2σ ellipses of a diagonal Gaussian q(z|x) = N(mu, diag(sigma²))."""
-    mu, sigma = np.asarray(mu, dtype=float), np.asarray(sigma, dtype=float)
-    for k, s in enumerate(scales):
-        fig.add_shape(type="circle", xref="x", yref="y", layer="above",
-                      x0=mu[0] - s * sigma[0], x1=mu[0] + s * sigma[0],
-                      y0=mu[1] - s * sigma[1], y1=mu[1] + s * sigma[1],
-                      line=dict(color=HIGHLIGHT, width=3 if k == 0 else 2, dash="solid" if k == 0 else "dot"))
-        fig.add_annotation(x=mu[0] + s * sigma[0] * 0.7071, y=mu[1] + s * sigma[1] * 0.7071, text=f"{s:g}σ",
-                           showarrow=False, xanchor="left", yanchor="bottom", bgcolor="rgba(255,255,255,0.8)",
-                           font=dict(size=FONT_SIZE - 4, color=HIGHLIGHT))
-    return fig
-
-
 def posterior_closeup(codes: np.ndarray, labels: np.ndarray, index: int, sigma, show_ellipse: bool = True,
                       height: int = 380) -> go.Figure:
     """A close-up of the latent map around test digit `index`: its mean, the test digits nearby in their colours,
-    and (show_ellipse) the 1σ and 2σ ellipses of its q(z|x) -- too small to read on the whole map."""
+    and (show_ellipse) the 1σ and 2σ ellipses of its q(z|x) -- too small to read on the whole map.
+
+    Made at every click on the map, so it is built in one go (one trace for the neighbours, coloured point by point;
+    the layout as one dict), and not validated (_validate=False: its properties are fixed here and covered by
+    tests/app/test_latent_map.py); validated step by step it cost ~50 ms of the server's CPU per click."""
     codes, sigma = np.asarray(codes, dtype=float), np.asarray(sigma, dtype=float)
+    labels = np.asarray(labels)
     centre = codes[index]
     half = max(5 * float(sigma.max()), 0.05)  # the 2σ ellipse spans 40% of the view
     near = np.flatnonzero((np.abs(codes - centre) <= half).all(axis=1))
-    fig = go.Figure()
-    for digit in np.unique(labels[near]):
-        rows = near[labels[near] == digit]
-        fig.add_trace(go.Scatter(
-            x=codes[rows, 0], y=codes[rows, 1], mode="markers", name=str(digit), showlegend=False,
-            marker=dict(color=DIGIT_COLOURS[int(digit)], size=9, opacity=0.8),
-            customdata=np.column_stack([rows, labels[rows]]).astype(np.int32),
-            hovertemplate="test #%{customdata[0]} · label %{customdata[1]}<extra></extra>",
-        ))
-    fig.add_trace(go.Scatter(x=[centre[0]], y=[centre[1]], mode="markers", name=f"test #{index}", showlegend=False,
-                             hoverinfo="skip", marker=dict(symbol="x-thin-open", size=14, color=HIGHLIGHT,
-                                                           line=dict(width=4, color=HIGHLIGHT))))
-    if show_ellipse:
-        add_posterior_ellipse(fig, centre, sigma)
-    _layout(fig, height, "z₁", "z₂")
-    fig.update_layout(margin=dict(t=10), showlegend=False, dragmode=False)
-    fig.update_xaxes(range=[centre[0] - half, centre[0] + half], zeroline=False)
-    fig.update_yaxes(range=[centre[1] - half, centre[1] + half], zeroline=False)
-    return fig
+    neighbours = dict(
+        type="scatter", x=codes[near, 0], y=codes[near, 1], mode="markers", name="nearby", showlegend=False,
+        marker=dict(color=np.asarray(DIGIT_COLOURS)[labels[near]].tolist(), size=9, opacity=0.8),
+        customdata=np.column_stack([near, labels[near]]).astype(np.int32),
+        hovertemplate="test #%{customdata[0]} · label %{customdata[1]}<extra></extra>")
+    mean = dict(type="scatter", x=[float(centre[0])], y=[float(centre[1])], mode="markers", name=f"test #{index}",
+                showlegend=False, hoverinfo="skip", marker=dict(symbol="x-thin-open", size=14, color=HIGHLIGHT,
+                                                                line=dict(width=4, color=HIGHLIGHT)))
+    shapes, notes = [], []
+    for k, s in enumerate((1.0, 2.0) if show_ellipse else ()):
+        shapes.append(dict(type="circle", xref="x", yref="y", layer="above",
+                           x0=centre[0] - s * sigma[0], x1=centre[0] + s * sigma[0],
+                           y0=centre[1] - s * sigma[1], y1=centre[1] + s * sigma[1],
+                           line=dict(color=HIGHLIGHT, width=3 if k == 0 else 2, dash="solid" if k == 0 else "dot")))
+        notes.append(dict(x=centre[0] + s * sigma[0] * 0.7071, y=centre[1] + s * sigma[1] * 0.7071, text=f"{s:g}σ",
+                          showarrow=False, xanchor="left", yanchor="bottom", bgcolor="rgba(255,255,255,0.8)",
+                          font=dict(size=FONT_SIZE - 4, color=HIGHLIGHT)))
+    axis = dict(zeroline=False, tickfont=dict(size=FONT_SIZE - 2), constrain="domain")
+    return go.Figure(data=[neighbours, mean], layout=dict(
+        height=height, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=FONT_SIZE), showlegend=False,
+        hoverlabel=dict(font=dict(size=FONT_SIZE)), dragmode=False, clickmode="event+select", shapes=shapes,
+        annotations=notes, xaxis=dict(title=dict(text="z₁"), range=[centre[0] - half, centre[0] + half], **axis),
+        yaxis=dict(title=dict(text="z₂"), range=[centre[1] - half, centre[1] + half], scaleanchor="x", scaleratio=1,
+                   **axis)), _validate=False)
 
 
 def add_path(fig: go.Figure, path: np.ndarray, names=("A", "B")) -> go.Figure:
@@ -328,13 +324,36 @@ def same_axes(*figs: go.Figure) -> None:
                 fig.layout[axis].range = span
 
 
+
+
+class FrozenFigure(go.Figure):
+    """A finished figure that is shared (e.g. by every session of a server) and never changed again: the dict Streamlit
+    serialises at every st.plotly_chart (to_dict: a deep copy of every array, base64-encoded, several ms for a
+    10k-point map) is made once, by `frozen`."""
+
+    _spec: dict
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
+def frozen(fig: go.Figure) -> FrozenFigure:
+    """The finished `fig` itself, made a FrozenFigure (no copy: copying a 10k-point figure validates it all again,
+    ~100 ms); the caller hands out only the result and changes neither again."""
+    spec = fig.to_dict()
+    fig.__class__ = FrozenFigure
+    fig._spec = spec
+    return fig
+
+
 def freeze_map(fig: go.Figure) -> go.Figure:
     """A map made a fixed backdrop for markers drawn over it (explorer.render.map_overlay): its plot area no longer depends
-    on the legend or title (fixed margins) and its axes do not zoom or pan, so the overlay lines up with it."""
+    on the legend or title (fixed margins) and its axes do not zoom or pan, so the overlay lines up with it. Frozen: it is
+    shared, never changed."""
     fig.update_layout(margin=dict(autoexpand=False), dragmode=False)
     fig.update_xaxes(fixedrange=True)
     fig.update_yaxes(fixedrange=True)
-    return fig
+    return frozen(fig)
 
 
 def _film_map_traces(codes: np.ndarray, labels: np.ndarray, marker_size: int = 6) -> list[go.Scatter]:

@@ -2,3 +2,41 @@
 
 # Browsers smooth images they rescale; this keeps digit pixels square on a projector.
 CRISP_CSS = "<style>img, .js-plotly-plot image { image-rendering: pixelated; }</style>"
+
+# A phone (the audience of a room opens the link on one): the page's picture in the first screen, the explanation
+# folded. Streamlit does not know the viewport on the server, so this is CSS for narrow screens only; a desktop or
+# projector, wider than PHONE_MAX_PX, sees no change.
+# - the top padding, the gaps and the title shrink; the title keeps its "Copy link" beside it, not below;
+# - the paragraph under the title folds to two lines, and a tap (or hover) on it unfolds it;
+# - Plotly's mode bar is hidden: it covered the chart titles, and touch pans and zooms without it;
+# - a page's container keyed "phone_fold..." folds to a few lines (a tap unfolds it); one keyed "phone_controls"
+#   moves below the one keyed "phone_picture" (flex order; what followed the picture stays after both).
+PHONE_MAX_PX = 640  # Streamlit stacks columns below this width too
+MAIN = '[data-testid="stMainBlockContainer"]'
+TITLE_ROW = f'{MAIN} > [data-testid="stVerticalBlock"] > [data-testid="stLayoutWrapper"]:first-child:has(h1)'
+WRAPPER = '[data-testid="stLayoutWrapper"]'
+CAPTION = '[data-testid="stElementContainer"]:has([data-testid="stCaptionContainer"])'
+TITLE = f'{MAIN} > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(h1)'  # a bare st.title
+INTRO = f':is({TITLE_ROW}, {TITLE}) + {CAPTION}'
+PHONE_CSS = f"""<style>
+@media (max-width: {PHONE_MAX_PX}px) {{
+  {MAIN} {{ padding: 3.25rem 0.75rem 2rem; }}
+  {MAIN} [data-testid="stVerticalBlock"] {{ gap: 0.6rem; }}
+  {MAIN} h1 {{ font-size: 1.6rem; line-height: 1.2; padding: 0.25rem 0; }}
+  {MAIN} h2 {{ font-size: 1.35rem; padding: 0.5rem 0 0.25rem; }}
+  {TITLE_ROW} > [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; align-items: center; }}
+  {TITLE_ROW} [data-testid="stColumn"] {{ width: auto !important; flex: 1 1 auto; min-width: 0; }}
+  {TITLE_ROW} [data-testid="stColumn"]:last-child {{ flex: 0 0 auto; }}
+  {INTRO} [data-testid="stCaptionContainer"] {{ display: -webkit-box; -webkit-box-orient: vertical;
+    -webkit-line-clamp: 2; overflow: hidden; cursor: pointer; }}
+  {INTRO}:hover [data-testid="stCaptionContainer"], {INTRO}:active [data-testid="stCaptionContainer"] {{
+    -webkit-line-clamp: unset; }}
+  .js-plotly-plot .modebar-container {{ display: none !important; }}
+  [class*="st-key-phone_fold"] {{ max-height: 6.5rem; overflow: hidden; cursor: pointer;
+    -webkit-mask-image: linear-gradient(to bottom, black 60%, transparent); }}
+  [class*="st-key-phone_fold"]:hover, [class*="st-key-phone_fold"]:active {{ max-height: none;
+    -webkit-mask-image: none; }}
+  {WRAPPER}:has(> .st-key-phone_controls) {{ order: 1; }}
+  {WRAPPER}:has(> .st-key-phone_picture) ~ * {{ order: 2; }}
+}}
+</style>"""

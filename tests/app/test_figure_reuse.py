@@ -1,0 +1,84 @@
+"""The large figures are built once per model and view and reused by every rerun and every session (explorer.cache.
+figures): a click costs no rebuild of a map or a grid, and what Streamlit serialises of them is made once too."""
+import json
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.cache import figures as figure_cache
+from explorer.render import figures
+from explorer.render.figures import digit_scatter, frozen, posterior_closeup
+
+PAGES = Path(__file__).resolve().parents[2] / "pages"
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """How often the figure cache called each builder; the caches start empty."""
+    counts = {"decoder_grid_figure": 0, "digit_scatter": 0}
+    for name in counts:
+        original = getattr(figure_cache, name)
+
+        def counting(*args, _original=original, _name=name, **kwargs):
+            counts[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(figure_cache, name, counting)
+    for cached in (figure_cache.decoder_grid, figure_cache._latent_map, figure_cache._latent_map_with_region,
+                   figure_cache.interpolation_map):
+        cached.clear()
+    return counts
+
+
+def specs(at: AppTest) -> list[str]:
+    return [chart.proto.spec for chart in at.get("plotly_chart")]
+
+
+def test_the_decoder_grid_is_built_once_for_every_rerun_and_session(real_data, builds):
+    first = AppTest.from_file(str(PAGES / "decoder_grid.py"), default_timeout=90).run()
+    assert not first.exception, first.exception
+    assert builds["decoder_grid_figure"] == 1
+    before = specs(first)
+    first.slider(key="grid_z1").set_value(1.5).run()  # what a click on a cell does: new z, same grid
+    second = AppTest.from_file(str(PAGES / "decoder_grid.py"), default_timeout=90).run()
+    assert builds["decoder_grid_figure"] == 1
+    assert specs(first) == before == specs(second)
+    first.slider(key="grid_size").set_value(8).run()  # another view is another figure
+    assert builds["decoder_grid_figure"] == 2
+
+
+def test_a_click_on_the_latent_map_rebuilds_neither_map(real_data, builds):
+    first = AppTest.from_file(str(PAGES / "latent_map.py"), default_timeout=120).run()
+    assert not first.exception, first.exception
+    assert builds["digit_scatter"] == 2  # the VAE map and the PCA map
+    maps = specs(first)[:2]
+    first.session_state["latent_selected"] = 1234  # what a click on test digit 1234 stores
+    first.run()
+    second = AppTest.from_file(str(PAGES / "latent_map.py"), default_timeout=120).run()
+    assert builds["digit_scatter"] == 2
+    assert specs(first)[:2] == maps == specs(second)[:2]
+    first.toggle(key="latent_show_prior").set_value(False).run()  # the VAE map without its circles: a new figure
+    assert builds["digit_scatter"] == 3
+
+
+def test_a_frozen_figure_serialises_as_the_figure_it_was():
+    rng = np.random.default_rng(0)
+    fig = digit_scatter(rng.normal(size=(500, 2)), rng.integers(0, 10, 500), title="map")
+    expected = pio.to_json(fig, validate=False)
+    shared = frozen(fig)
+    assert isinstance(shared, figures.FrozenFigure)
+    assert shared.to_dict() is shared.to_dict()  # made once, not a deep copy per st.plotly_chart
+    assert pio.to_json(shared, validate=False) == expected
+
+
+def test_the_closeup_built_without_validation_is_a_valid_plotly_figure():
+    rng = np.random.default_rng(1)
+    codes, labels = rng.normal(size=(2000, 2)), rng.integers(0, 10, 2000)
+    fig = posterior_closeup(codes, labels, 7, np.array([0.1, 0.05]))
+    validated = go.Figure(fig.to_dict())  # raises on a property Plotly does not know
+    assert json.loads(pio.to_json(fig)) == json.loads(pio.to_json(validated))
+    assert len(validated.layout.shapes) == 2 and validated.layout.xaxis.title.text == "z₁"

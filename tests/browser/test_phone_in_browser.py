@@ -1,0 +1,97 @@
+"""Every page on a phone, as the audience of a room sees it (real Chromium, 390 x 844, touch, a mobile user agent, no
+presenter token): no exception box, no sideways scrolling, the page's main picture starting in the first screen; and
+tapping a cell of the decoder grid decodes it. Screenshots: artifacts/screenshots/phone_<page>.png."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bench.browser_harness import EXCEPTION, POINT_JS, chromium, serve_app, wait_idle
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "artifacts" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+MOBILE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+             "Chrome/126.0.0.0 Mobile Safari/537.36")
+SLOW = 120_000  # ms: a page's first view on a fresh, shared 2-core server
+# A page's main picture: its first chart, digit picture, drawing canvas (a component's frame) or table (Compare's
+# figures).
+PICTURE = ('[data-testid="stMain"] .js-plotly-plot, [data-testid="stMain"] [data-testid="stImage"] img, '
+           '[data-testid="stMain"] iframe, [data-testid="stMain"] [data-testid="stDataFrame"]')
+ANOMALIES = 900  # s: the Anomalies page first scores the 10,000 test digits (the server's warm-up starts it)
+
+
+def page_slugs() -> list[str]:
+    """The URL path of every page navigation.py lists ("" for the default page, the root)."""
+    text = (ROOT / "navigation.py").read_text()
+    return ["" if "default=True" in line else re.search(r'"pages/(\w+)\.py"', line).group(1)
+            for line in text.splitlines() if re.search(r'st\.Page\("pages/\w+\.py"', line)]
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory, real_data):
+    """(base url, a phone-sized touch page) on a room-mode server, opened without the presenter's token."""
+    tmp = tmp_path_factory.mktemp("phone")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    env = {"VAE_PRESENTER_TOKEN": "phone-test-token-0123", "VAE_WARM_ANOMALY_SCORES": "1"}
+    with serve_app(tmp / "checkpoints", tmp / "streamlit.log", env=env) as (url, _), chromium() as desktop:
+        context = desktop.context.browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                                                      user_agent=MOBILE_UA, device_scale_factor=2)
+        page = context.new_page()
+        page.set_default_timeout(SLOW)
+        yield url, page
+        context.close()
+
+
+def open_on_phone(page, url: str, slug: str) -> None:
+    page.goto(f"{url}/{slug}")
+    timeout = ANOMALIES * 1000 if slug == "anomalies" else SLOW
+    page.locator(PICTURE).first.wait_for(state="visible", timeout=timeout)
+    wait_idle(page, timeout)
+
+
+def test_the_list_of_pages_is_navigations():
+    slugs = page_slugs()
+    assert len(slugs) == 10 and slugs[0] == "" and "decoder_grid" in slugs
+
+
+@pytest.mark.parametrize("slug", [pytest.param(s, marks=pytest.mark.timeout(ANOMALIES + 60)) if s == "anomalies" else s
+                                  for s in sorted(page_slugs(), key=lambda s: s == "anomalies")])  # it last: scored
+def test_every_page_fits_a_phone_and_shows_its_picture_in_the_first_screen(phone, slug):
+    url, page = phone
+    open_on_phone(page, url, slug)
+    page.screenshot(path=str(SHOTS / f"phone_{slug or 'overview'}.png"))
+    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= inner, f"/{slug} scrolls sideways: {width} px of content in a {inner} px window"
+    top = page.locator(PICTURE).first.bounding_box()["y"]
+    assert top < PHONE["height"], f"/{slug}: its picture starts at {top:.0f} px, below the first screen"
+
+
+def test_tapping_a_decoder_grid_cell_decodes_it(phone):
+    url, page = phone
+    open_on_phone(page, url, "decoder_grid")
+    page.locator('[data-testid="stMain"] .js-plotly-plot').first.scroll_into_view_if_needed()
+    n = page.evaluate("document.querySelector('[data-testid=stMain] .js-plotly-plot')._fullData.length")
+    cells = n - 1  # the invisible click layer is the last trace
+    # a cell away from the centre (the first decoded digit is z = (0, 0)): row 3, column 15 of the 20 x 20 grid
+    target = page.evaluate(f"(() => {{ const d = document.querySelector('[data-testid=stMain] .js-plotly-plot')"
+                           f"._fullData[{cells}]; return [d.x[3 * 20 + 15], d.y[3 * 20 + 15]]; }})()")
+    x, y = page.evaluate(POINT_JS, [0, cells, 3 * 20 + 15])
+    # Plotly picks the point a click lands on from its hover: on a touch screen the first tap shows the cell's hover
+    # label and the next tap on it selects it
+    page.touchscreen.tap(x, y)
+    page.locator(".hoverlayer .hovertext").first.wait_for(state="attached", timeout=30_000)
+    page.touchscreen.tap(x, y)
+    heading = page.wait_for_function(
+        "() => [...document.querySelectorAll('h3')].map(h => h.textContent)"
+        ".find(t => t.startsWith('z = (') && !t.includes('+0.00, +0.00'))", timeout=30_000).json_value()
+    z = [float(v) for v in re.findall(r"[+-]\d+\.\d+", heading)]
+    step = 6 / 19  # between two cell centres of the 20 x 20 grid over [-3, 3]
+    assert abs(z[0] - target[0]) <= step and abs(z[1] - target[1]) <= step, (z, target)
+    page.get_by_text(heading).first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "phone_decoder_grid_tapped.png"))
+    assert page.locator(EXCEPTION).count() == 0
