@@ -132,4 +132,8 @@ from .train import (
                        train,
 )
 
+# issue 18: training presets and the schedule/thread helpers behind them
+from .presets import PRESET_FILM_DIGITS, PRESETS, QUICK, Preset
+from .train import cpu_threads, lr_scheduler
+
 __all__ = [name for name in dir() if not name.startswith("_")]
