@@ -132,6 +132,7 @@ from .train import (
                        train,
 )
 
+# isort: split
 # issue 18: training presets and the schedule/thread helpers behind them
 from .presets import PRESET_FILM_DIGITS, PRESETS, QUICK, Preset
 from .train import cpu_threads, lr_scheduler
