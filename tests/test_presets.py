@@ -1,5 +1,6 @@
 """The named presets (vae_core.PRESETS), the one-cycle schedule and the thread setting they use. The Quick preset's
 timing is the benchmark's job (bench/quick_preset.py), not a test's: here it trains on a small subset only."""
+import importlib
 import math
 
 import pytest
@@ -85,3 +86,12 @@ def test_training_on_one_thread_restores_the_thread_count_even_when_it_fails(tin
         vc.train(CFG, vc.TrainConfig(epochs=1, batch_size=64, threads=1), data=tiny_data, show_bar=False,
                  progress=lambda p: False)
     assert torch.get_num_threads() == before
+
+
+def test_the_estimate_times_steps_on_the_threads_the_run_will_use(monkeypatch):
+    train_module = importlib.import_module("vae_core.train")
+    seen = []
+    monkeypatch.setattr(train_module, "_seconds_per_call", lambda *a, **k: seen.append(torch.get_num_threads()) or 0.01)
+    before = torch.get_num_threads()
+    vc.estimate_training_seconds(CFG, vc.TrainConfig(epochs=1, threads=1), n_train=256)
+    assert seen == [1, 1] and torch.get_num_threads() == before

@@ -310,14 +310,15 @@ def estimate_training_seconds(model_config: ModelConfig, train_config: TrainConf
     """Seconds `train(model_config, train_config)` should take on this machine, from timing real optimiser steps of
     this model on random images on the configured device (2 warm-up + 3 timed, fewer for slow models, at up to
     ESTIMATE_BATCH images, scaled to the batch size), times the steps of every epoch, plus the per-epoch test
-    evaluation timed the same way. n_train: training images (default: train_subset, else all 60,000).
-    Leaves torch's random state as it was. Takes ~0.3 s for the default model here, ~1.5 s for the slowest allowed."""
+    evaluation timed the same way, on train_config.threads CPU threads as the run uses. n_train: training images
+    (default: train_subset, else all 60,000). Leaves torch's random state and thread count as they were.
+    Takes ~0.3 s for the default model here, ~1.5 s for the slowest allowed."""
     tc = train_config
     n_train = n_train or min(tc.train_subset or MNIST_TRAIN, MNIST_TRAIN)
     n_test = min(tc.test_subset or MNIST_TEST, MNIST_TEST)
     device = pick_device(tc.device)
     measured = min(tc.batch_size, ESTIMATE_BATCH)
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), cpu_threads(tc.threads):
         model = VAE(model_config).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, fused=device.type in ("cpu", "cuda"))
         x = torch.rand(measured, model_config.n_pixels, device=device)
