@@ -30,8 +30,7 @@ class Preset:
 QUICK = Preset(
     name="quick",
     label="Quick (live demo)",
-    description="A short one-cycle run of large batches on the whole training set, filmed: the map forms in a few "
-                "epochs while the room watches.",
+    description="A short, filmed one-cycle run of large batches on the whole training set, for live demos.",
     model_config=ModelConfig(arch="mlp", hidden=(400, 400)),
     train_config=TrainConfig(epochs=8, batch_size=512, lr=5e-3, lr_schedule="onecycle", warmup=0.25, threads=1,
                              snapshot_size=PRESET_FILM_DIGITS),
