@@ -23,7 +23,8 @@ def test_train_returns_model_and_history(tiny_data):
             assert math.isfinite(row[key])
         assert row["train_loss"] == pytest.approx(row["train_reconstruction"] + row["train_kl"], rel=1e-4)
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
-    assert result.device == "cpu"
+    assert result.device == str(vc.pick_device("auto"))  # the default device is "auto"
+    assert {row["device"] for row in result.history} == {result.device}  # saved with the history
 
 
 def test_training_is_reproducible_on_cpu(tiny_data):

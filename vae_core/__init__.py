@@ -22,7 +22,7 @@ _PUBLIC = {
     "checkpoint": ("Checkpoint", "CheckpointDiskFullError", "CheckpointError", "CheckpointExistsError",
                    "load_checkpoint", "remove_stale_temp_files", "save_checkpoint"),
     "comparison": ("ACTIVE_THRESHOLD", "COMPARED_FIGURES", "best_of", "model_figures"),
-    "config": ("ARCHITECTURES", "ModelConfig", "TrainConfig"),
+    "config": ("ARCHITECTURES", "ConfigError", "ModelConfig", "TrainConfig"),
     "corruption": ("corrupt", "damaged"),
     "data": ("DOWNLOAD_COMMAND", "MnistNotFoundError", "load_mnist", "mnist_missing_advice"),
     "file_lock": ("FolderBusyError", "training_lock"),
@@ -38,7 +38,8 @@ _PUBLIC = {
     "repair": ("denoise", "impute"),
     "reports": ("auroc_table",),
     "settings": ("BUDGET_ENV", "DATA_ENV", "DEFAULT_CHECKPOINT", "data_dir", "max_train_minutes"),
-    "train": ("Progress", "TrainingCancelled", "TrainingDiverged", "estimate_training_seconds", "train"),
+    "presets": ("PRESETS", "PRESET_FILM_DIGITS", "QUICK", "Preset"),
+    "train": ("Progress", "TrainingCancelled", "TrainingDiverged", "estimate_training_seconds", "pick_device", "train"),
 }
 _HOME = {name: module for module, names in _PUBLIC.items() for name in names}
 

@@ -5,6 +5,7 @@ import math
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -124,6 +125,33 @@ class _Budget:
             f"(e.g. {BUDGET_ENV}={needed} for this one) or train fewer epochs or images")
 
 
+def lr_scheduler(optimizer: torch.optim.Optimizer, tc: TrainConfig, total_steps: int):
+    """The per-step scheduler tc.lr_schedule names, or None for a constant lr."""
+    if tc.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, total_steps, eta_min=tc.lr * 0.01)
+    if tc.lr_schedule == "onecycle":
+        # Adam's beta1 stays at 0.9 (cycle_momentum off): only the learning rate follows the cycle. One step more
+        # than the run takes: the trainer steps the scheduler after every optimiser step, the last one included,
+        # and past its end OneCycleLR's cosine would climb again
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=tc.lr, total_steps=total_steps + 1,
+                                                   pct_start=tc.warmup, cycle_momentum=False)
+    return None
+
+
+@contextmanager
+def cpu_threads(threads: int):
+    """torch's intra-op thread count set to `threads` inside the block (0 = unchanged), restored after it: the
+    setting is process-wide, and the app and benchmarks run other work in the same process."""
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if threads:
+            torch.set_num_threads(before)
+
+
 def train(model_config: ModelConfig, train_config: TrainConfig,
           data: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
           progress: Callable[[Progress], bool | None] | None = None,
@@ -134,9 +162,15 @@ def train(model_config: ModelConfig, train_config: TrainConfig,
     (TrainingCancelled). A NaN/inf loss raises TrainingDiverged. A run longer than VAE_MAX_TRAIN_MINUTES
     (`max_train_minutes()`, read here; data loading counts) raises TrainingTimeout at the step or evaluation that
     crosses it. Limits that need both configs (`run_problems`) and an unavailable device raise ConfigError.
-    Nothing is written to disk here.
+    Nothing is written to disk here. Each history row names the device it ran on ("device"), so a saved checkpoint
+    records it; train_config.threads sets torch's CPU threads for the run only.
     """
-    tc = train_config
+    with cpu_threads(train_config.threads):
+        return _train(model_config, train_config, data, progress, progress_every, show_bar)
+
+
+def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_every: int,
+           show_bar: bool) -> TrainResult:
     budget = _Budget(max_train_minutes())
     problems = run_problems(model_config, tc)
     if problems:
@@ -156,8 +190,7 @@ def train(model_config: ModelConfig, train_config: TrainConfig,
     # the fused Adam kernel: ~15% less time per epoch on this 2-core CPU than the default per-tensor loop
     optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, fused=device.type in ("cpu", "cuda"))
     steps = math.ceil(len(train_x) / tc.batch_size)
-    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, tc.epochs * steps, eta_min=tc.lr * 0.01)
-                 if tc.lr_schedule == "cosine" else None)
+    scheduler = lr_scheduler(optimizer, tc, tc.epochs * steps)
     generator = torch.Generator().manual_seed(tc.seed)
 
     film = None
@@ -209,6 +242,7 @@ def train(model_config: ModelConfig, train_config: TrainConfig,
                 "train_loss": train_stats[0], "train_reconstruction": train_stats[1], "train_kl": train_stats[2],
                 "test_loss": test_stats[0], "test_reconstruction": test_stats[1], "test_kl": test_stats[2],
                 "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - epoch_start,
+                "device": str(device),
             })
             bar.set_postfix(epoch=epoch, test_loss=f"{test_stats[0]:.2f}")
             if film is not None:
@@ -256,14 +290,15 @@ def estimate_training_seconds(model_config: ModelConfig, train_config: TrainConf
     """Seconds `train(model_config, train_config)` should take on this machine, from timing real optimiser steps of
     this model on random images on the configured device (2 warm-up + 3 timed, fewer for slow models, at up to
     ESTIMATE_BATCH images, scaled to the batch size), times the steps of every epoch, plus the per-epoch test
-    evaluation timed the same way. n_train: training images (default: train_subset, else all 60,000).
-    Leaves torch's random state as it was. Takes ~0.3 s for the default model here, ~1.5 s for the slowest allowed."""
+    evaluation timed the same way, on train_config.threads CPU threads as the run uses. n_train: training images
+    (default: train_subset, else all 60,000). Leaves torch's random state and thread count as they were.
+    Takes ~0.3 s for the default model here, ~1.5 s for the slowest allowed."""
     tc = train_config
     n_train = n_train or min(tc.train_subset or MNIST_TRAIN, MNIST_TRAIN)
     n_test = min(tc.test_subset or MNIST_TEST, MNIST_TEST)
     device = pick_device(tc.device)
     measured = min(tc.batch_size, ESTIMATE_BATCH)
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), cpu_threads(tc.threads):
         model = VAE(model_config).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, fused=device.type in ("cpu", "cuda"))
         x = torch.rand(measured, model_config.n_pixels, device=device)

@@ -1,0 +1,98 @@
+"""The named presets (vae_core.PRESETS), the one-cycle schedule and the thread setting they use. The Quick preset's
+timing is the benchmark's job (bench/quick_preset.py), not a test's: here it trains on a small subset only."""
+import importlib
+import math
+
+import pytest
+import torch
+
+import vae_core as vc
+from vae_core.train import lr_scheduler
+
+CFG = vc.ModelConfig(hidden=(32, 16))
+
+
+def test_the_quick_preset_is_a_short_filmed_onecycle_run_of_a_2d_model():
+    quick = vc.PRESETS["quick"]
+    assert quick is vc.QUICK and quick.name == "quick" and quick.label and quick.description
+    mc, tc = quick.model_config, quick.train_config
+    assert mc.latent_dim == 2 and mc.arch == "mlp"
+    assert tc.lr_schedule == "onecycle" and 0 < tc.warmup < 1
+    assert tc.epochs <= 10 and tc.batch_size >= 256 and tc.threads == 1
+    assert tc.snapshot_size == vc.PRESET_FILM_DIGITS > 0  # filmed, like every run of the form
+    assert tc.train_subset == 0 and tc.test_subset == 0  # all of MNIST: the 30 s are measured on the full set
+    assert tc.device == "auto" and tc.beta == 1.0
+
+
+def test_a_preset_takes_replaced_fields_and_checks_them_again():
+    quick = vc.PRESETS["quick"]
+    assert quick.with_train(seed=3).seed == 3 and quick.with_train(seed=3).lr == quick.train_config.lr
+    with pytest.raises(vc.ConfigError, match="epochs"):
+        quick.with_train(epochs=0)
+
+
+def test_the_quick_preset_trains_on_a_small_subset_films_and_learns(real_data):
+    quick = vc.PRESETS["quick"]
+    config = quick.with_train(train_subset=2048, test_subset=512, snapshot_size=200)
+    threads = torch.get_num_threads()
+    result = vc.train(quick.model_config, config, show_bar=False)
+    assert len(result.history) == config.epochs
+    first, last = result.history[0]["test_loss"], result.history[-1]["test_loss"]
+    assert math.isfinite(last) and last < first
+    assert last < 300  # an untrained model scores ~545 nats; 32 steps of a one-cycle run get well below 300
+    assert result.snapshots["means"].shape == (1 + config.epochs, 200, 2)  # the start, then every epoch's end
+    assert result.history[-1]["lr"] < config.lr / 100  # one-cycle anneals to ~0 by the last step
+    assert {row["device"] for row in result.history} == {str(vc.pick_device(config.device))}
+    assert torch.get_num_threads() == threads  # the preset's thread setting is undone after the run
+
+
+def test_onecycle_warms_up_to_the_peak_then_anneals():
+    model = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1.0)
+    config = vc.TrainConfig(lr=0.01, lr_schedule="onecycle", warmup=0.25)
+    scheduler = lr_scheduler(optimizer, config, total_steps=100)
+    lrs = []
+    for _ in range(100):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    peak = max(range(100), key=lrs.__getitem__)
+    assert 22 <= peak <= 27 and lrs[peak] == pytest.approx(0.01, rel=1e-3)
+    assert lrs[0] == pytest.approx(0.01 / 25)
+    assert all(a <= b for a, b in zip(lrs[:peak], lrs[1:peak + 1], strict=True))
+    assert all(a >= b for a, b in zip(lrs[peak:], lrs[peak + 1:], strict=False))
+    assert lrs[-1] < 1e-4
+
+
+def test_a_constant_schedule_has_no_scheduler():
+    optimizer = torch.optim.Adam(torch.nn.Linear(2, 2).parameters(), lr=1e-3)
+    assert lr_scheduler(optimizer, vc.TrainConfig(), total_steps=10) is None
+
+
+def test_warmup_and_threads_are_checked_like_every_field():
+    with pytest.raises(vc.ConfigError) as caught:
+        vc.TrainConfig(lr_schedule="step", warmup=1.5, threads=-1)
+    assert [p.split(":")[0] for p in caught.value.problems] == ["lr_schedule", "warmup", "threads"]
+    assert "'onecycle'" in caught.value.problems[0]
+
+
+def test_training_on_one_thread_restores_the_thread_count_even_when_it_fails(tiny_data):
+    before = torch.get_num_threads()
+    seen = []
+    vc.train(CFG, vc.TrainConfig(epochs=1, batch_size=64, threads=1), data=tiny_data, show_bar=False,
+             progress=lambda p: seen.append(torch.get_num_threads()))
+    assert set(seen) == {1}
+    assert torch.get_num_threads() == before
+    with pytest.raises(vc.TrainingCancelled):
+        vc.train(CFG, vc.TrainConfig(epochs=1, batch_size=64, threads=1), data=tiny_data, show_bar=False,
+                 progress=lambda p: False)
+    assert torch.get_num_threads() == before
+
+
+def test_the_estimate_times_steps_on_the_threads_the_run_will_use(monkeypatch):
+    train_module = importlib.import_module("vae_core.train")
+    seen = []
+    monkeypatch.setattr(train_module, "_seconds_per_call", lambda *a, **k: seen.append(torch.get_num_threads()) or 0.01)
+    before = torch.get_num_threads()
+    vc.estimate_training_seconds(CFG, vc.TrainConfig(epochs=1, threads=1), n_train=256)
+    assert seen == [1, 1] and torch.get_num_threads() == before
