@@ -17,7 +17,7 @@ import socket
 import sys
 from pathlib import Path
 
-from explorer.room.roles import AUDIENCE_URL_ENV, QUERY, TOKEN_ENV
+from explorer.room.roles import AUDIENCE_URL_ENV, MIN_TOKEN_LENGTH, QUERY, TOKEN_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,6 +48,9 @@ def plan(argv: list[str], environ: dict | None = None) -> tuple[list[str], dict,
     p.add_argument("--host", default=None, help="the address students reach this machine at (default: looked up)")
     p.add_argument("--token", default=None, help="the presenter token (default: a new random one)")
     args, extra = p.parse_known_args(argv)
+    if args.token is not None and len(args.token) < MIN_TOKEN_LENGTH:
+        p.error(f"--token must be at least {MIN_TOKEN_LENGTH} characters long (it is the only key to the presenter's "
+                f"controls); leave it out for a random one")
     token = args.token or secrets.token_urlsafe(16)
     host = args.host or lan_address()
     audience = f"http://{host}:{args.port}/"
