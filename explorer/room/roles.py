@@ -61,7 +61,7 @@ def claim_from_url() -> None:
             cookie = st.context.cookies.get(COOKIE)
         except (AttributeError, RuntimeError):  # no browser request behind this run (AppTest)
             cookie = None
-        if cookie and not st.session_state.get(PRESENTER):
+        if isinstance(cookie, str) and cookie and not st.session_state.get(PRESENTER):
             present(unquote(cookie))
 
 

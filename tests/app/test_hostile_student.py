@@ -80,10 +80,10 @@ def opened_pictures(monkeypatch) -> list[int]:
 # ---- 1 and 5: pictures bounded before decoding, decoded once
 
 def test_a_canvas_picture_larger_than_the_canvas_is_refused_from_its_header(draw_page, monkeypatch):
+    huge = png(Image.new("1", (6000, 6000)))  # a few kB of PNG, 36 megapixels once decoded
     decoded = []
     real_load = Image.Image.load
     monkeypatch.setattr(Image.Image, "load", lambda im: decoded.append(im.size) or real_load(im))
-    huge = png(Image.new("1", (6000, 6000)))  # a few kB of PNG, 36 megapixels once decoded
     send_canvas(draw_page, huge)
     assert not draw_page.exception, draw_page.exception
     message = " ".join(e.value for e in draw_page.error)
@@ -223,9 +223,9 @@ def test_the_audience_cannot_start_scoring_another_model(real_data, cheap_anomal
     for page in ("anomalies.py", "latent_map.py"):
         at = AppTest.from_file(str(PAGES / page), default_timeout=300)
         at.session_state[CHOSEN] = other
-        if page == "latent_map.py":
-            at.session_state["latent_colour_by"] = "corrected"
         at.run()
+        if page == "latent_map.py":
+            at.selectbox(key="latent_colour_by").set_value("corrected").run()
         assert not at.exception, at.exception
         assert any("The presenter can compute it" in i.value for i in at.info), page
     assert cache.anomaly_scores.needs_fit(other)  # nothing was fitted...
