@@ -195,7 +195,7 @@ for i, job in jobs_of.items():
     with iwae_slot:
         try:
             figures[i]["iwae_nll"] = await_job(job)
-        except cache.jobs.JobFailed as e:
-            st.error(public(f"**IWAE for {names[i]} failed:** {e.__cause__}"), icon=":material/error:")
+        except Exception as e:  # noqa: BLE001 -- the job's own error, shown without paths
+            st.error(public(f"**IWAE for {names[i]} failed:** {type(e).__name__}: {e}"), icon=":material/error:")
             continue
     table.dataframe(_table(figures), width="stretch")

@@ -39,10 +39,6 @@ class Job:
         return self.state in (DONE, FAILED)
 
 
-class JobFailed(RuntimeError):
-    """The shared computation raised; its exception is the cause."""
-
-
 _lock = threading.Condition()
 _jobs: dict[Hashable, Job] = {}  # every job of this server by key: queued, running, done or failed
 _queue: list[Job] = []  # waiting to run, in order
@@ -90,13 +86,16 @@ def place(job: Job) -> int:
 
 def wait(job: Job, on_update: Callable[[Job], None] | None = None, poll: float = 0.25) -> Any:
     """The job's result, once it is done; on_update(job) is called every `poll` seconds meanwhile (a page's progress
-    bar; a Streamlit rerun request interrupts the wait there, never the job). In the worker thread itself (a job
-    that needs another's result), a queued job is run at once instead of waited for."""
-    if threading.current_thread() is _worker and job.state == QUEUED:
+    bar: a Streamlit rerun request interrupts the wait there, never the job). A failed job raises what it raised. In
+    the worker thread itself (a job that needs another's result), a queued job is run at once instead of waited for."""
+    if threading.current_thread() is _worker:
         with _lock:
-            if job in _queue:
+            inline = job in _queue
+            if inline:
                 _queue.remove(job)
-        _execute(job)
+                _start(job)
+        if inline:
+            _execute(job)
     while True:
         with _lock:
             if not job.finished:
@@ -106,7 +105,7 @@ def wait(job: Job, on_update: Callable[[Job], None] | None = None, poll: float =
         if on_update is not None:
             on_update(job)
     if job.state == FAILED:
-        raise JobFailed(job.title) from job.error
+        raise job.error  # what the computation raised: the same for every session that waited for it
     return job.result
 
 
@@ -122,9 +121,12 @@ def forget(test: Callable[[Hashable], bool]) -> None:
             del _jobs[key]
 
 
+def _start(job: Job) -> None:
+    """Mark a job taken off the queue as running (under _lock, so no one sees it neither queued nor running)."""
+    job.state, job.started = RUNNING, time.monotonic()
+
+
 def _execute(job: Job) -> None:
-    with _lock:
-        job.state, job.started = RUNNING, time.monotonic()
     try:
         result, error, state = job.run(job.progress), None, DONE
     except BaseException as e:  # noqa: BLE001 -- a failed job is reported to whoever waits for it
@@ -143,4 +145,5 @@ def _work() -> None:
             while not _queue:
                 _lock.wait()
             job = _queue.pop(0)
+            _start(job)
         _execute(job)

@@ -15,8 +15,10 @@ def status(job: jobs.Job) -> tuple[float, str]:
     """(fraction done, the sentence under the bar) of a queued or running job."""
     place = jobs.place(job)
     if job.state == jobs.QUEUED:
-        ahead = "the computation before it" if place == 1 else f"{place - 1} other computations and the running one"
-        return 0.0, f"{job.title}: waiting for {ahead} (number {place + 1} in this server's queue)"
+        if place == 0:
+            return 0.0, f"{job.title}: starting"
+        ahead = "1 computation" if place == 1 else f"{place} computations"
+        return 0.0, f"{job.title}: number {place + 1} in this server's queue, after {ahead} (one runs at a time)"
     seconds = time.monotonic() - (job.started or job.submitted)
     if job.total:
         return (job.done / job.total,
@@ -65,8 +67,7 @@ def await_all(specs: list[tuple], may_start: bool, what: str) -> bool:
             return False
         try:
             await_job(job)
-        except jobs.JobFailed as e:
-            st.error(public(f"**{job.title} failed:** {type(e.__cause__).__name__}: {e.__cause__}"),
-                     icon=":material/error:")
+        except Exception as e:  # noqa: BLE001 -- the job's own error, shown without paths
+            st.error(public(f"**{job.title} failed:** {type(e).__name__}: {e}"), icon=":material/error:")
             return False
     return True
