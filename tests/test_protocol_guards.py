@@ -177,8 +177,9 @@ def test_a_canvas_message_with_a_6000_pixel_picture_is_refused_from_its_header(r
     Image.new("1", (6000, 6000)).save(buf, format="PNG")  # ~20 kB on the wire
 
     async def scenario():
-        tab = Tab(url, path="draw", timeout=180)
+        tab = Tab(url, timeout=180)
         await tab.open()
+        await tab.navigate("draw")  # the sidebar's link, as a student follows it
         assert tab.canvas_id, "the Draw page sent no canvas"
         tab.states[tab.canvas_id] = canvas_state(tab, buf.getvalue())
         tab.texts.clear()
@@ -188,7 +189,7 @@ def test_a_canvas_message_with_a_6000_pixel_picture_is_refused_from_its_header(r
 
     tab, result = run(scenario())
     assert result.error == ""
-    assert any("The drawing cannot be used" in text and "too large" in text for text in tab.texts)
+    assert any("The drawing cannot be used" in text and "too large" in text for text in tab.texts), tab.texts
 
 
 # ---- 6: the presenter link
