@@ -2,11 +2,16 @@
 
 Serves navigation.py (the navigation over pages/, the shared sidebar) as a Streamlit app whose lifespan starts warming the
 default model's caches in the background the moment the server starts (explorer/startup/warmup.py), instead of on the
-first page request. `streamlit run navigation.py` also works, without the warm-up."""
+first page request. `streamlit run navigation.py` also works, without the warm-up. In room mode the server also turns
+a presenter link into a cookie before any page loads (explorer/room/presenter_link.py) and ignores the protocol's
+owner-only messages, such as clearing every cache (explorer/startup/owner_messages.py)."""
 import numpy  # noqa: F401 -- imported here, before the server takes sessions: see below
 import streamlit as st
+from starlette.middleware import Middleware
 
 from explorer.render.palette import colour_key_figure
+from explorer.room.presenter_link import PresenterLink
+from explorer.startup import owner_messages
 from explorer.startup.warmup import lifespan
 
 # numpy and Plotly are imported once, in this one thread, before any session runs. Imported later by 60 session threads
@@ -14,5 +19,6 @@ from explorer.startup.warmup import lifespan
 # initialised numpy: bench/load.py's burst of 60 got 5 "partially initialized module 'numpy'" errors in the colour
 # key, which runs before explorer/startup/imports.py's lock.
 colour_key_figure()  # loads Plotly's lazily imported figure and validator classes, likewise
+owner_messages.install()  # in the server's process, before any session: room mode ignores clear_cache & co.
 
-app = st.App("navigation.py", lifespan=lifespan)
+app = st.App("navigation.py", lifespan=lifespan, middleware=[Middleware(PresenterLink)])

@@ -5,10 +5,14 @@ Each page starts with explorer.startup.deep_link.ensure_navigation(): on a fresh
 runs in Streamlit's legacy pages/ mode without this script, and the page then reruns through it."""
 import streamlit as st
 
-from explorer.model.link import note_linked_model
-from explorer.render.palette import colour_key_figure
-from explorer.render.styles import CRISP_CSS, PHONE_CSS
-from explorer.shell.presentation import presenting, render_presentation
+from explorer.room.roles import claim_from_url
+
+claim_from_url()  # first, before the heavy imports below: ?presenter=<token> leaves the address bar at once
+
+from explorer.model.link import note_linked_model  # noqa: E402
+from explorer.render.palette import colour_key_figure  # noqa: E402
+from explorer.render.styles import CRISP_CSS, PHONE_CSS  # noqa: E402
+from explorer.shell.presentation import presenting, render_presentation  # noqa: E402
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
 note_linked_model()  # before the page list is shown: a click on it would drop the address's ?model=

@@ -15,6 +15,7 @@ from explorer import cache
 from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.guards import need_mnist, page_model
+from explorer.page.job_progress import await_all, may_score
 from explorer.page.score_labels import PROBE_LABELS, SCORE_LABELS, SHORT_LABELS, score_explanation
 from explorer.render.figures import roc_figure, score_histogram
 from explorer.render.gallery import gallery_html
@@ -29,10 +30,13 @@ st.caption("Every score below is in nats and higher means more anomalous. Pick a
 
 key, ckpt = page_model(latent_2d=False)  # the scores need no 2-D latent space
 test_x, test_y = need_mnist("test")
-try:
-    complexity = cache.anomaly_complexity(key)
-except vc.MnistNotFoundError:
+todo = cache.anomaly_scores.needed(key)
+if cache.anomaly_scores.needs_fit(key):
     need_mnist("train")  # another model than the default fits its corrected score on training digits: say so, stop
+# scored once per model for the whole server, in the background: every visitor sees the same progress bar
+if not await_all(todo, may_score(key), "The anomaly scores of this model"):
+    st.stop()
+complexity = cache.anomaly_complexity(key)
 side = ckpt.model_config.image_size
 
 models = us.model_names()

@@ -16,13 +16,14 @@ from explorer.model.link import model_name
 from explorer.model.picker import label
 from explorer.page import url_state as us
 from explorer.page.guards import need_mnist
+from explorer.page.job_progress import await_job, presenter_can_compute
 from explorer.page.public_text import public
 from explorer.render.digit_images import digit
 from explorer.render.figures import add_prior_contours, decoder_grid_figure, digit_scatter, same_axes
+from explorer.room.roles import is_presenter
 
 SLOTS = ("a", "b")
 IWAE_KS = (10, 100, 1000, 5000)  # k = 1000 is the published protocol; fewer samples for a quick look
-REQUESTED = "compare_iwae_requested"  # {(ModelKey, k)} whose IWAE this session asked for (resumed after a rerun)
 SEED = "compare_prior_seed"
 N_SAMPLES = 10
 BEST = " ★"
@@ -111,21 +112,28 @@ st.caption("↓ lower is better, ↑ higher is better. A unit is active if its p
            "stored in a checkpoint are read from it; the rest is computed here, once per model.")
 iwae_slot = st.container()
 missing = [i for i, f in enumerate(figures) if f["iwae_nll"] is None]
-requested = st.session_state.setdefault(REQUESTED, set())
-unasked = [i for i in missing if (keys[i], iwae_k) not in requested]
+# IWAE runs as one shared job per model and k (explorer.cache.jobs): asked for by anyone, computed once, its progress
+# shown to everyone on this page. Only the presenter starts one in room mode: k = 5000 is about an hour per model.
+jobs_of = {i: cache.comparison.find_iwae(keys[i], iwae_k) for i in missing}
+unasked = [i for i, job in jobs_of.items() if job is None or job.state == cache.jobs.FAILED]  # a failed one: again
 
 
 def _request_iwae() -> None:
-    requested.update((keys[i], iwae_k) for i in unasked)
+    if is_presenter():  # checked again here: a callback runs on whatever the session sends
+        for i in unasked:
+            cache.submit_iwae(keys[i], iwae_k)
 
 
 if unasked:
     with iwae_slot:
         who = " and ".join(names[i] for i in unasked)
-        st.button(f"Compute IWAE (k = {iwae_k}) for {who}", key="compare_iwae_button", on_click=_request_iwae,
-                  icon=":material/calculate:")
-        st.caption("Not stored in the checkpoint. At k = 1000 it takes minutes per model (12 min for the default "
-                   "model on one busy CPU core); the result is kept for every session of this server.")
+        if is_presenter():
+            st.button(f"Compute IWAE (k = {iwae_k}) for {who}", key="compare_iwae_button", on_click=_request_iwae,
+                      icon=":material/calculate:")
+            st.caption("Not stored in the checkpoint. At k = 1000 it takes minutes per model (12 min for the default "
+                       "model on one busy CPU core); the result is kept for every session of this server.")
+        else:
+            presenter_can_compute(f"IWAE (k = {iwae_k}) for {who}")
 
 # ---------------------------------------------------------------------------------------------- latent maps
 st.subheader("Latent maps on the same axes")
@@ -180,19 +188,14 @@ def prior_samples() -> None:
 decoder_grids()
 prior_samples()
 
-# ------------------------------------------------------------------- IWAE on demand, last: the rest is drawn meanwhile
-todo = [i for i in missing if (keys[i], iwae_k) in requested]
-
-
-def _iwae_with_bar(i: int) -> float:
+# ------------------------------------------------- IWAE under way, last: the rest of the page is drawn meanwhile
+for i, job in jobs_of.items():
+    if job is None:
+        continue
     with iwae_slot:
-        bar = st.progress(0.0, text=f"IWAE (k = {iwae_k}) for {names[i]}…")
-    value = cache.iwae_nll(keys[i], iwae_k, lambda done, total: bar.progress(
-        done / total, text=f"IWAE (k = {iwae_k}) for {names[i]}: {done:,} of {total:,} test digits"))
-    bar.empty()
-    return value
-
-
-for i in todo:
-    figures[i]["iwae_nll"] = _iwae_with_bar(i)
+        try:
+            figures[i]["iwae_nll"] = await_job(job)
+        except Exception as e:  # noqa: BLE001 -- the job's own error, shown without paths
+            st.error(public(f"**IWAE for {names[i]} failed:** {type(e).__name__}: {e}"), icon=":material/error:")
+            continue
     table.dataframe(_table(figures), width="stretch")

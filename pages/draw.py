@@ -12,6 +12,7 @@ import vae_core as vc
 from explorer import cache
 from explorer.classmap.send_panel import send_panel
 from explorer.page.guards import need_mnist, page_model
+from explorer.page.job_progress import await_all, may_score, presenter_can_compute
 from explorer.page.score_labels import SCORE_LABELS
 from explorer.page.session_keys import DRAWN, DRAWN_FROM
 from explorer.render.digit_images import digit
@@ -47,8 +48,9 @@ def clear() -> None:
         st.session_state.pop(name, None)
 
 
-def canvas_pixels(version: int) -> np.ndarray | None:
-    """The canvas's RGBA pixels, or None before the first stroke. The canvas sends them at the end of each stroke.
+def canvas_png(version: int) -> bytes | None:
+    """The canvas's picture as the PNG it sends at the end of each stroke, or None before the first stroke (decoded
+    later, bounded, by `chosen_digit`: never by the component, which would decode whatever a client sends).
 
     streamlit-drawable-canvas is imported here, inside the running app: imported outside one, it raises (it registers
     its frontend from its pyproject's asset_dir, which only a running Streamlit has scanned)."""
@@ -57,7 +59,10 @@ def canvas_pixels(version: int) -> np.ndarray | None:
     result = st_canvas(stroke_width=STROKE_PX, stroke_color="#ffffff", background_color="#000000",
                        height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True,
                        return_image_data=True, key=f"draw_canvas_{version}")
-    return result.image_data
+    try:
+        return result.image_bytes
+    except ValueError:  # not a base64 data URL: a client that is not the canvas
+        return b""
 
 
 def _changed(name: str, fingerprint: str | None) -> None:
@@ -68,26 +73,31 @@ def _changed(name: str, fingerprint: str | None) -> None:
         st.session_state[SOURCE] = name
 
 
-def chosen_digit(pixels: np.ndarray | None, upload) -> tuple[np.ndarray, str] | None:
+def chosen_digit(png: bytes | None, upload) -> tuple[np.ndarray, str] | None:
     """(the digit as the model sees it, where it came from) from the input changed last, or None with a message
-    shown (nothing drawn yet, an unusable file)."""
-    _changed("canvas", hashlib.md5(pixels.tobytes()).hexdigest() if pixels is not None else None)
+    shown (nothing drawn yet, an unusable file). Each picture is checked and decoded once (cache.picture_digit):
+    the canvas's as a PNG of the canvas's size at most, an upload within the uploader's limits."""
+    _changed("canvas", hashlib.sha256(png).hexdigest() if png is not None else None)
     _changed("upload", upload.file_id if upload is not None else None)
     source = st.session_state.get(SOURCE)
     if source == "upload" and upload is None:  # the file was removed: back to the drawing
         source = "canvas"
-    try:
-        if source == "upload":
-            return vc.to_mnist(vc.load_upload(upload.getvalue())), upload.name
-        if source == "canvas" and pixels is not None:
-            return vc.to_mnist(pixels), "drawing"
-    except vc.ImageRejected as e:
-        st.error(f"**{upload.name} cannot be used:** {e}.", icon=":material/broken_image:")
-        return None
-    except vc.NothingDrawn:
-        if source == "upload":
+    if source == "upload":
+        x, problem, why = cache.picture_digit(upload.getvalue(), vc.preprocess.MAX_BYTES, vc.preprocess.MAX_SIDE,
+                                              vc.preprocess.UPLOAD_FORMATS)
+        if problem == "rejected":
+            st.error(f"**{upload.name} cannot be used:** {why}.", icon=":material/broken_image:")
+        elif problem == "blank":
             st.warning(f"**No digit found in {upload.name}:** the picture is one flat colour.", icon=":material/info:")
+        return None if x is None else (x, upload.name)
+    if source == "canvas" and png is not None:
+        x, problem, why = cache.picture_digit(png, cache.canvas_max_bytes(CANVAS_PX), CANVAS_PX,
+                                              cache.drawn_digits.CANVAS_FORMATS)
+        if problem == "rejected":
+            st.error(f"**The drawing cannot be used:** {why}.", icon=":material/broken_image:")
             return None
+        if x is not None:
+            return x, "drawing"
     st.info("Draw a digit in the black box: the star appears at the end of each stroke.", icon=":material/draw:")
     return None
 
@@ -98,7 +108,7 @@ def draw_and_see() -> None:
     version = st.session_state.get(VERSION, 0)
     left, middle, right = st.columns([1.3, 0.8, 2.6], gap="medium")
     with left:
-        pixels = canvas_pixels(version)
+        png = canvas_png(version)
         st.button("Clear", key="draw_clear", on_click=clear, icon=":material/delete:")
         upload = st.file_uploader("…or upload a picture of a digit (PNG or JPG)", type=["png", "jpg", "jpeg"],
                                   key=f"draw_upload_{version}", max_upload_size=vc.preprocess.MAX_BYTES // 2**20,
@@ -106,7 +116,7 @@ def draw_and_see() -> None:
     with middle:
         message = st.container()
     with message:
-        chosen = chosen_digit(pixels, upload)
+        chosen = chosen_digit(png, upload)
     if chosen is None:
         st.session_state.pop(DRAWN, None)
     else:
@@ -135,12 +145,19 @@ def draw_and_see() -> None:
                   caption=f"test #{index} · label {test_y[index]} · {distance:.2f} away")
 
     st.markdown("#### How typical it looks to the model")
-    if not (cache.test_scores_ready(key) or st.session_state.get(RANK) == key):
-        st.info("Its anomaly scores are ranked among the 10,000 test digits', which are scored once per model: "
-                "15 s on a quiet machine, a minute or more on a busy one (the Anomalies page needs them too). "
-                "Strokes wait while they are scored.", icon=":material/hourglass_empty:")
-        st.button("Score the test digits and rank this one", key="draw_rank", on_click=st.session_state.update,
-                  kwargs={RANK: key}, icon=":material/leaderboard:")
+    todo = cache.anomaly_scores.needed(key, ("test",))
+    started = any(cache.jobs.find(job_key) for job_key, _, _ in todo)  # by anyone: its progress is shown here
+    if todo and not (started or st.session_state.get(RANK) == key):
+        st.info("Its anomaly scores are ranked among the 10,000 test digits', which are scored once per model for "
+                "the whole server: 15 s on a quiet machine, a minute or more on a busy one (the Anomalies page needs "
+                "them too).", icon=":material/hourglass_empty:")
+        if may_score(key):
+            st.button("Score the test digits and rank this one", key="draw_rank", on_click=st.session_state.update,
+                      kwargs={RANK: key}, icon=":material/leaderboard:")
+        else:
+            presenter_can_compute("The anomaly scores of this model's test digits")
+        return
+    if not await_all(todo, may_score(key), "The anomaly scores of this model's test digits"):
         return
     scores = cache.digit_scores(key, x)
     cols = st.columns(len(scores))

@@ -13,6 +13,7 @@ from explorer import cache
 from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.guards import need_mnist, page_model
+from explorer.page.job_progress import await_all, may_score
 from explorer.page.score_labels import COLOUR_LABELS
 from explorer.render.clicks import is_region, selected_index, selected_indices, selected_points, selection_outlines
 from explorer.render.digit_images import digit
@@ -59,8 +60,12 @@ colour_by = controls[3].selectbox(
     "Colour by", list(COLOUR_LABELS), format_func=COLOUR_LABELS.get, key="latent_colour_by",
     help="A digit's label, or how anomalous the VAE finds it (higher = darker; see the Anomalies page). Both maps "
          "use the same colours, so you can see where the VAE's atypical digits land in PCA too.")
-# the 10,000 test digits' scores: computed once per model for every session (the Anomalies page's)
-colour = {} if colour_by == "label" else dict(values=cache.test_scores(key)[colour_by], value_name=COLOUR_LABELS[colour_by])
+# the 10,000 test digits' scores: a shared job, once per model for the whole server (the Anomalies page's); until
+# they exist (and the audience may not start them), the maps keep the label colours
+colour = {}
+if colour_by != "label" and await_all(cache.anomaly_scores.needed(key, ("test",)), may_score(key),
+                                      "The anomaly scores of this model's test digits"):
+    colour = dict(values=cache.test_scores(key)[colour_by], value_name=COLOUR_LABELS[colour_by])
 view = {"model": model_name(key.path), "colour_by": colour_by, "show_digits": show_digits}  # digit: the fragment's
 
 
@@ -221,10 +226,11 @@ downloads[1].download_button("Download whole map (CSV)", lambda: cache.map_csv(k
 with downloads[2]:
     if with_scores:
         st.caption("The CSVs hold the anomaly scores too: " + ", ".join(vc.SCORES) + ".")
-    elif st.button("Add the anomaly scores to the CSVs", key="latent_csv_scores", icon=":material/add:",
-                   help="Scores the 10,000 test digits for this model once (15 s on a quiet machine, a minute or more "
-                        "on a busy one), as the Anomalies page does."):
-        cache.test_scores(key)
-        st.rerun()
+    elif may_score(key) and st.button(
+            "Add the anomaly scores to the CSVs", key="latent_csv_scores", icon=":material/add:",
+            help="Scores the 10,000 test digits for this model once (15 s on a quiet machine, a minute or more on a "
+                 "busy one), as the Anomalies page does."):
+        if await_all(cache.anomaly_scores.needed(key, ("test",)), True, "The anomaly scores"):
+            st.rerun()
 with link_slot:  # opening it reruns the page, so its link has the digit a click (a fragment's rerun) selected
     us.copy_link(schema, {**view, "digit": st.session_state.get(SELECTED)})

@@ -17,7 +17,13 @@ SIDE = 28  # the MNIST field
 BOX = 20  # the longer side of the ink's bounding box after scaling
 CENTRE = 14.0  # where MNIST's centre of mass sits, in (row, column) index coordinates
 MAX_BYTES = 5 * 1024 * 1024  # an upload larger than this is refused before it is opened
-MAX_PIXELS = 4096 * 4096  # ...and one with more pixels than this before it is decoded
+# A digit becomes 20x20 pixels: a picture of one needs far fewer pixels than a camera takes. The side limit is
+# checked from the file's header, before any pixel is decoded; a JPEG is decoded at 1/2, 1/4 or 1/8 of its size
+# (its DCT scaling, Pillow's draft mode) when that brings it under the limit, so a phone photo still opens.
+MAX_SIDE = 2048  # pixels per side, as decoded: 16 MB as RGBA at most
+JPEG_SCALES = (1, 2, 4, 8)
+UPLOAD_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")  # the decoders an upload may reach; no others are tried
+WORK_SIDE = 560  # a decoded picture larger than this is reduced (box filter, a whole factor) before its ink is found
 
 
 class ImageRejected(ValueError):
@@ -28,31 +34,42 @@ class NothingDrawn(ValueError):
     """The image holds no ink: a blank canvas or a uniform picture."""
 
 
-def load_upload(data: bytes) -> Image.Image:
+def load_upload(data: bytes, max_bytes: int = MAX_BYTES, max_side: int = MAX_SIDE,
+                formats: tuple[str, ...] = UPLOAD_FORMATS) -> Image.Image:
     """Open uploaded bytes as one decoded still image, refusing anything else with an `ImageRejected` that says why.
 
-    The byte cap is checked first, the pixel cap from the header before any pixel is decoded (Pillow's own
-    decompression-bomb guard is turned into the same error), animations are refused rather than silently using frame 0."""
-    if len(data) > MAX_BYTES:
-        raise ImageRejected(f"the file is too large ({len(data) / 2**20:.1f} MB; at most {MAX_BYTES // 2**20} MB)")
+    Bounded before any pixel is decoded: the byte count first, then the header's width and height (at most max_side
+    per side once a JPEG's draft scaling is applied), then animation (refused from the header, without counting
+    frames). Only the decoders in `formats` are tried. The drawing canvas's PNGs go through here too, with the
+    canvas's size as max_side."""
+    if len(data) > max_bytes:
+        raise ImageRejected(f"the file is too large ({len(data) / 2**20:.1f} MB; at most {max_bytes / 2**20:g} MB)")
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            im = Image.open(io.BytesIO(data))
+            im = Image.open(io.BytesIO(data), formats=formats)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-            raise ImageRejected(f"the image has too many pixels ({e})") from e
+            raise ImageRejected(f"the image is too large ({e})") from e
         except Exception as e:  # UnidentifiedImageError, and plugins' ValueError/SyntaxError on malformed headers
-            raise ImageRejected("the file is not an image Pillow can read (PNG, JPEG, GIF, BMP, ...)") from e
+            raise ImageRejected("the file is not an image that can be read (" + ", ".join(formats) + ")") from e
     w, h = im.size
-    if w * h > MAX_PIXELS:
-        raise ImageRejected(f"the image is too large ({w}x{h} pixels; at most {MAX_PIXELS:,} pixels, e.g. 4096x4096)")
+    if im.format == "JPEG":
+        scale = next((s for s in JPEG_SCALES if max(w, h) <= max_side * s), JPEG_SCALES[-1])
+        if scale > 1:
+            im.draft(im.mode, (-(-w // scale), -(-h // scale)))
+    if max(im.size) > max_side:
+        raise ImageRejected(f"the image is too large ({w}x{h} pixels; at most {max_side}x{max_side})")
     if getattr(im, "is_animated", False):
-        raise ImageRejected(f"the image is animated ({im.n_frames} frames); upload a single still image")
+        raise ImageRejected("the image is animated; upload a single still image")
     try:
         im.load()
     except Exception as e:  # truncated or corrupt pixel data
         raise ImageRejected(f"the image is damaged and cannot be decoded ({e})") from e
-    return ImageOps.exif_transpose(im)  # phone photos: upright as they were shot
+    im = ImageOps.exif_transpose(im)  # phone photos: upright as they were shot
+    factor = -(-max(im.size) // WORK_SIDE)
+    if factor > 1:
+        im = im.resize((max(1, im.width // factor), max(1, im.height // factor)), Image.Resampling.BOX)
+    return im
 
 
 def ink(image) -> np.ndarray:

@@ -1,9 +1,10 @@
 """Everything the pages compute, cached per model (every function takes a ModelKey first) and shared by every
 session: the checkpoint and data (models), the anomaly scores (anomaly_scores), the Compare page's figures
-(comparison), the large figures of the latent map, decoder grid and interpolation (figures), the Holes page's
-(holes), the training film (training_film), the latent map's pictures and CSV (map_pictures), repairs (repairs) and
-slide files (slide_files). Each cache is one vae_core call; pages call them as `cache.name(key, ...)`; the settings
-the caches key on are read from their modules (`cache.anomaly_scores.IWAE_K`), where tests change them."""
+(comparison), the large figures of the latent map, decoder grid and interpolation (figures), drawn and uploaded
+pictures as digits (drawn_digits), the Holes page's (holes), the training film (training_film), the latent map's
+pictures and CSV (map_pictures), repairs (repairs) and slide files (slide_files). The heavy computations among them
+are shared background jobs (jobs). Each cache is one vae_core call; pages call them as `cache.name(key, ...)`; the
+settings the caches key on are read from their modules (`cache.anomaly_scores.IWAE_K`), where tests change them."""
 
 from explorer.cache.anomaly_scores import (  # noqa: F401
     anomaly_complexity,
@@ -21,7 +22,11 @@ from explorer.cache.comparison import (  # noqa: F401
     comparison_figures,
     finished_iwae,
     iwae_nll,
-    iwae_part,
+    submit_iwae,
+)
+from explorer.cache.drawn_digits import (  # noqa: F401
+    canvas_max_bytes,
+    picture_digit,
 )
 from explorer.cache.figures import (  # noqa: F401
     decoder_grid,

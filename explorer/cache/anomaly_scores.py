@@ -1,70 +1,135 @@
-"""The anomaly scores of the test digits, of the probe sets and of one drawn digit, once per model and settings."""
+"""The anomaly scores of the test digits, of the probe sets and of one drawn digit, once per model and settings.
+
+The three heavy computations -- a non-default model's calibration fit, scoring the 10,000 test digits, scoring the
+probe sets -- are shared jobs (explorer.cache.jobs): once per model for the whole server, one at a time, in the
+background, kept through a `clear_cache`. `needed(key)` lists the ones a page still waits for, so the page can show
+their progress or say who may start them; the derived views (AUROCs, ROC curves, galleries) are cheap Streamlit
+caches over their results."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 import vae_core as vc
+from explorer.cache import jobs
 from explorer.cache.models import load_model, mnist, test_latents
-from explorer.model.files import DEFAULT_CHECKPOINT
+from vae_core.settings import DEFAULT_CHECKPOINT
 
-# The anomaly scores. Each cached function takes `_anomaly_settings(key)` besides the key, so a change of these
-# constants (a test's smaller k) never reads results made with others. Streamlit computes a missing entry once:
-# a room opening the page together waits for one scoring (each session sees the spinner), not 30 of them.
+# The settings every job and cache keys on, so a change of these constants (a test's smaller k) never reads results
+# made with others.
 IWAE_K = 100  # importance samples of -log p(x) (and so of the corrected score): the CLI's and the README's k
 N_PROBES = 1000  # images per probe set, as in the README's AUROC table: scoring them costs ~0.8x the test set
 N_VALIDATION, N_VALIDATION_PROBES = 5000, 500  # what a non-default model's complexity term is fitted on (the CLI's)
+
+
+def is_default(key) -> bool:
+    return Path(key.path).resolve() == DEFAULT_CHECKPOINT.resolve()
+
+
+def _settings(key) -> tuple:
+    """What this model's scores depend on besides the model: known without computing anything."""
+    return IWAE_K, N_PROBES, N_VALIDATION, N_VALIDATION_PROBES, is_default(key)
+
+
+def _fit_job(key) -> tuple:
+    return ("anomaly fit", key, IWAE_K, N_VALIDATION, N_VALIDATION_PROBES)
+
+
+def _test_job(key) -> tuple:
+    return ("anomaly test scores", key, _settings(key))
+
+
+def _probe_job(key) -> tuple:
+    return ("anomaly probe scores", key, _settings(key))
+
+
+def _counted(progress: Callable[[int, int], None], total: int) -> Callable[[int], None]:
+    """vc.anomaly_scores' progress(n more images) as a job's progress(done, total)."""
+    done = [0]
+
+    def step(n: int) -> None:
+        done[0] += n
+        progress(min(done[0], total), total)
+    return step
+
+
+def _fit(key) -> Callable:
+    k, n_validation, n_probes = IWAE_K, N_VALIDATION, N_VALIDATION_PROBES  # as submitted, whatever changes later
+
+    def compute(progress) -> vc.Complexity:
+        return vc.calibrate(load_model(key).model, mnist("train")[0], k, n_validation=n_validation,
+                            n_probes=n_probes)[0]
+    return compute
+
+
+def _score_test_digits(key) -> Callable:
+    k = IWAE_K
+
+    def compute(progress) -> dict[str, np.ndarray]:
+        images = mnist("test")[0]
+        return vc.anomaly_scores(load_model(key).model, images, k, anomaly_complexity(key),
+                                 progress=_counted(progress, len(images)))
+    return compute
+
+
+def _score_probes(key) -> Callable:
+    k, n = IWAE_K, N_PROBES
+
+    def compute(progress) -> dict[str, dict[str, np.ndarray]]:
+        model, complexity = load_model(key).model, anomaly_complexity(key)
+        sets = _probe_images(n, str(vc.data_dir().resolve()))
+        step = _counted(progress, sum(len(images) for images in sets.values()))
+        return {name: vc.anomaly_scores(model, images, k, complexity, progress=step)
+                for name, images in sets.items()}
+    return compute
+
+
+def _specs(key) -> dict[str, tuple]:
+    """{what: (job key, title, compute)} of a model's three heavy computations (no fit for the default model)."""
+    specs = {"test": (_test_job(key), "Scoring the 10,000 test digits", _score_test_digits(key)),
+             "probes": (_probe_job(key), f"Scoring {N_PROBES:,} images of each probe set", _score_probes(key))}
+    if not is_default(key):
+        specs = {"fit": (_fit_job(key), "Fitting the corrected score to this model on "
+                                        f"{N_VALIDATION:,} held-out training digits", _fit(key)), **specs}
+    return specs
+
+
+def needed(key, what: tuple[str, ...] = ("test", "probes")) -> list[tuple]:
+    """The (job key, title, compute) of the computations `what` ("test", "probes") needs that are not done yet, in
+    the order they run (the fit first)."""
+    specs = _specs(key)
+    wanted = (["fit"] if "fit" in specs else []) + [w for w in ("test", "probes") if w in what]
+    return [specs[w] for w in wanted if not jobs.is_done(specs[w][0])]
+
+
+def needs_fit(key) -> bool:
+    """Whether this model's corrected score is still to be fitted (on training digits)."""
+    return not is_default(key) and not jobs.is_done(_fit_job(key))
 
 
 def anomaly_complexity(key) -> vc.Complexity:
     """The corrected score's (q, w) for this model: the shipped defaults for the default checkpoint (they were fitted
     for it), else fitted here as `python -m vae_core anomalies` does, on held-out training digits and probe sets of
     another seed (`vc.calibrate`: 34 s for the default model on one quiet thread; it reads the 188 MB training set)."""
-    if Path(key.path).resolve() == DEFAULT_CHECKPOINT.resolve():
+    if is_default(key):
         return vc.Complexity()
-    return _fitted_complexity(key, IWAE_K, N_VALIDATION, N_VALIDATION_PROBES)
-
-
-@st.cache_data(show_spinner="Fitting the corrected score to this model on 5,000 held-out training digits, once "
-                            "(about a minute)…", show_time=True, max_entries=8)
-def _fitted_complexity(key, iwae_k: int, n_validation: int, n_probes: int) -> vc.Complexity:
-    return vc.calibrate(load_model(key).model, mnist("train")[0], iwae_k, n_validation=n_validation,
-                        n_probes=n_probes)[0]
-
-
-def _anomaly_settings(key) -> tuple[int, int, int, float]:
-    c = anomaly_complexity(key)
-    return IWAE_K, N_PROBES, c.levels, c.weight
+    return jobs.run(*_specs(key)["fit"])
 
 
 def test_scores(key) -> dict[str, np.ndarray]:
     """vc.anomaly_scores of the 10,000 test digits (k = IWAE_K, this model's `anomaly_complexity`), once per model:
     14 s for the default model on a quiet machine with 2 threads, 25 s with one, a minute or more on a busy one."""
-    scores = _test_scores(key, _anomaly_settings(key))
-    _scored().add((key, IWAE_K))
-    return scores
-
-
-@st.cache_resource(max_entries=1)
-def _scored() -> set:
-    """(key, IWAE_K) of the models whose test digits this server has scored (shared by every session)."""
-    return set()
+    return jobs.run(*_specs(key)["test"])
 
 
 def test_scores_ready(key) -> bool:
-    """Whether `test_scores(key)` has been computed in this server, so it returns at once: asked without computing
-    anything (not even a non-default model's complexity fit). False after its cache entry was evicted is fine: it is
-    only computed again, with its spinner."""
-    return (key, IWAE_K) in _scored()
-
-
-@st.cache_data(show_spinner="Scoring the 10,000 test digits, once for this model (15 s on a quiet machine, a minute "
-                            "or more on a busy one)…", show_time=True, max_entries=8)
-def _test_scores(key, settings: tuple) -> dict[str, np.ndarray]:
-    iwae_k, _, levels, weight = settings
-    return vc.anomaly_scores(load_model(key).model, mnist("test")[0], iwae_k, vc.Complexity(levels, weight))
+    """Whether `test_scores(key)` has been computed in this server, so it returns at once (asked without computing
+    anything, not even a non-default model's complexity fit)."""
+    return jobs.is_done(_test_job(key))
 
 
 def probe_images(key) -> dict[str, np.ndarray]:
@@ -85,60 +150,53 @@ def _probe_images(n: int, root: str) -> dict[str, np.ndarray]:
 def probe_scores(key) -> dict[str, dict[str, np.ndarray]]:
     """{probe set: vc.anomaly_scores of its images}, once per model: 8,000 images at N_PROBES = 1000, ~0.8x the time
     of `test_scores` (80 s against 103 s for it on this machine under a load of 3)."""
-    return _probe_scores(key, _anomaly_settings(key))
+    return jobs.run(*_specs(key)["probes"])
 
 
-@st.cache_data(show_spinner="Scoring 1,000 images of each probe set, once for this model (12 s on a quiet machine, "
-                            "a minute or more on a busy one)…", show_time=True, max_entries=8)
-def _probe_scores(key, settings: tuple) -> dict[str, dict[str, np.ndarray]]:
-    iwae_k, _, levels, weight = settings
-    model, complexity = load_model(key).model, vc.Complexity(levels, weight)
-    return {name: vc.anomaly_scores(model, images, iwae_k, complexity) for name, images in probe_images(key).items()}
+def _per_settings(**cache_args):
+    """A Streamlit cache of fn(key, ...) that also keys on the model's anomaly settings (`_settings`), so a change of
+    the module's constants never reads results made with others."""
+    def decorate(fn):
+        @st.cache_data(**cache_args)
+        @functools.wraps(fn)
+        def cached(key, settings: tuple, *args):
+            return fn(key, *args)
+
+        @functools.wraps(fn)
+        def call(key, *args):
+            return cached(key, _settings(key), *args)
+        call.clear = cached.clear
+        return call
+    return decorate
 
 
+@_per_settings(show_spinner="AUROC of every score and probe set…", max_entries=8)
 def probe_aurocs(key) -> dict[str, dict[str, float]]:
     """{score: {probe set: AUROC of "test digit vs probe"}}: the CLI's table (vc.auroc_table)."""
-    return _probe_aurocs(key, _anomaly_settings(key))
-
-
-@st.cache_data(show_spinner="AUROC of every score and probe set…", max_entries=8)
-def _probe_aurocs(key, settings: tuple) -> dict[str, dict[str, float]]:
     return vc.auroc_table(test_scores(key), probe_scores(key))
 
 
+@_per_settings(show_spinner=False, max_entries=64)
 def probe_rocs(key, score: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """{probe set: (false positive rate, true positive rate)} of one score's ROC curve against the test digits."""
-    return _probe_rocs(key, _anomaly_settings(key), score)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _probe_rocs(key, settings: tuple, score: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     digits = test_scores(key)[score]
     return {name: vc.roc(digits, s[score]) for name, s in probe_scores(key).items()}
 
 
+@_per_settings(show_spinner=False, max_entries=64)
 def extreme_digits(key, score: str, n: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """{"typical", "atypical"}: (test indices, reconstructions (n, side, side) from their latent means) of the n test
     digits with the lowest and the highest `score`, most extreme first."""
-    return _extreme_digits(key, _anomaly_settings(key), score, n)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _extreme_digits(key, settings: tuple, score: str, n: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     order = np.argsort(test_scores(key)[score], kind="stable")
     picks = {"typical": order[:n], "atypical": order[::-1][:n]}
     model, mu = load_model(key).model, test_latents(key)[0]
     return {name: (index, vc.decode(model, mu[index])) for name, index in picks.items()}
 
 
+@_per_settings(show_spinner=False, max_entries=64)
 def digit_like_probes(key, score: str, n: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """{probe set: (indices, reconstructions)} of each set's n images with the lowest `score`: those it finds most
     digit-like, most digit-like first."""
-    return _digit_like_probes(key, _anomaly_settings(key), score, n)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _digit_like_probes(key, settings: tuple, score: str, n: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     model, images = load_model(key).model, probe_images(key)
     picks = {name: np.argsort(s[score], kind="stable")[:n] for name, s in probe_scores(key).items()}
     return {name: (index, vc.reconstruct(model, images[name][index])) for name, index in picks.items()}
@@ -147,12 +205,11 @@ def _digit_like_probes(key, settings: tuple, score: str, n: int) -> dict[str, tu
 def digit_scores(key, image: np.ndarray) -> dict[str, tuple[float, float]]:
     """One digit's anomaly scores, each with its percentile among the 10,000 test digits' (`test_scores`): the
     share of them that score lower, i.e. look more typical (0.97 = more atypical than 97% of the test digits)."""
-    return _digit_scores(key, _anomaly_settings(key), np.asarray(image, dtype=np.float32).reshape(1, -1))
+    return _digit_scores(key, np.asarray(image, dtype=np.float32).reshape(1, -1))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _digit_scores(key, settings: tuple, image: np.ndarray) -> dict[str, tuple[float, float]]:
-    iwae_k, _, levels, weight = settings  # as the test digits were scored
-    scores = vc.anomaly_scores(load_model(key).model, image, iwae_k, vc.Complexity(levels, weight))
+@_per_settings(show_spinner=False, max_entries=64)
+def _digit_scores(key, image: np.ndarray) -> dict[str, tuple[float, float]]:
+    scores = vc.anomaly_scores(load_model(key).model, image, IWAE_K, anomaly_complexity(key))  # as the test digits
     test = test_scores(key)
     return {name: (float(scores[name][0]), float(np.mean(test[name] < scores[name][0]))) for name in vc.SCORES}

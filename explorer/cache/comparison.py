@@ -1,10 +1,12 @@
-"""The Compare page's figures of a model, and its IWAE computed in cached parts shared by every session."""
+"""The Compare page's figures of a model, and its IWAE: a shared job (explorer.cache.jobs), once per model and k for
+the whole server."""
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
 import vae_core as vc
+from explorer.cache import jobs
 from explorer.cache.models import load_model, mnist
 
 
@@ -18,36 +20,47 @@ def comparison_figures(key, iwae_k: int) -> dict:
     return vc.model_figures(ckpt, test_x, test_y, iwae_k, train=train, compute_iwae=False)
 
 
-# test digits per cached IWAE part: ~7 s for the default model at k = 1000 (712 s for all 10,000 on one thread of a
-# busy 2-core machine), so the progress bar moves and a rerun loses at most one part's work
+# test digits per IWAE step: the progress bar moves every ~7 s for the default model at k = 1000
 IWAE_PART = 100
 
 
-@st.cache_data(show_spinner=False, max_entries=2048)
-def iwae_part(key, k: int, start: int, stop: int) -> np.ndarray:
-    """IWAE log p(x) estimates (k samples) of test digits start..stop-1; cached part by part, so a rerun in the
-    middle of a long computation (any click) resumes it instead of starting again."""
-    return vc.iwae_log_likelihood(load_model(key).model, mnist("test")[0][start:stop], k=k, seed=start)
+def iwae_job(key, k: int) -> tuple:
+    """The shared job's key of a model's IWAE with k samples (explorer.cache.jobs)."""
+    return ("iwae", key, k)
 
 
-@st.cache_resource(max_entries=1)
-def _finished_iwae() -> dict:
-    """{(key, k): IWAE -log p(x)} of every computation finished on this server, for every session to show."""
-    return {}
+def iwae_title(k: int) -> str:
+    return f"IWAE (k = {k}) on the 10,000 test digits"
+
+
+def _iwae(key, k: int):
+    def compute(progress) -> float:
+        model, test_x = load_model(key).model, mnist("test")[0]
+        n, parts = len(test_x), []
+        for start in range(0, n, IWAE_PART):
+            parts.append(vc.iwae_log_likelihood(model, test_x[start:start + IWAE_PART], k=k, seed=start))
+            progress(min(n, start + IWAE_PART), n)
+        return float(-np.concatenate(parts).mean())
+    return compute
+
+
+def submit_iwae(key, k: int) -> jobs.Job:
+    """Queue a model's IWAE -log p(x) (mean over the test digits, k samples) for the whole server, unless it is
+    queued, running or done already: computed once, whoever asks and however often."""
+    return jobs.submit(iwae_job(key, k), iwae_title(k), _iwae(key, k))
+
+
+def find_iwae(key, k: int) -> jobs.Job | None:
+    """The shared IWAE job of this model and k (queued, running, done or failed), or None if nobody asked for it."""
+    return jobs.find(iwae_job(key, k))
 
 
 def finished_iwae(key, k: int) -> float | None:
     """The IWAE -log p(x) of the test digits computed on this server for this model and k, or None."""
-    return _finished_iwae().get((key, k))
+    job = jobs.find(iwae_job(key, k))
+    return job.result if job is not None and job.state == jobs.DONE else None
 
 
-def iwae_nll(key, k: int, progress=None) -> float:
-    """IWAE -log p(x), mean over the test digits, computed part by part (cached) with progress(done, total)."""
-    n = len(mnist("test")[0])
-    parts = []
-    for start in range(0, n, IWAE_PART):
-        parts.append(iwae_part(key, k, start, min(n, start + IWAE_PART)))
-        if progress is not None:
-            progress(min(n, start + IWAE_PART), n)
-    _finished_iwae()[(key, k)] = value = float(-np.concatenate(parts).mean())
-    return value
+def iwae_nll(key, k: int) -> float:
+    """IWAE -log p(x), mean over the test digits: the shared job's result, waited for."""
+    return jobs.wait(submit_iwae(key, k))

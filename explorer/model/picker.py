@@ -10,7 +10,7 @@ import streamlit as st
 import vae_core as vc
 from explorer import cache
 from explorer.model.choice import choose, chosen
-from explorer.model.files import DEFAULT_CHECKPOINT, checkpoint_dir, delete_model, is_shipped, list_checkpoints
+from explorer.model.files import DEFAULT_CHECKPOINT, delete_model, is_shipped, list_checkpoints
 from explorer.model.link import publish_model, release_linked_model, select_linked_model
 from explorer.page.public_text import public
 from explorer.room.roles import is_presenter
@@ -29,8 +29,8 @@ def render_picker() -> None:
     if st.session_state.get(PICKER) not in paths:
         st.session_state[PICKER] = str(DEFAULT_CHECKPOINT)
     st.selectbox("Model", paths, key=PICKER, format_func=label, on_change=release_linked_model,
-                 help=f"The shipped models (the default, β = 4 and conv) plus every model trained since "
-                      f"(in {checkpoint_dir()}).")
+                 help="The shipped models (the default, β = 4 and conv) plus every model trained since on this "
+                      "server.")  # no folder named: the projector and the room's phones see this text
     problem = choose(st.session_state[PICKER])
     publish_model(chosen().path)  # every page's link names the model it shows
     if problem:

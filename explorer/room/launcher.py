@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.room.proxy import HEALTH_URI, caddy_command, caddyfile
-from explorer.room.roles import QUERY
+from explorer.room.roles import MIN_TOKEN_LENGTH, QUERY
 from explorer.room.workers import Child, Supervisor
 from vae_core.settings import AUDIENCE_URL_ENV, TOKEN_ENV
 from vae_core.settings import PROJECT_ROOT as ROOT
@@ -57,7 +57,6 @@ def lan_address() -> str:
 
 
 COOKIE_SECRET_ENV = "STREAMLIT_SERVER_COOKIE_SECRET"  # Streamlit reads server.cookieSecret from here (not argv)
-MIN_TOKEN = 16  # characters of a presenter token chosen with --token
 EVERY_INTERFACE = ("0.0.0.0", "::", "")
 
 
@@ -101,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="Streamlit processes serving the room (default: one per core, here %(default)s)")
     p.add_argument("--token", default=None,
-                   help=f"the presenter token, at least {MIN_TOKEN} characters (default: a new random one)")
+                   help=f"the presenter token, at least {MIN_TOKEN_LENGTH} characters (default: a new random one)")
     return p
 
 
@@ -109,9 +108,9 @@ def plan(argv: list[str], environ: dict | None = None) -> RoomPlan:
     """What `vae-explorer room ARGS` runs (see RoomPlan); argparse's usage error (SystemExit) for a bad argument."""
     p = parser()
     args, extra = p.parse_known_args(argv)
-    if args.token is not None and len(args.token) < MIN_TOKEN:
-        p.error(f"--token: a presenter token needs at least {MIN_TOKEN} characters (got {len(args.token)}); "
-                "leave it out for a random one")
+    if args.token is not None and len(args.token) < MIN_TOKEN_LENGTH:
+        p.error(f"--token must be at least {MIN_TOKEN_LENGTH} characters long (it is the only key to the presenter's "
+                f"controls); leave it out for a random one")
     if not 1 <= args.workers <= 64:
         p.error(f"--workers: 1 to 64 (got {args.workers})")
     environ = os.environ if environ is None else environ

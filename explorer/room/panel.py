@@ -34,5 +34,5 @@ def render_room_panel() -> None:
                               help="Printed by `vae-explorer room` in the lecturer's terminal.")
         if st.form_submit_button("Present") and present(token):
             st.rerun(scope="app")
-    if st.session_state.get(REFUSED):
-        st.caption("That is not the presenter token.")
+    if refused := st.session_state.get(REFUSED):
+        st.caption(refused)  # not the token, or too many wrong ones tried
