@@ -74,3 +74,12 @@ def validate_request(*, name: str, epochs: int, batch_size: int, lr: float, beta
     if problems:
         raise ValueError("\n".join(problems))
     return TrainingRequest(name, model_config, train_config)
+
+
+def preset_request(preset: vc.Preset, *, name: str, seed: int, directory: Path | None = None) -> TrainingRequest:
+    """A request for a named preset (vc.PRESETS) under a new file name; ValueError if the name is refused. The
+    preset's configs are taken whole: the form has no fields for its schedule, warm-up or threads."""
+    name = (name or "").strip()
+    if problem := name_problem(name, directory):
+        raise ValueError(problem)
+    return TrainingRequest(name, preset.model_config, preset.with_train(seed=int(seed)))

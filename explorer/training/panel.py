@@ -12,7 +12,7 @@ from explorer.model.picker import select_next_run
 from explorer.page.public_text import public
 from explorer.render.figures import loss_curves
 from explorer.room.roles import is_presenter, session_id
-from explorer.training.form import FULL_TRAIN, SUBSET_RANGE, TrainingRequest, validate_request
+from explorer.training.form import FULL_TRAIN, SUBSET_RANGE, TrainingRequest, preset_request, validate_request
 from explorer.training.job import ModelQuotaReached, NotYourTraining, TrainingAlreadyRunning, shared_job, training_enabled
 
 MY_JOB = "sidebar_my_job"  # id of the training this session started
@@ -42,32 +42,32 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
+CUSTOM = "custom"  # the preset choice that shows every field
+
+
+def _preset_label(choice: str) -> str:
+    return "Custom" if choice == CUSTOM else vc.PRESETS[choice].label
+
+
 def _form() -> None:
-    with st.expander("Train a new model", expanded=False), st.form("sidebar_train_form"):
-        name = st.text_input("Name", value="my-model", key="sidebar_name", max_chars=64,
-                             help="Saved as checkpoints/<name>.pt; letters, digits, '-' and '_'. "
-                                  "'default' and existing names are refused.")
-        epochs = st.number_input("Epochs", 1, 100, 5, key="sidebar_epochs")
-        subset = st.number_input("Training images", *SUBSET_RANGE, FULL_TRAIN, step=1000, key="sidebar_subset",
-                                 help="Train on the first N of the 60,000 training images: fewer = faster "
-                                      "(1,000 images × 1 epoch takes seconds). The test set is always all 10,000.")
-        batch = st.number_input("Batch size", 16, 4096, 128, step=16, key="sidebar_batch")
-        lr = st.number_input("Learning rate", 1e-5, 1.0, 1e-3, step=1e-4, format="%.5f", key="sidebar_lr")
-        beta = st.number_input("β (KL weight)", 0.0, 10.0, 1.0, step=0.1, key="sidebar_beta",
-                               help="1 is the true ELBO; >1 pushes the codes towards the prior (β-VAE).")
-        arch = st.selectbox("Architecture", vc.ARCHITECTURES, key="sidebar_arch",
-                            help="mlp: fully connected; conv: small convolutional net (slower on CPU).")
-        hidden = st.text_input("Hidden sizes", "512, 256", key="sidebar_hidden",
-                               help="mlp: 1–4 layer widths, e.g. 512, 256. conv: two channel counts, e.g. 32, 64.")
-        seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="sidebar_seed")
-        left, right = st.columns(2)
-        estimate_only = left.form_submit_button("Estimate time", width="stretch")
-        submitted = right.form_submit_button("Train", type="primary", width="stretch")
+    with st.expander("Train a new model", expanded=False):
+        choice = st.radio("Preset", [CUSTOM, *vc.PRESETS], format_func=_preset_label, horizontal=True,
+                          key="sidebar_preset", help="Quick: a short filmed run for a live demo; Custom: every setting.")
+        preset = vc.PRESETS.get(choice)
+        with st.form("sidebar_train_form"):
+            name = st.text_input("Name", value="my-model", key="sidebar_name", max_chars=64,
+                                 help="Saved as checkpoints/<name>.pt; letters, digits, '-' and '_'. "
+                                      "'default' and existing names are refused.")
+            fields = _preset_summary(preset) if preset else _custom_fields()
+            seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="sidebar_seed")
+            left, right = st.columns(2)
+            estimate_only = left.form_submit_button("Estimate time", width="stretch")
+            submitted = right.form_submit_button("Train", type="primary", width="stretch")
     if not (submitted or estimate_only):
         return
     try:
-        request = validate_request(name=name, epochs=epochs, batch_size=batch, lr=lr, beta=beta, arch=arch,
-                                   hidden=hidden, seed=seed, train_subset=subset)
+        request = (preset_request(preset, name=name, seed=seed) if preset
+                   else validate_request(name=name, seed=seed, **fields))
     except ValueError as e:
         st.error("Not started:\n\n" + "\n".join(f"- {line}" for line in str(e).splitlines()),
                  icon=":material/block:")
@@ -131,3 +131,29 @@ def _progress_body() -> None:
         st.success(public(s.message), icon=":material/check_circle:")
     elif mine and s.state in ("failed", "cancelled"):
         st.error(public(s.message), icon=":material/error:")
+
+
+def _preset_summary(preset: vc.Preset) -> dict:
+    """A preset's settings as one caption (its fields are fixed)."""
+    m, t = preset.model_config, preset.train_config
+    st.caption(f"{preset.description} {m.arch} {', '.join(map(str, m.hidden))}; {t.epochs} epochs of batch "
+               f"{t.batch_size}, {t.lr_schedule} learning rate peaking at {t.lr:g}; the whole training set.")
+    return {}
+
+
+def _custom_fields() -> dict:
+    """Every field of a custom run, as validate_request's keyword arguments."""
+    return dict(
+        epochs=st.number_input("Epochs", 1, 100, 5, key="sidebar_epochs"),
+        train_subset=st.number_input("Training images", *SUBSET_RANGE, FULL_TRAIN, step=1000, key="sidebar_subset",
+                                     help="Train on the first N of the 60,000 training images: fewer = faster "
+                                          "(1,000 images × 1 epoch takes seconds). The test set is always all 10,000."),
+        batch_size=st.number_input("Batch size", 16, 4096, 128, step=16, key="sidebar_batch"),
+        lr=st.number_input("Learning rate", 1e-5, 1.0, 1e-3, step=1e-4, format="%.5f", key="sidebar_lr"),
+        beta=st.number_input("β (KL weight)", 0.0, 10.0, 1.0, step=0.1, key="sidebar_beta",
+                             help="1 is the true ELBO; >1 pushes the codes towards the prior (β-VAE)."),
+        arch=st.selectbox("Architecture", vc.ARCHITECTURES, key="sidebar_arch",
+                          help="mlp: fully connected; conv: small convolutional net (slower on CPU)."),
+        hidden=st.text_input("Hidden sizes", "512, 256", key="sidebar_hidden",
+                             help="mlp: 1–4 layer widths, e.g. 512, 256. conv: two channel counts, e.g. 32, 64."),
+    )

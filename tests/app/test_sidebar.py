@@ -65,6 +65,21 @@ def test_picker_lists_default_and_trained_models_and_the_card_follows_the_choice
     assert page_uses(at).endswith("tiny16.pt")
 
 
+def test_the_form_offers_the_quick_preset_and_estimates_it_before_training(ckpt_dir, job):
+    at = run_harness()
+    preset = at.radio(key="sidebar_preset")
+    assert preset.options == ["Custom", *(p.label for p in vc.PRESETS.values())]
+    before = job.snapshot().job_id
+    preset.set_value("quick").run()
+    assert not at.exception
+    assert not [w for w in at.sidebar.number_input if w.key == "sidebar_epochs"]  # the preset's fields are fixed
+    assert vc.QUICK.description in " ".join(c.value for c in at.sidebar.caption)
+    at.button(key="FormSubmitter:sidebar_train_form-Estimate time").click().run()
+    assert not at.exception
+    assert "About" in " ".join(i.value for i in at.sidebar.info)
+    assert job.snapshot().job_id == before  # estimating starts nothing
+
+
 def test_invalid_form_input_shows_a_validation_message_and_starts_nothing(ckpt_dir, job):
     at = run_harness()
     before = job.snapshot().job_id

@@ -2,8 +2,9 @@
 words, with the checks of vae_core's own configs (the same caps as the CLI); existing names are never reused."""
 import pytest
 
+import vae_core as vc
 from explorer.model.files import name_problem
-from explorer.training.form import validate_request
+from explorer.training.form import preset_request, validate_request
 
 VALID = dict(name="quick", epochs=1, batch_size=128, lr=1e-3, beta=1.0, arch="mlp", hidden="64, 32", seed=0,
              train_subset=1000)
@@ -52,3 +53,12 @@ def test_existing_names_are_never_overwritten(tmp_path):
     (tmp_path / "taken.pt").write_bytes(b"x")
     assert "already exists" in name_problem("taken", tmp_path)
     assert name_problem("free-name_2", tmp_path) is None
+
+
+def test_a_preset_request_takes_the_presets_configs_whole_with_the_forms_seed(tmp_path):
+    request = preset_request(vc.QUICK, name="demo", seed=7, directory=tmp_path)
+    assert request.model_config == vc.QUICK.model_config
+    assert request.train_config == vc.QUICK.with_train(seed=7)
+    assert request.train_config.lr_schedule == vc.QUICK.train_config.lr_schedule  # no form field for it
+    with pytest.raises(ValueError, match="cannot be overwritten"):
+        preset_request(vc.QUICK, name="default", seed=0, directory=tmp_path)
