@@ -14,9 +14,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere without installing
 import vae_core as vc  # noqa: E402
+from vae_core.metrics import knn_accuracy  # noqa: E402
+from vae_core.train import TrainResult  # noqa: E402
 
 
-def time_preset(preset: vc.Preset, seed: int) -> tuple[vc.TrainResult, float]:
+def time_preset(preset: vc.Preset, seed: int) -> tuple[TrainResult, float]:
     config = preset.with_train(seed=seed)
     start = time.perf_counter()
     result = vc.train(preset.model_config, config, show_bar=False)
@@ -26,7 +28,7 @@ def time_preset(preset: vc.Preset, seed: int) -> tuple[vc.TrainResult, float]:
 def knn_of(model: vc.VAE) -> float:
     train_x, train_y = vc.load_mnist("train")
     test_x, test_y = vc.load_mnist("test")
-    return vc.knn_accuracy(vc.encode(model, train_x)[0], train_y.numpy(), vc.encode(model, test_x)[0], test_y.numpy())
+    return knn_accuracy(vc.encode(model, train_x)[0], train_y.numpy(), vc.encode(model, test_x)[0], test_y.numpy())
 
 
 def main() -> None:

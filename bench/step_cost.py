@@ -14,6 +14,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere without installing
 import vae_core as vc  # noqa: E402
+from vae_core.model import negative_elbo  # noqa: E402
 from vae_core.train import cpu_threads  # noqa: E402
 
 
@@ -26,7 +27,7 @@ def epoch_seconds(batch_size: int, fused: bool, images: int = 6000) -> float:
 
     def step() -> None:
         logits, mu, logvar = model(x)
-        loss, _, _ = vc.negative_elbo(logits, x, mu, logvar)
+        loss, _, _ = negative_elbo(logits, x, mu, logvar)
         optimizer.zero_grad(set_to_none=True)
         loss.mean().backward()
         optimizer.step()

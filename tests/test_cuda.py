@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import vae_core as vc
+from vae_core.train import evaluate_loss
 
 pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(), reason="no CUDA device: this PyTorch sees no GPU, so the GPU tests do not run")
@@ -32,7 +33,7 @@ def test_auto_picks_the_gpu_and_training_runs_there(tiny_data):
 def test_evaluation_iwae_and_anomaly_scores_run_on_the_gpu_and_match_the_cpu(gpu_result, tiny_data):
     test_x = tiny_data[1]
     gpu_model = gpu_result.model.to("cuda")
-    gpu_loss = vc.evaluate_loss(gpu_model, test_x.cuda())
+    gpu_loss = evaluate_loss(gpu_model, test_x.cuda())
     assert gpu_loss.device.type == "cuda" and torch.isfinite(gpu_loss).all()
     gpu_nll = vc.iwae_log_likelihood(gpu_model, test_x[:8], k=50)
     scores = vc.anomaly_scores(gpu_model, test_x[:8].numpy(), iwae_k=20)
@@ -51,4 +52,4 @@ def test_a_checkpoint_trained_on_the_gpu_saves_its_device_and_loads_on_the_cpu(g
     expected = gpu_result.model.cpu().state_dict()
     assert all(torch.equal(expected[k], v) for k, v in ckpt.model.state_dict().items())
     back = ckpt.model.to("cuda")
-    assert torch.isfinite(vc.evaluate_loss(back, torch.rand(16, 784, device="cuda"))).all()
+    assert torch.isfinite(evaluate_loss(back, torch.rand(16, 784, device="cuda"))).all()

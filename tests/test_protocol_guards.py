@@ -18,8 +18,9 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from bench.browser_harness import serve_app
 from bench.streamlit_client import StreamlitTab
-from explorer.room.roles import COOKIE, TOKEN_ENV
+from explorer.room.roles import COOKIE
 from explorer.startup import owner_messages
+from vae_core.settings import TOKEN_ENV
 
 TOKEN = "a-presenter-token-of-24ch"
 

@@ -21,10 +21,9 @@ import vae_core as vc
 from explorer import cache
 from explorer.cache import jobs
 from explorer.model.choice import CHOSEN, ModelKey
-from explorer.model.files import CHECKPOINT_DIR_ENV
 from explorer.model.picker import PICKER
 from explorer.room import launcher, roles
-from explorer.room.roles import TOKEN_ENV
+from vae_core.settings import CHECKPOINT_DIR_ENV, TOKEN_ENV
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 SIDEBAR = str(Path(__file__).with_name("sidebar_app.py"))
@@ -267,7 +266,7 @@ def test_the_room_command_refuses_a_short_token(capsys):
     with pytest.raises(SystemExit):
         launcher.plan(["--token", "short-token"], environ={})
     assert "at least 16 characters" in capsys.readouterr().err
-    assert launcher.plan(["--token", TOKEN, "--host", "192.0.2.7"], environ={})[1][TOKEN_ENV] == TOKEN
+    assert launcher.plan(["--token", TOKEN, "--host", "192.0.2.7"], environ={}).env[TOKEN_ENV] == TOKEN
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ presents."""
 import pytest
 
 from bench.browser_harness import NAV, chromium, serve_app, wait_idle
-from explorer.room.roles import TOKEN_ENV
+from vae_core.settings import TOKEN_ENV
 
 TOKEN = "a-presenter-token-of-24ch"
 
