@@ -16,7 +16,7 @@ from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
 from explorer.page.score_labels import PROBE_LABELS
 from tests.app import links
-from tests.app.plotly_json import array
+from tests.app.helpers import array
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "anomalies.py")
 

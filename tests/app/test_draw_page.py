@@ -19,6 +19,7 @@ from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
 from explorer.render.figures import digit_scatter, freeze_map
 from explorer.render.map_overlay import star_overlay
+from tests.app.helpers import captions
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "draw.py")
 
@@ -60,10 +61,6 @@ def star_z(at: AppTest) -> np.ndarray | None:
     body = next(h.proto.body for h in at.get("html") if "pointer-events:none" in h.proto.body)
     match = re.search(r'class="map-star"[^>]*data-z="([^"]+)"', body)
     return np.array([float(v) for v in match.group(1).split(",")]) if match else None
-
-
-def captions(at: AppTest) -> list[str]:
-    return [c for img in at.get("image") for c in img.captions]
 
 
 def backdrop(at: AppTest) -> str:

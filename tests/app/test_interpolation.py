@@ -1,6 +1,5 @@
 """Interpolation page in AppTest: choosing A and B by class and index, random pick, steps, mode and t change what is
 shown, and a clear message without MNIST. (Picking by a click on the map is a browser test.)"""
-import base64
 import json
 from pathlib import Path
 
@@ -12,12 +11,9 @@ from explorer import cache
 from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
 from tests.app import links
+from tests.app.helpers import array, captions
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "interpolation.py")
-
-
-def captions(at: AppTest) -> list[str]:
-    return [c for img in at.get("image") for c in img.captions]
 
 
 def urls(at: AppTest) -> list[str]:
@@ -27,9 +23,6 @@ def urls(at: AppTest) -> list[str]:
 def path_on_map(at: AppTest) -> np.ndarray:
     (chart,) = at.get("plotly_chart")
     trace = next(t for t in json.loads(chart.proto.spec)["data"] if t.get("name") == "path")
-
-    def array(v):
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]) if isinstance(v, dict) else np.asarray(v)
     return np.column_stack([array(trace["x"]), array(trace["y"])])
 
 

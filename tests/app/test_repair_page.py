@@ -12,13 +12,9 @@ import vae_core as vc
 from explorer import cache
 from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
-from tests.app.plotly_json import array
+from tests.app.helpers import array, captions
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "repair.py")
-
-
-def captions(at: AppTest) -> list[str]:
-    return [c for img in at.get("image") for c in img.captions]
 
 
 def path_on_map(at: AppTest) -> np.ndarray:

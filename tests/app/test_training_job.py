@@ -99,7 +99,7 @@ def test_only_one_training_at_a_time(tmp_path, real_data):
     second = job.start(tiny_request("second"), directory=tmp_path)
     assert second == first + 1
     job.cancel(second)
-    job.wait(timeout=120)
+    assert job.wait(timeout=120).state == "cancelled"
     assert files(tmp_path) == []
 
 
@@ -128,7 +128,7 @@ def test_a_late_cancel_click_does_not_cancel_the_next_training(tmp_path, real_da
         assert job.snapshot().job_id == second and job.snapshot().active
     finally:
         job.cancel(second)
-    job.wait(timeout=120)
+    assert job.wait(timeout=120).state == "cancelled"
 
 
 def test_clearing_streamlit_caches_during_a_training_never_makes_a_second_job(tmp_path, real_data):
