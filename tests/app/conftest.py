@@ -1,3 +1,5 @@
+import gc
+
 import pytest
 
 import vae_core as vc
@@ -17,6 +19,14 @@ def no_mnist(tmp_path, monkeypatch):
 def empty_checkpoint_dir(tmp_path, monkeypatch):
     """Models trained by a test go to a tmp folder, never to the repository's checkpoints/."""
     monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path / "ckpts"))
+
+
+@pytest.fixture(autouse=True)
+def own_gc_freeze():
+    """Each test starts with nothing frozen: a page's first run freezes the heap (explorer/startup/gc_freeze.py) in
+    this process, which would otherwise carry over into every later test."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture

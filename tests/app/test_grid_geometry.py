@@ -30,5 +30,5 @@ def test_z_between_cells_snaps_to_the_nearest_and_outside_to_the_edge():
 
 
 def test_cell_outside_the_grid_is_an_error():
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match=r"cell \(20, 0\) is outside a 20x20 grid"):
         cell_to_z(20, 0, 20, (-3, 3))

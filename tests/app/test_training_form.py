@@ -43,7 +43,7 @@ def test_invalid_form_values_are_refused_with_a_reason(tmp_path, changes, fragme
 
 
 def test_all_problems_are_reported_at_once(tmp_path):
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError, match="^Name: ") as info:
         validate_request(**{**VALID, "name": "a b", "epochs": 0, "hidden": "x"}, directory=tmp_path)
     assert len(str(info.value).splitlines()) == 3
 
