@@ -1,4 +1,6 @@
 import gc
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +39,20 @@ def cheap_anomaly_scores(monkeypatch):
 
     monkeypatch.setattr(anomaly_scores, "IWAE_K", 2)
     monkeypatch.setattr(anomaly_scores, "N_PROBES", 50)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint_file(tmp_path_factory) -> Path:
+    """One tiny real checkpoint for the session: an untrained VAE with one hidden layer of 8 units."""
+    return vc.save_checkpoint(tmp_path_factory.mktemp("tiny") / "tiny.pt", vc.VAE(vc.ModelConfig(hidden=(8,))))
+
+
+@pytest.fixture
+def tiny_checkpoint(tiny_checkpoint_file):
+    """write(path) puts a copy of the tiny real checkpoint at `path` (its folder made if missing) and returns it: a
+    model file the app can list, name and load, where the test is about files rather than models."""
+    def write(path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(tiny_checkpoint_file, path)
+        return path
+    return write

@@ -48,7 +48,7 @@ def test_all_problems_are_reported_at_once(tmp_path):
     assert len(str(info.value).splitlines()) == 3
 
 
-def test_existing_names_are_never_overwritten(tmp_path):
-    (tmp_path / "taken.pt").write_bytes(b"x")
+def test_existing_names_are_never_overwritten(tmp_path, tiny_checkpoint):
+    tiny_checkpoint(tmp_path / "taken.pt")
     assert "already exists" in name_problem("taken", tmp_path)
     assert name_problem("free-name_2", tmp_path) is None
