@@ -144,8 +144,12 @@ RAN_JS = """() => window.__runs > 0 && !!document.querySelector('[data-testid=st
 
 @contextlib.contextmanager
 def rerun_of(page, timeout_ms: float = 60_000):
-    """Around an action that makes the app rerun: on leaving, waits until a run that started after the action began
-    has finished -- not for "idle", which is also the state before the rerun starts."""
+    """Around an action that makes the app rerun: waits until no run is under way, then, on leaving, until a run that
+    started after the action began has finished -- not for "idle", which is also the state before the rerun starts.
+
+    The first wait matters: an action taken while a run is under way makes Streamlit restart that run, and the app
+    root stays "running" throughout, so no new run would be seen to start."""
+    wait_idle(page, timeout_ms)
     page.evaluate(ARM_RUNS_JS)
     yield
     page.wait_for_function(RAN_JS, timeout=timeout_ms, polling=50)

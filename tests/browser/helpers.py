@@ -25,6 +25,11 @@ def shot(page, name: str) -> Path:
     return path
 
 
+def failure_shot(page, what: str) -> Path:
+    """A screenshot named for the step that failed."""
+    return shot(page, f"FAILED_{re.sub(r'[^a-z0-9]+', '_', what.lower())}")
+
+
 def assert_rendered(page, what: str) -> None:
     """No Streamlit exception and no error box in the page body, once the run has finished."""
     wait_idle(page, SLOW)
@@ -39,8 +44,34 @@ def expect_text(page, text, what: str, timeout: float = WAIT) -> None:
     try:
         page.get_by_text(text).first.wait_for(state="visible", timeout=timeout)
     except PlaywrightTimeout as e:  # re-raise naming the step that failed
-        path = shot(page, f"FAILED_{re.sub(r'[^a-z0-9]+', '_', what.lower())}")
-        raise AssertionError(f"{what}: {text!r} did not appear within {timeout / 1000:.0f} s (screenshot {path})") from e
+        raise AssertionError(f"{what}: {text!r} did not appear within {timeout / 1000:.0f} s "
+                             f"(screenshot {failure_shot(page, what)})") from e
+
+
+# the sidebar's training progress line: "Epoch 5/8 · loss 201.2" (the loss of the epoch so far), then "Saving…"
+PROGRESS = re.compile(r"Epoch \d+/\d+ · (?:loss [\d.]+|starting…)|Saving…")
+
+
+def expect_training_end(page, text, what: str, stall: float = SLOW) -> None:
+    """Wait until `text` (the message a finished training shows) is visible, for as long as the sidebar's progress
+    line keeps moving: a training on a busy machine is slow, not stuck; it fails once the line has not changed for
+    `stall` ms."""
+    def progress() -> str:
+        found = PROGRESS.search(page.locator(SIDEBAR).inner_text())
+        return found.group(0) if found else ""
+
+    last = progress()
+    while True:
+        try:
+            page.get_by_text(text).first.wait_for(state="visible", timeout=stall)
+            return
+        except PlaywrightTimeout as e:
+            now = progress()
+            if now == last:
+                raise AssertionError(f"{what}: {text!r} did not appear, and the training stayed at "
+                                     f"{now or 'no progress line'!r} for {stall / 1000:.0f} s "
+                                     f"(screenshot {failure_shot(page, what)})") from e
+            last = now
 
 
 def wait_gl_drawn(page, chart: int, what: str, min_pixels: int = 2000) -> None:
@@ -49,7 +80,7 @@ def wait_gl_drawn(page, chart: int, what: str, min_pixels: int = 2000) -> None:
         page.wait_for_function(f"([i, n]) => ({GL_PIXELS_JS})(i) >= n",
                                arg=[chart, min_pixels], timeout=SLOW, polling=250)
     except PlaywrightTimeout as e:
-        path = shot(page, f"FAILED_{what}")
+        path = failure_shot(page, what)
         raise AssertionError(f"{what}: the WebGL scatter #{chart} drew no points (screenshot {path})") from e
 
 

@@ -21,6 +21,7 @@ from tests.browser.helpers import (
     WAIT,
     assert_rendered,
     expect_text,
+    expect_training_end,
     image_sources,
     shot,
     start_training,
@@ -147,7 +148,7 @@ def test_sidebar_retraining_trains_and_selects_the_new_model(server, page):
                    screenshot="08_retrain_form")
 
     # the progress panel (may be missed if the epoch is very quick), then the success message
-    expect_text(page, re.compile(rf"Trained '{TRAINED}' in \d+ s"), "retraining -> success message", 150_000)
+    expect_training_end(page, re.compile(rf"Trained '{TRAINED}' in \d+ s"), "retraining -> success message")
     assert_rendered(page, "after retraining")
     assert (checkpoints / f"{TRAINED}.pt").is_file(), f"no {TRAINED}.pt in {checkpoints}"
     picker = page.locator(PICKER)

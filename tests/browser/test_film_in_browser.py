@@ -15,7 +15,16 @@ from PIL import Image
 import vae_core as vc
 from bench.browser_harness import MAIN_PLOTS, NAV, open_page, wait_idle
 from tests.browser.conftest import FILMED
-from tests.browser.helpers import SLOW, WAIT, assert_rendered, expect_text, pick_model, shot, start_training
+from tests.browser.helpers import (
+    SLOW,
+    WAIT,
+    assert_rendered,
+    expect_text,
+    expect_training_end,
+    pick_model,
+    shot,
+    start_training,
+)
 
 pytestmark = pytest.mark.browser
 VIEWPORT = (1600, 1300)
@@ -75,7 +84,7 @@ def test_the_film_downloads_as_a_slide_sized_gif(film_server, page):
 
 
 def test_a_sidebar_training_is_drawn_live_on_the_film_page(page):
-    start_training(page, {"Name": "live-in-browser", "Epochs": "8", "Training images": "1000"})
+    start_training(page, {"Name": "live-in-browser", "Epochs": "8", "Training images": "1000", "Hidden sizes": "64"})
     expect_text(page, "Live: live-in-browser is training", "live heading on the film page", SLOW)
     title = "() => { const t = document.querySelector('[data-testid=stMain] .js-plotly-plot .gtitle'); " \
             "return t ? t.textContent : ''; }"
@@ -83,7 +92,7 @@ def test_a_sidebar_training_is_drawn_live_on_the_film_page(page):
     first = page.evaluate(title)  # the live map's title is its frame's caption: it changes with every frame
     page.wait_for_function(f"(first) => ({title})() !== first", arg=first, timeout=SLOW)
     shot(page, "film_04_live")
-    expect_text(page, re.compile(r"Trained 'live-in-browser' in \d+ s"), "the live training ends", SLOW * 2)
+    expect_training_end(page, re.compile(r"Trained 'live-in-browser' in \d+ s"), "the live training ends")
     # the rerun that selects the new model: its film instead of the live section
     page.wait_for_function(FILM_READY_JS, arg=len(vc.frame_steps(8, 8)), timeout=SLOW)  # 8 steps an epoch
     wait_idle(page, SLOW)
