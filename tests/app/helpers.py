@@ -1,5 +1,5 @@
 """What the AppTest tests share: reading what a page showed (image captions, Plotly figures as st.plotly_chart sends
-them) and stopping a training a test started."""
+them), a page's run without MNIST, and stopping a training a test started."""
 from __future__ import annotations
 
 import base64
@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
+
+import vae_core as vc
 
 
 def captions(at: AppTest) -> list[str]:
@@ -27,6 +29,16 @@ def array(value, dtype=None) -> np.ndarray:
         a = a.reshape([int(n) for n in str(value["shape"]).split(",")]) if "shape" in value else a
         return a if dtype is None else a.astype(dtype)
     return np.asarray(value, dtype=dtype)
+
+
+def run_without_mnist(page: str) -> AppTest:
+    """The page run once where VAE_DATA_DIR holds no MNIST (the no_mnist fixture): it must raise nothing and show an
+    error naming the variable and the download command. Returns the run, for what the page must not show."""
+    at = AppTest.from_file(page, default_timeout=60).run()
+    assert not at.exception, at.exception
+    message = " ".join(e.value for e in at.error)
+    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message, message
+    return at
 
 
 def stop(job, timeout: float = 120) -> None:

@@ -19,7 +19,7 @@ from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
 from explorer.render.figures import digit_scatter, freeze_map
 from explorer.render.map_overlay import star_overlay
-from tests.app.helpers import captions
+from tests.app.helpers import captions, run_without_mnist
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "draw.py")
 
@@ -188,10 +188,7 @@ def test_a_blank_upload_says_no_digit_was_found(page):
 # ---- what the page needs
 
 def test_without_mnist_the_page_says_what_is_missing(no_mnist):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception, at.exception
-    message = " ".join(e.value for e in at.error)
-    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
+    at = run_without_mnist(PAGE)
     assert not at.get("plotly_chart")
 
 

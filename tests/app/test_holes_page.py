@@ -12,7 +12,7 @@ import vae_core as vc
 from explorer import cache
 from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
-from tests.app.helpers import array, captions
+from tests.app.helpers import array, captions, run_without_mnist
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "holes.py")
 
@@ -87,8 +87,5 @@ def test_the_log_scale_toggle_switches_the_density_images_to_densities(page):
 
 
 def test_without_mnist_the_page_says_what_is_missing(no_mnist):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception, at.exception
-    message = " ".join(e.value for e in at.error)
-    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
+    at = run_without_mnist(PAGE)
     assert not at.get("plotly_chart") and not at.metric

@@ -6,12 +6,11 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-import vae_core as vc
 from explorer import cache
 from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
 from tests.app import links
-from tests.app.helpers import array, captions
+from tests.app.helpers import array, captions, run_without_mnist
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "interpolation.py")
 
@@ -94,10 +93,7 @@ def test_t_slider_moves_the_large_frames(real_data):
 
 
 def test_without_mnist_the_page_says_what_is_missing(no_mnist):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception, at.exception
-    message = " ".join(e.value for e in at.error)
-    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
+    at = run_without_mnist(PAGE)
     assert not at.get("plotly_chart") and not at.get("image")
 
 
