@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 
 import vae_core as vc
-from explorer.model.files import CHECKPOINT_DIR_ENV
+from explorer import cache
+from explorer.model.choice import ModelKey
+from explorer.model.files import CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT
 
 
 @pytest.fixture
@@ -56,3 +58,9 @@ def tiny_checkpoint(tiny_checkpoint_file):
         shutil.copyfile(tiny_checkpoint_file, path)
         return path
     return write
+
+
+@pytest.fixture(scope="session")
+def default_model():
+    """The shipped default model, as the app's cache holds it."""
+    return cache.load_model(ModelKey.of(DEFAULT_CHECKPOINT)).model
