@@ -193,7 +193,7 @@ def test_the_classifier_is_cached_by_training_data_and_a_pickle_in_the_cache_is_
 
 def test_repair_prints_a_row_for_every_corruption_and_method(real_data, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("VAE_CACHE_DIR", str(tmp_path))
-    assert main(["repair", str(DEFAULT), "--n", "100", "--train-subset", "3000"]) == 0
+    assert main(["repair", str(DEFAULT), "--n", "50", "--train-subset", "2000"]) == 0
     out = capsys.readouterr().out
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if line.startswith("| ")][1:]
     methods = {c.name: {r[1]: (float(r[2]), float(r[3])) for r in rows if r[0] == c.name} for c in STANDARD_CORRUPTIONS}
