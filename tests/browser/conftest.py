@@ -4,7 +4,8 @@ of server (127.0.0.1, a free port, its own tmp checkpoint folder), started when 
 - `server`: the plain app, shared by every module that needs nothing else (sessions are per page, and each module
   opens its own browser context with its own VIEWPORT);
 - `fresh_server`: a server no one has visited yet, for the one test about a server's first request;
-- `room_server`: room mode (VAE_PRESENTER_TOKEN = ROOM_TOKEN) with a small "earlier" model in its folder;
+- `room_server`: room mode (VAE_PRESENTER_TOKEN = ROOM_TOKEN) with a small "earlier" model in its folder, and a
+  training budget of 600 minutes;
 - `film_server`: a small model trained on MNIST with its film, in its folder.
 
 A failing test leaves a screenshot of its pages in artifacts/screenshots/FAILED_<test>.png."""
@@ -72,7 +73,9 @@ def an_earlier_model(checkpoints: Path) -> None:
 
 @pytest.fixture(scope="session")
 def room_server(tmp_path_factory, real_data):
-    with serving(tmp_path_factory, "room", env={"VAE_PRESENTER_TOKEN": ROOM_TOKEN}, fill=an_earlier_model) as s:
+    # the training the room test starts and cancels is long on purpose: no time budget may refuse it on a busy machine
+    env = {"VAE_PRESENTER_TOKEN": ROOM_TOKEN, vc.BUDGET_ENV: "600"}
+    with serving(tmp_path_factory, "room", env=env, fill=an_earlier_model) as s:
         yield s
 
 
