@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bench.browser_harness import NAV
 from tests.browser.conftest import new_page
@@ -26,7 +27,11 @@ def test_a_deep_link_as_a_fresh_servers_first_request_gets_the_sidebar_and_keeps
         assert [re.sub(r"^\w+\s+", "", t.strip()) for t in links][:4] == ["Overview", "Latent map", "Decoder grid",
                                                                             "Interpolation"], links
         assert page.get_by_text("Digit colours on every map").count() == 1, "no app sidebar on a deep link"
-        assert page.locator(PICKER).count() == 1, "no model picker"
+        try:  # the sidebar can still be drawing after the run deep_link.py reruns: wait for the picker itself
+            page.locator(PICKER).wait_for(timeout=SLOW)
+        except PlaywrightTimeout as e:
+            raise AssertionError("no model picker on a deep link's first visit") from e
+        assert page.locator(PICKER).count() == 1
         assert page.url.split("?")[0].endswith("/decoder_grid")  # the query: the view (explorer/page/url_state.py)
         assert picked_model(page) == "conv (shipped)", "the link's model is not picked"
         assert grid_sliders(page) == [8, 1.5, 0.5, -1.0]
