@@ -20,52 +20,90 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 def free_port() -> int:
+    """A port the OS had free a moment ago: another process may take it before the server binds it (serve_app
+    retries then)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
+STARTED = "URL: http://127.0.0.1:{port}"  # what `streamlit run` prints once it listens on the port
+PORT_TAKEN = "is not available"  # what it logs when the port was taken first (it then exits)
+
+
 @contextlib.contextmanager
-def serve_app(checkpoint_dir: Path, log_path: Path, env: dict | None = None, timeout: float = 60.0):
-    """Run `streamlit run app.py` on a free loopback port; yields (base_url, seconds until healthy)."""
-    port = free_port()
+def serve_app(checkpoint_dir: Path, log_path: Path, env: dict | None = None, timeout: float = 60.0,
+              attempts: int = 5):
+    """Run `streamlit run app.py` on a free loopback port; yields (base_url, seconds until healthy).
+
+    A port is only known free until someone binds it, so the server is asked for one and this waits until the server
+    itself says it listens there (its log line, not just an answer on the port, which another server could give);
+    a port taken in between is retried with another."""
     # no anomaly scoring at start-up unless asked: it would take the CPU the test or benchmark is measuring
     env = {**os.environ, "VAE_CHECKPOINT_DIR": str(checkpoint_dir), "VAE_WARM_ANOMALY_SCORES": "0", **(env or {})}
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     start = time.perf_counter()
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(attempts):
+        port = free_port()
+        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            url = f"http://127.0.0.1:{port}"
-            while True:
-                with contextlib.suppress(OSError):
-                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                        break
-                if proc.poll() is not None or time.perf_counter() - start > timeout:
-                    raise RuntimeError(f"streamlit did not come up; see {log_path}:\n{Path(log_path).read_text()[-2000:]}")
-                time.sleep(0.2)
+            url = _wait_until_serving(proc, port, Path(log_path), start, timeout)
+            if url is None:  # the port was taken before the server bound it: another one
+                continue
             yield url, time.perf_counter() - start
+            return
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            _stop(proc)
+    raise RuntimeError(f"streamlit found no free port in {attempts} attempts; see {log_path}")
+
+
+def _wait_until_serving(proc, port: int, log_path: Path, start: float, timeout: float) -> str | None:
+    """The server's url once it says it listens on `port` and answers its health check; None if the port was taken."""
+    url = f"http://127.0.0.1:{port}"
+    while True:
+        text = log_path.read_text(errors="replace")
+        if proc.poll() is not None:
+            if PORT_TAKEN in text:
+                return None
+            raise RuntimeError(f"streamlit exited (code {proc.returncode}); see {log_path}:\n{text[-2000:]}")
+        if STARTED.format(port=port) in text:
+            with contextlib.suppress(OSError):
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    return url
+        if time.perf_counter() - start > timeout:
+            raise RuntimeError(f"streamlit did not come up in {timeout:.0f} s; see {log_path}:\n{text[-2000:]}")
+        time.sleep(0.2)
+
+
+def _stop(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @contextlib.contextmanager
-def chromium(viewport=(1600, 1000)):
-    """A headless Chromium page (Playwright), from the Debian package."""
+def chromium_browser():
+    """A headless Chromium (Playwright's Browser), from the Debian package; pages come from its new_page()."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def chromium(viewport=(1600, 1000)):
+    """A headless Chromium page (Playwright), from the Debian package."""
+    with chromium_browser() as browser:
+        yield browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
 
 
 # ---- driving the pages (Streamlit + Plotly specifics) -----------------------------------------------------------
@@ -95,6 +133,28 @@ def wait_idle(page, timeout_ms: float = 60_000) -> None:
     page.wait_for_selector(IDLE, timeout=timeout_ms)
 
 
+# Counts the app's script runs that start from now on (Streamlit marks the app root with its script state).
+ARM_RUNS_JS = """() => { const root = document.querySelector('[data-testid=stApp]');
+  window.__runs = 0; if (window.__runObserver) window.__runObserver.disconnect();
+  window.__runObserver = new MutationObserver(() => {
+    if (root.getAttribute('data-test-script-state') !== 'notRunning') window.__runs++; });
+  window.__runObserver.observe(root, {attributes: true, attributeFilter: ['data-test-script-state']}); }"""
+RAN_JS = """() => window.__runs > 0 && !!document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')"""
+
+
+@contextlib.contextmanager
+def rerun_of(page, timeout_ms: float = 60_000):
+    """Around an action that makes the app rerun: waits until no run is under way, then, on leaving, until a run that
+    started after the action began has finished -- not for "idle", which is also the state before the rerun starts.
+
+    The first wait matters: an action taken while a run is under way makes Streamlit restart that run, and the app
+    root stays "running" throughout, so no new run would be seen to start."""
+    wait_idle(page, timeout_ms)
+    page.evaluate(ARM_RUNS_JS)
+    yield
+    page.wait_for_function(RAN_JS, timeout=timeout_ms, polling=50)
+
+
 def open_page(page, base_url: str, slug: str | None = None, timeout_ms: float = 90_000, query: str = "") -> None:
     """Open the root (with `query`, e.g. "?presenter=<token>"), then (if slug) follow the sidebar link to /slug, as a
     user would."""
@@ -112,11 +172,20 @@ def point_position(page, chart: int, trace: int, point: int) -> tuple[float, flo
     return x, y
 
 
-def click_point(page, chart: int, trace: int, point: int, hover_ms: int = 300) -> tuple[float, float]:
-    """Hover a Plotly point (so Plotly picks it), then click it; returns where it clicked."""
+# Arms a flag that Plotly's next hover event on the i-th chart sets (Plotly picks the point a click selects on hover).
+ARM_HOVER_JS = """(i) => { const el = document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')[i];
+  el.__hovered = false; el.once('plotly_hover', () => { el.__hovered = true; }); }"""
+HOVERED_JS = "(i) => document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')[i].__hovered === true"
+
+
+def click_point(page, chart: int, trace: int, point: int, timeout_ms: float = 30_000) -> tuple[float, float]:
+    """Hover a Plotly point and wait until Plotly has picked it (its hover event), then click it; returns where it
+    clicked. The mouse leaves the chart first, so the move onto the point is a new hover even if it was there."""
     x, y = point_position(page, chart, trace, point)
+    page.mouse.move(0, 0)
+    page.evaluate(ARM_HOVER_JS, chart)
     page.mouse.move(x, y)
-    page.wait_for_timeout(hover_ms)
+    page.wait_for_function(HOVERED_JS, arg=chart, timeout=timeout_ms)
     page.mouse.click(x, y)
     return x, y
 

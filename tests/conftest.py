@@ -16,6 +16,15 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.real_data)
 
 
+@pytest.fixture(autouse=True)
+def own_torch_threads():
+    """Each test starts with the process's thread count: one that sets torch.set_num_threads leaves it to no other."""
+    threads = torch.get_num_threads()
+    yield
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def real_data():
     """Real MNIST from VAE_DATA_DIR: a missing copy is a failure, not a skip (CI sets VAE_DATA_DIR)."""

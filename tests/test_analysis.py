@@ -46,7 +46,7 @@ def test_spherical_interpolation_follows_the_circle():
     path = vc.interpolate([2.0, 0.0], [0.0, 2.0], steps=9, mode="spherical")
     np.testing.assert_allclose(np.linalg.norm(path, axis=1), 2.0, rtol=1e-5)  # linear would dip to 1.41
     assert np.linalg.norm(vc.interpolate([2.0, 0.0], [0.0, 2.0], 9, "linear")[4]) < 1.5
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="mode must be 'linear' or 'spherical'"):
         vc.interpolate([0, 0], [1, 1], 3, mode="cubic")
 
 

@@ -125,7 +125,7 @@ def test_nothing_to_pick_gives_an_empty_index_array():
                                                     ((0, np.nan, 0, 1), 10, 1.0), (UNIT, 0, 1.0), (UNIT, 10, 1.5),
                                                     (UNIT, 10, 0.0)])
 def test_a_degenerate_extent_grid_or_spacing_is_refused(extent, cells, spacing):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^(extent|cells|spacing) must"):
         spread_picks(cloud(10), extent, cells, spacing)
 
 
@@ -198,5 +198,5 @@ def test_picked_digits_drawn_at_the_largest_tile_never_overlap():
 def test_no_digits_give_a_fully_transparent_picture_and_mismatched_inputs_are_refused():
     empty = np.asarray(digits_picture(np.zeros((0, 784)), np.zeros((0, 2)), UNIT, (30, 20), 10))
     assert empty.shape == (20, 30, 4) and not empty.any()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="2 images for 3 points"):
         digits_picture(np.zeros((2, 784)), np.zeros((3, 2)), UNIT, (30, 20), 10)

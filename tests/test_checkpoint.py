@@ -513,9 +513,21 @@ def test_a_malformed_field_is_refused_naming_the_field(saved, built_models, case
     assert built_models == ["meta"]  # refused before the real model was allocated
 
 
-def test_saved_on_gpu_loads_on_cpu(saved):
+def test_the_file_holds_cpu_tensors_and_the_model_loads_on_the_cpu(saved):
+    """What makes a file saved anywhere load on a machine without a GPU: its tensors are stored as CPU tensors."""
+    stored = torch.load(saved[0], weights_only=True)["state_dict"]
+    assert {t.device.type for t in stored.values()} == {"cpu"}
     ckpt = vc.load_checkpoint(saved[0])
     assert {p.device.type for p in ckpt.model.parameters()} == {"cpu"}
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device to save a model from")
+def test_a_model_saved_on_the_gpu_loads_on_the_cpu(tmp_path, tiny_model):
+    on_gpu = tiny_model.to("cuda")  # the fixture is this test's own
+    path = vc.save_checkpoint(tmp_path / "gpu.pt", on_gpu)
+    ckpt = vc.load_checkpoint(path)
+    assert {p.device.type for p in ckpt.model.parameters()} == {"cpu"}
+    assert _same_tensors({k: v.cpu() for k, v in on_gpu.state_dict().items()}, ckpt.model.state_dict())
 
 
 def test_a_loaded_checkpoint_does_not_depend_on_its_file(saved):

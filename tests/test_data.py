@@ -26,7 +26,7 @@ def test_default_root_is_data(monkeypatch):
 
 
 def test_bad_split():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="split must be 'train' or 'test'"):
         vc.load_mnist("validation")
 
 

@@ -55,13 +55,13 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path, other_process):
 
 
 def test_a_second_job_in_the_same_process_is_busy_too(tmp_path):
-    with vc.training_lock(tmp_path), pytest.raises(vc.FolderBusyError):
+    with vc.training_lock(tmp_path), pytest.raises(vc.FolderBusyError, match="another training is writing into"):
         with vc.training_lock(tmp_path):
             pass
 
 
 def test_the_lock_is_released_after_the_block_even_on_error(tmp_path):
-    with pytest.raises(vc.TrainingDiverged), vc.training_lock(tmp_path):
+    with pytest.raises(vc.TrainingDiverged, match="the loss became NaN"), vc.training_lock(tmp_path):
         raise vc.TrainingDiverged("the loss became NaN")
     with vc.training_lock(tmp_path) as lock_file:
         pass

@@ -99,5 +99,5 @@ def test_a_score_cannot_take_the_name_of_a_fixed_column(test_set):
 
 def test_an_index_outside_the_test_set_is_refused(test_set):
     for bad in ([0, N], [-1]):
-        with pytest.raises(IndexError):
+        with pytest.raises(IndexError, match=r"indices must lie in \[0, 50\)"):
             map_table(bad, **test_set)

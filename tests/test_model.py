@@ -21,13 +21,14 @@ def test_forward_shapes(config):
 
 def test_config_is_frozen_and_validated():
     config = vc.ModelConfig()
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="cannot assign to field 'latent_dim'"):
         config.latent_dim = 3
-    for bad in (dict(arch="rnn"), dict(latent_dim=0), dict(hidden=()), dict(arch="conv", hidden=(8, 16, 32))):
-        with pytest.raises(ValueError):
+    for bad, field in ((dict(arch="rnn"), "arch"), (dict(latent_dim=0), "latent_dim"), (dict(hidden=()), "hidden"),
+                       (dict(arch="conv", hidden=(8, 16, 32)), "hidden")):
+        with pytest.raises(ValueError, match=f"^{field}: "):
             vc.ModelConfig(**bad)
     for bad in (dict(epochs=0), dict(lr=0.0), dict(beta=-1.0), dict(batch_size=0), dict(lr_schedule="step")):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=f"^{next(iter(bad))}: must"):
             vc.TrainConfig(**bad)
     assert vc.ModelConfig(**vc.ModelConfig(hidden=[8, 4]).to_dict()) == vc.ModelConfig(hidden=(8, 4))
 

@@ -51,7 +51,7 @@ def test_rotated_digits_keep_their_ink_and_turn_vertical_bars_horizontal(digits,
         assert np.isin(np.round(sets[name].sum(1), 3), masses).all(), name
     turned = sets["rotated_90"].reshape(-1, 28, 28)
     assert ((turned > 0).any(1).sum(1) > (turned > 0).any(2).sum(1)).all()  # wider than tall
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="quarter_turns must be 1"):
         rotated(digits, 3, quarter_turns=3)
 
 

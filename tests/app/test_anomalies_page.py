@@ -16,7 +16,7 @@ from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
 from explorer.page.score_labels import PROBE_LABELS
 from tests.app import links
-from tests.app.plotly_json import array
+from tests.app.helpers import array, run_without_mnist
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "anomalies.py")
 
@@ -146,10 +146,7 @@ def test_a_bad_score_or_threshold_falls_back_with_a_notice(real_data, cheap_anom
 # ---- what the page needs
 
 def test_without_mnist_the_page_says_what_is_missing(no_mnist):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception, at.exception
-    message = " ".join(e.value for e in at.error)
-    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
+    at = run_without_mnist(PAGE)
     assert not at.get("plotly_chart") and not at.dataframe
 
 

@@ -71,11 +71,11 @@ def test_class_rank_and_test_index_are_inverse():
     assert index_of(labels, 3, 0) == 0 and index_of(labels, 3, 2) == 5 and index_of(labels, 1, 1) == 4
     for i in range(len(labels)):
         assert index_of(labels, *digit_and_rank(labels, i)) == i
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match="rank 3 is out of range"):
         index_of(labels, 3, 3)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no test digit labelled 7"):
         index_of(labels, 7, 0)
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match=r"test index 6 is outside 0\.\.5"):
         digit_and_rank(labels, 6)
 
 

@@ -5,7 +5,6 @@ import io
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -15,6 +14,7 @@ from explorer import cache
 from explorer.model.choice import CHOSEN, ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
 from tests.app import links
+from tests.app.helpers import array
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "decoder_grid.py")
 
@@ -31,14 +31,6 @@ def picture(fig: dict) -> Image.Image:
 
 def cell_layer(fig: dict) -> dict:
     return fig["data"][-1]
-
-
-def array(value) -> np.ndarray:
-    """A figure array as JSON holds it: a list, or plotly's typed-array dict {"dtype", "bdata"[, "shape"]}."""
-    if isinstance(value, dict):
-        a = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        return a.reshape([int(n) for n in str(value["shape"]).split(",")]) if "shape" in value else a
-    return np.asarray(value)
 
 
 def n_cells(fig: dict) -> int:

@@ -19,6 +19,7 @@ from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
 from explorer.render.figures import digit_scatter, freeze_map
 from explorer.render.map_overlay import star_overlay
+from tests.app.helpers import captions, run_without_mnist
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "draw.py")
 
@@ -62,10 +63,6 @@ def star_z(at: AppTest) -> np.ndarray | None:
     return np.array([float(v) for v in match.group(1).split(",")]) if match else None
 
 
-def captions(at: AppTest) -> list[str]:
-    return [c for img in at.get("image") for c in img.captions]
-
-
 def backdrop(at: AppTest) -> str:
     (chart,) = at.get("plotly_chart")
     return chart.proto.spec
@@ -78,11 +75,6 @@ def page(real_data, cheap_anomaly_scores):
     return at
 
 
-@pytest.fixture(scope="module")
-def model():
-    return cache.load_model(ModelKey.of(DEFAULT_CHECKPOINT)).model
-
-
 # ---- drawing
 
 def test_before_a_stroke_the_page_asks_for_one_and_the_map_has_no_star(page):
@@ -93,14 +85,14 @@ def test_before_a_stroke_the_page_asks_for_one_and_the_map_has_no_star(page):
     assert "drawn_digit" not in page.session_state
 
 
-def test_a_stroke_shows_what_the_model_sees_its_star_its_neighbours_and_its_scores(page, model):
+def test_a_stroke_shows_what_the_model_sees_its_star_its_neighbours_and_its_scores(page, default_model):
     cache.test_scores(ModelKey.of(DEFAULT_CHECKPOINT))  # scored, as the server's warm-up does for the default model
     draw(page, stroke(ONE))
     assert not page.exception, page.exception
     x = vc.to_mnist(stroke(ONE))
     np.testing.assert_array_equal(page.session_state["drawn_digit"], x)  # what the Repair page is offered
     assert page.session_state["drawn_digit_from"] == "drawing"
-    mu, logvar = vc.encode(model, x[None])
+    mu, logvar = vc.encode(default_model, x[None])
     np.testing.assert_allclose(star_z(page), mu[0], atol=1e-4)
     assert captions(page)[:2] == ["what the model sees (28×28)", "its reconstruction"]
     assert f"z = μ(x) = **({mu[0, 0]:+.2f}, {mu[0, 1]:+.2f})**" in " ".join(m.value for m in page.markdown)
@@ -112,7 +104,7 @@ def test_a_stroke_shows_what_the_model_sees_its_star_its_neighbours_and_its_scor
                                   for i in nearest]
     assert all(labels[i] == 1 for i in nearest)  # a vertical bar lands among the ones
 
-    scores = vc.anomaly_scores(model, x[None], 2, vc.Complexity())  # cheap_anomaly_scores: k = 2
+    scores = vc.anomaly_scores(default_model, x[None], 2, vc.Complexity())  # cheap_anomaly_scores: k = 2
     test = cache.test_scores(ModelKey.of(DEFAULT_CHECKPOINT))
     assert [m.value for m in page.metric] == [f"{scores[s][0]:.1f} nats" for s in vc.SCORES]
     shares = [f"more atypical than **{np.mean(test[s] < scores[s][0]):.0%}** of the test digits" for s in vc.SCORES]
@@ -191,10 +183,7 @@ def test_a_blank_upload_says_no_digit_was_found(page):
 # ---- what the page needs
 
 def test_without_mnist_the_page_says_what_is_missing(no_mnist):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception, at.exception
-    message = " ".join(e.value for e in at.error)
-    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
+    at = run_without_mnist(PAGE)
     assert not at.get("plotly_chart")
 
 

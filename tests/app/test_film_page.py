@@ -16,6 +16,7 @@ from explorer.model.files import checkpoint_dir
 from explorer.render.palette import DIGIT_COLOURS
 from explorer.training.form import TrainingRequest
 from explorer.training.job import shared_job
+from tests.app.helpers import array, stop
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "film.py")
 
@@ -48,14 +49,6 @@ def specs(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
-def values(a) -> np.ndarray:
-    """A Plotly array from its JSON (a list, or base64 typed-array data)."""
-    if isinstance(a, dict):
-        import base64
-        return np.frombuffer(base64.b64decode(a["bdata"]), dtype=np.dtype(a["dtype"]))
-    return np.asarray(a, dtype=float)
-
-
 def test_the_film_is_one_animation_of_map_grid_and_loss_cursor_with_a_captioned_slider(film_run):
     result, tc = film_run
     at = run_page(saved(result, tc, "filmed"))
@@ -72,10 +65,10 @@ def test_the_film_is_one_animation_of_map_grid_and_loss_cursor_with_a_captioned_
     for f, frame in enumerate(fig["frames"]):
         means = film["means"][f].float().numpy()
         for d in range(10):  # frame f moves digit d's points to its means at that frame
-            assert np.allclose(values(frame["data"][d]["x"]), means[labels == d, 0])
-            assert np.allclose(values(frame["data"][d]["y"]), means[labels == d, 1])
+            assert np.allclose(array(frame["data"][d]["x"], float), means[labels == d, 0])
+            assert np.allclose(array(frame["data"][d]["y"], float), means[labels == d, 1])
         assert frame["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
-        assert values(frame["data"][10]["x"]) == pytest.approx([float(film["epochs"][f])] * 2)  # the loss cursor
+        assert array(frame["data"][10]["x"], float) == pytest.approx([float(film["epochs"][f])] * 2)  # the loss cursor
         assert "xaxis" not in frame["layout"] and "yaxis" not in frame["layout"]  # axes fixed over the film
     assert len({frame["layout"]["images"][0]["source"] for frame in fig["frames"]}) == 5  # a grid per frame
     extent = fig["layout"]["xaxis"]["range"][1]
@@ -102,10 +95,9 @@ def live_job(real_data):
     job = shared_job()
     request = TrainingRequest("live-film", vc.ModelConfig(hidden=(64, 32)),
                               vc.TrainConfig(epochs=200, train_subset=1000, test_subset=1000, snapshot_size=500))
-    job_id = job.start(request)
+    job.start(request)
     yield job
-    job.cancel(job_id)
-    job.wait(timeout=120)
+    stop(job)
 
 
 def next_frame(job, after: int = -1, timeout: float = 60.0):
@@ -137,10 +129,10 @@ def test_the_page_draws_a_running_sidebar_training_live(live_job, film_run):
     assert any("Live: `live-film` is training" in h.value for h in at.subheader)
     live, stored = specs(at)  # the live frame above the stored film
     assert [t["name"] for t in live["data"][:10]] == [str(d) for d in range(10)]
-    assert sum(len(values(t["x"])) for t in live["data"][:10]) == 500
+    assert sum(len(array(t["x"], float)) for t in live["data"][:10]) == 500
     assert live["layout"]["title"]["text"].startswith(("step", "epoch"))
     half = live["layout"]["xaxis"]["range"][1]
-    drawn = np.concatenate([values(t[axis]) for t in live["data"][:10] for axis in ("x", "y")])
+    drawn = np.concatenate([array(t[axis], float) for t in live["data"][:10] for axis in ("x", "y")])
     assert live["layout"]["yaxis"]["range"] == [-half, half] and 4.0 <= half and np.abs(drawn).max() <= half
     assert any(c.startswith("Decoded grid over") for img in at.get("image") for c in img.captions)
     assert "frames" in stored

@@ -1,6 +1,5 @@
 """Holes page in AppTest: q(z) and p(z) side by side on one scale, the hole map with the test digits' means, the two
 figures computed by vae_core.holes, the threshold slider and the log-scale toggle, and a clear message without MNIST."""
-import base64
 import json
 import math
 from pathlib import Path
@@ -13,24 +12,13 @@ import vae_core as vc
 from explorer import cache
 from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
+from tests.app.helpers import array, captions, run_without_mnist
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "holes.py")
 
 
 def spec(at: AppTest, i: int) -> dict:
     return json.loads(at.get("plotly_chart")[i].proto.spec)
-
-
-def array(value) -> np.ndarray:
-    """A figure array as JSON holds it: a list, or plotly's typed-array dict {"dtype", "bdata"[, "shape"]}."""
-    if isinstance(value, dict):
-        a = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        return a.reshape([int(n) for n in str(value["shape"]).split(",")]) if "shape" in value else a
-    return np.asarray(value, dtype=float)
-
-
-def captions(at: AppTest) -> list[str]:
-    return [c for img in at.get("image") for c in img.captions]
 
 
 def ratios(texts: list[str]) -> list[float]:
@@ -49,10 +37,10 @@ def test_q_and_p_are_drawn_side_by_side_on_one_grid_and_one_colour_scale(page):
     for fig in (q, p):
         assert [t["type"] for t in fig["data"]] == ["heatmap"]
     for coord in ("x", "y"):
-        assert np.array_equal(array(q["data"][0][coord]), array(p["data"][0][coord]))
+        assert np.array_equal(array(q["data"][0][coord], float), array(p["data"][0][coord], float))
     assert (q["data"][0]["zmin"], q["data"][0]["zmax"]) == (p["data"][0]["zmin"], p["data"][0]["zmax"])
     assert q["layout"]["xaxis"]["range"] == p["layout"]["xaxis"]["range"] == [-4, 4]
-    z_prior = array(p["data"][0]["z"])
+    z_prior = array(p["data"][0]["z"], float)
     assert z_prior[50, 50] == pytest.approx(-math.log10(2 * math.pi))  # log10 N(0; 0, I) at the centre of the grid
 
 
@@ -71,8 +59,8 @@ def test_the_hole_map_shows_the_means_the_boundary_and_the_decoded_samples(page)
     names = [t.get("name") for t in fig["data"]]
     assert [t["type"] for t in fig["data"]] == ["heatmap", "contour", "scattergl", "scatter", "scatter"]
     assert names[1] == "q = 0.1·p" and fig["data"][1]["contours"]["start"] == pytest.approx(-1.0)
-    assert len(array(fig["data"][2]["x"])) == 10_000  # every test digit's mean
-    ratio, axis = array(fig["data"][0]["z"]), array(fig["data"][0]["x"])
+    assert len(array(fig["data"][2]["x"], float)) == 10_000  # every test digit's mean
+    ratio, axis = array(fig["data"][0]["z"], float), array(fig["data"][0]["x"], float)
     outside = np.hypot(*np.meshgrid(axis, axis)) > 3.0
     assert np.isnan(ratio[outside]).all() and not np.isnan(ratio[~outside]).any()  # drawn where the prior has mass
     assert names[3] == "decoded: in a hole (16)" and names[4] == "decoded: q ≥ p (10)"
@@ -95,12 +83,9 @@ def test_the_log_scale_toggle_switches_the_density_images_to_densities(page):
     assert not page.exception, page.exception
     q, p = spec(page, 0), spec(page, 1)
     assert q["data"][0]["zmin"] == p["data"][0]["zmin"] == 0
-    assert array(p["data"][0]["z"])[50, 50] == pytest.approx(1 / (2 * math.pi))
+    assert array(p["data"][0]["z"], float)[50, 50] == pytest.approx(1 / (2 * math.pi))
 
 
 def test_without_mnist_the_page_says_what_is_missing(no_mnist):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception, at.exception
-    message = " ".join(e.value for e in at.error)
-    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
+    at = run_without_mnist(PAGE)
     assert not at.get("plotly_chart") and not at.metric

@@ -1,23 +1,18 @@
 """Interpolation page in AppTest: choosing A and B by class and index, random pick, steps, mode and t change what is
 shown, and a clear message without MNIST. (Picking by a click on the map is a browser test.)"""
-import base64
 import json
 from pathlib import Path
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-import vae_core as vc
 from explorer import cache
 from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
 from tests.app import links
+from tests.app.helpers import array, captions, run_without_mnist
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "interpolation.py")
-
-
-def captions(at: AppTest) -> list[str]:
-    return [c for img in at.get("image") for c in img.captions]
 
 
 def urls(at: AppTest) -> list[str]:
@@ -27,9 +22,6 @@ def urls(at: AppTest) -> list[str]:
 def path_on_map(at: AppTest) -> np.ndarray:
     (chart,) = at.get("plotly_chart")
     trace = next(t for t in json.loads(chart.proto.spec)["data"] if t.get("name") == "path")
-
-    def array(v):
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]) if isinstance(v, dict) else np.asarray(v)
     return np.column_stack([array(trace["x"]), array(trace["y"])])
 
 
@@ -101,10 +93,7 @@ def test_t_slider_moves_the_large_frames(real_data):
 
 
 def test_without_mnist_the_page_says_what_is_missing(no_mnist):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception, at.exception
-    message = " ".join(e.value for e in at.error)
-    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
+    at = run_without_mnist(PAGE)
     assert not at.get("plotly_chart") and not at.get("image")
 
 

@@ -19,16 +19,16 @@ from vae_core.settings import CHECKPOINT_DIR_ENV
 SHIPPED = shipped_checkpoints()
 
 
-def test_checkpoint_dir_comes_from_the_environment(tmp_path, monkeypatch):
+def test_checkpoint_dir_comes_from_the_environment(tmp_path, monkeypatch, tiny_checkpoint):
     monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path))
     assert checkpoint_dir() == tmp_path
-    (tmp_path / "b.pt").write_bytes(b"x")
+    tiny_checkpoint(tmp_path / "b.pt")
     listed = list_checkpoints()
     assert listed == [*SHIPPED, tmp_path / "b.pt"]
 
 
-def test_links_dangling_links_and_directories_are_not_listed(tmp_path):
-    (tmp_path / "real.pt").write_bytes(b"x")
+def test_links_dangling_links_and_directories_are_not_listed(tmp_path, tiny_checkpoint):
+    tiny_checkpoint(tmp_path / "real.pt")
     (tmp_path / "dangling.pt").symlink_to(tmp_path / "gone.pt")
     (tmp_path / "link.pt").symlink_to(tmp_path / "real.pt")
     (tmp_path / "folder.pt").mkdir()
@@ -36,10 +36,9 @@ def test_links_dangling_links_and_directories_are_not_listed(tmp_path):
     assert list_checkpoints(tmp_path) == [*SHIPPED, tmp_path / "real.pt"]
 
 
-def test_newest_first_and_a_missing_folder_lists_only_the_default(tmp_path):
+def test_newest_first_and_a_missing_folder_lists_only_the_default(tmp_path, tiny_checkpoint):
     for age, name in ((300, "old"), (0, "new")):
-        path = tmp_path / f"{name}.pt"
-        path.write_bytes(b"x")
+        path = tiny_checkpoint(tmp_path / f"{name}.pt")
         os.utime(path, (path.stat().st_mtime - age,) * 2)
     assert [p.name for p in list_checkpoints(tmp_path)] == [*(p.name for p in SHIPPED), "new.pt", "old.pt"]
     assert list_checkpoints(tmp_path / "nowhere") == SHIPPED

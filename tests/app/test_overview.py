@@ -8,15 +8,12 @@ from streamlit.testing.v1 import AppTest
 import vae_core as vc
 from explorer.model.choice import CHOSEN, ModelKey
 from explorer.render.palette import DIGIT_COLOURS
+from tests.app.helpers import captions
 
 ROOT = Path(__file__).resolve().parents[2]
 
 APP = str(ROOT / "navigation.py")  # the Streamlit script app.py serves
 OVERVIEW = str(ROOT / "pages" / "overview.py")
-
-
-def captions(at: AppTest) -> list[str]:
-    return [c for img in at.get("image") for c in img.captions]
 
 
 def test_the_app_opens_on_the_overview_with_the_sidebar(real_data):
@@ -27,7 +24,8 @@ def test_the_app_opens_on_the_overview_with_the_sidebar(real_data):
                                             "Samples from the prior"]
     assert at.selectbox(key="sidebar_checkpoint").value.endswith("default.pt")
     assert any("test −ELBO" in m.value for m in at.sidebar.markdown)
-    assert at.button(key="FormSubmitter:sidebar_train_form-Train") is not None
+    train = [b for b in at.sidebar.button if b.key == "FormSubmitter:sidebar_train_form-Train"]
+    assert len(train) == 1 and train[0].label == "Train"
     assert len(at.get("image")) == 30  # 10 test digits, 10 reconstructions, 10 prior samples
     assert len(at.latex) >= 3
     (key,) = at.sidebar.get("plotly_chart")  # the digit colour key, in the colours the maps use

@@ -12,14 +12,10 @@ import vae_core as vc
 from explorer import cache
 from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
-from tests.app.plotly_json import array
+from tests.app.helpers import array, captions, run_without_mnist
 from vae_core.corruption import gaussian_noise, missing_half, missing_rectangle, salt_and_pepper
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "repair.py")
-
-
-def captions(at: AppTest) -> list[str]:
-    return [c for img in at.get("image") for c in img.captions]
 
 
 def path_on_map(at: AppTest) -> np.ndarray:
@@ -43,17 +39,12 @@ def page(real_data):
     return at
 
 
-@pytest.fixture(scope="module")
-def model():
-    return cache.load_model(ModelKey.of(DEFAULT_CHECKPOINT)).model
-
-
 # ---- noise
 
-def test_the_default_is_test_digit_0_with_gaussian_noise_repaired_by_one_pass_through_the_code(page, model):
+def test_the_default_is_test_digit_0_with_gaussian_noise_repaired_by_one_pass_through_the_code(page, default_model):
     clean = cache.mnist("test")[0][0]
     noisy, _ = gaussian_noise(clean[None], 0.4, seed=0)
-    repaired = vc.denoise(model, noisy)
+    repaired = vc.denoise(default_model, noisy)
     assert vae_error(page) == f"{mse(repaired, clean, np.ones((1, 784), bool)):.4f}"
     assert captions(page)[:3] == ["damaged", "repaired by the VAE", "original"]
     mean_image = cache.mnist("train")[0].mean(0)
@@ -61,7 +52,7 @@ def test_the_default_is_test_digit_0_with_gaussian_noise_repaired_by_one_pass_th
                                    f"median filter 3×3: {mse(vc.median_filter(noisy), clean, np.ones((1, 784), bool)):.4f}",
                                    f"mean image: {mse(mean_image, clean, np.ones((1, 784), bool)):.4f}"]
     path = path_on_map(page)  # the clean digit's code, then the noisy one's
-    np.testing.assert_allclose(path, vc.encode(model, np.concatenate([clean[None], noisy]))[0], atol=1e-5)
+    np.testing.assert_allclose(path, vc.encode(default_model, np.concatenate([clean[None], noisy]))[0], atol=1e-5)
 
 
 def test_new_noise_draws_another_sample_and_salt_and_pepper_takes_its_p(page):
@@ -78,14 +69,14 @@ def test_new_noise_draws_another_sample_and_salt_and_pepper_takes_its_p(page):
 
 # ---- missing pixels
 
-def test_a_missing_half_is_filled_by_iterations_that_never_change_the_seen_pixels(page, model):
+def test_a_missing_half_is_filled_by_iterations_that_never_change_the_seen_pixels(page, default_model):
     page.radio(key="repair_kind").set_value("half").run()
     page.radio(key="repair_half").set_value("left").run()
     page.slider(key="repair_iters").set_value(6).run()
     assert not page.exception, page.exception
     clean = cache.mnist("test")[0][0]
     damaged, observed = missing_half(clean[None], "left")
-    fill = vc.impute(model, damaged, observed, 6)
+    fill = vc.impute(default_model, damaged, observed, 6)
     missing = ~observed
     assert vae_error(page) == f"{mse(fill['images'], clean, missing):.4f}"
     np.testing.assert_allclose(path_on_map(page), fill["latents"][:, 0], atol=1e-5)  # 7 codes: the fill, 6 rounds
@@ -122,7 +113,7 @@ def test_a_test_digit_is_chosen_by_number_or_at_random(page):
     assert [h.value for h in page.subheader] == [f"Repairing test #{index} (label {labels[index]})"]
 
 
-def test_the_digit_drawn_on_the_draw_page_can_be_repaired(page, model):
+def test_the_digit_drawn_on_the_draw_page_can_be_repaired(page, default_model):
     assert page.radio(key="repair_source").options == ["A test digit"]  # nothing drawn yet
     drawn = cache.mnist("test")[0][42][::-1].copy()  # any 784 values in [0, 1]
     page.session_state["drawn_digit"], page.session_state["drawn_digit_from"] = drawn, "drawing"
@@ -131,7 +122,7 @@ def test_the_digit_drawn_on_the_draw_page_can_be_repaired(page, model):
     assert not page.exception, page.exception
     assert [h.value for h in page.subheader] == ["Repairing your drawing"]
     noisy, _ = gaussian_noise(drawn[None], 0.4, seed=0)
-    assert vae_error(page) == f"{mse(vc.denoise(model, noisy), drawn, np.ones((1, 784), bool)):.4f}"
+    assert vae_error(page) == f"{mse(vc.denoise(default_model, noisy), drawn, np.ones((1, 784), bool)):.4f}"
     del page.session_state["drawn_digit"]  # cleared on the Draw page: back to the test digits
     page.run()
     assert not page.exception, page.exception
@@ -141,8 +132,5 @@ def test_the_digit_drawn_on_the_draw_page_can_be_repaired(page, model):
 # ---- what the page needs
 
 def test_without_mnist_the_page_says_what_is_missing(no_mnist):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception, at.exception
-    message = " ".join(e.value for e in at.error)
-    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
+    at = run_without_mnist(PAGE)
     assert not at.get("plotly_chart") and not at.get("image")

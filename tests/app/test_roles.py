@@ -10,6 +10,7 @@ import vae_core as vc
 from explorer.model.picker import PICKER
 from explorer.training.form import TrainingRequest
 from explorer.training.job import shared_job
+from tests.app.helpers import stop
 from vae_core.settings import TOKEN_ENV
 
 HARNESS = str(Path(__file__).with_name("sidebar_app.py"))
@@ -46,8 +47,7 @@ def running():
     job.start(TrainingRequest("long-one", vc.ModelConfig(hidden=(16,)),
                               vc.TrainConfig(epochs=200, train_subset=1000, test_subset=500)), owner="someone-else")
     yield job
-    job.cancel(job.snapshot().job_id)
-    job.wait(timeout=120)
+    stop(job)
 
 
 def test_outside_room_mode_every_session_may_train_and_delete(trained, monkeypatch):
@@ -64,7 +64,8 @@ def test_the_audience_gets_no_form_no_delete_and_no_cancel(trained, monkeypatch,
     assert offers_changes(at) == {"form": False, "delete": False, "cancel": False}
     text = " ".join(m.value for m in at.sidebar.markdown)
     assert "long-one" in text  # the room sees what is being trained, nothing to press
-    assert at.text_input(key="room_token") is not None
+    token = [t for t in at.sidebar.text_input if t.key == "room_token"]
+    assert len(token) == 1 and token[0].label == "Presenter token"  # where a presenter gives the token
 
 
 def test_a_presenter_link_gives_the_controls_and_leaves_the_address_bar(trained, monkeypatch, running, real_data):

@@ -10,6 +10,7 @@ from explorer.model.files import DEFAULT_CHECKPOINT
 from explorer.model.picker import PICKER
 from explorer.training.form import TrainingRequest
 from explorer.training.job import shared_job
+from tests.app.helpers import stop
 from vae_core.settings import CHECKPOINT_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,8 +31,7 @@ def job():
     """The process-wide job the sidebar uses; no test may leave it running."""
     job = shared_job()
     yield job
-    job.cancel(job.snapshot().job_id)
-    job.wait(timeout=120)
+    stop(job)
 
 
 def run_harness() -> AppTest:
@@ -119,7 +119,8 @@ def test_a_second_session_sees_the_running_training_and_cannot_start_another(ckp
     at = run_harness()  # another browser session
     text = " ".join(m.value for m in at.sidebar.markdown)
     assert "A training is already running" in text and "long-one" in text
-    assert at.button(key="sidebar_cancel") is not None
+    cancel = [b for b in at.sidebar.button if b.key == "sidebar_cancel"]
+    assert len(cancel) == 1 and cancel[0].label == "Cancel training" and not cancel[0].disabled
     at.text_input(key="sidebar_name").set_value("mine")
     at.button(key=SUBMIT).click().run()
     assert not at.exception

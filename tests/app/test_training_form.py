@@ -44,13 +44,13 @@ def test_invalid_form_values_are_refused_with_a_reason(tmp_path, changes, fragme
 
 
 def test_all_problems_are_reported_at_once(tmp_path):
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError, match="^Name: ") as info:
         validate_request(**{**VALID, "name": "a b", "epochs": 0, "hidden": "x"}, directory=tmp_path)
     assert len(str(info.value).splitlines()) == 3
 
 
-def test_existing_names_are_never_overwritten(tmp_path):
-    (tmp_path / "taken.pt").write_bytes(b"x")
+def test_existing_names_are_never_overwritten(tmp_path, tiny_checkpoint):
+    tiny_checkpoint(tmp_path / "taken.pt")
     assert "already exists" in name_problem("taken", tmp_path)
     assert name_problem("free-name_2", tmp_path) is None
 

@@ -101,7 +101,7 @@ def test_only_one_training_at_a_time(tmp_path, real_data):
     second = job.start(tiny_request("second"), directory=tmp_path)
     assert second == first + 1
     job.cancel(second)
-    job.wait(timeout=120)
+    assert job.wait(timeout=120).state == "cancelled"
     assert files(tmp_path) == []
 
 
@@ -109,7 +109,7 @@ def test_only_the_starter_or_the_presenter_may_cancel(tmp_path, real_data):
     job = TrainingJob()
     job_id = job.start(tiny_request(epochs=50), directory=tmp_path, owner="session-a")
     try:
-        with pytest.raises(NotYourTraining):
+        with pytest.raises(NotYourTraining, match="only the session that started this training"):
             job.cancel(job_id, by="session-b", presenter=False)  # another student's click
         assert job.snapshot().active
         assert job.cancel(job_id, by="session-a", presenter=False)  # its starter may
@@ -130,7 +130,7 @@ def test_a_late_cancel_click_does_not_cancel_the_next_training(tmp_path, real_da
         assert job.snapshot().job_id == second and job.snapshot().active
     finally:
         job.cancel(second)
-    job.wait(timeout=120)
+    assert job.wait(timeout=120).state == "cancelled"
 
 
 def test_clearing_streamlit_caches_during_a_training_never_makes_a_second_job(tmp_path, real_data):
@@ -142,7 +142,7 @@ def test_clearing_streamlit_caches_during_a_training_never_makes_a_second_job(tm
         st.cache_resource.clear()  # what any websocket client's clear_cache message does
         st.cache_data.clear()
         assert shared_job() is job and job.snapshot().active
-        with pytest.raises(TrainingAlreadyRunning):
+        with pytest.raises(TrainingAlreadyRunning, match="already running"):
             shared_job().start(tiny_request("second"), directory=tmp_path)
     finally:
         job.cancel(job_id)
@@ -157,7 +157,7 @@ def test_the_folder_quota_refuses_a_training_until_a_model_is_deleted(tmp_path, 
     with pytest.raises(ModelQuotaReached, match="delete one first"):
         job.start(tiny_request(), directory=tmp_path)
     delete_model(tmp_path / "a.pt", tmp_path)
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionError, match="the shipped model 'default' cannot be deleted"):
         delete_model(DEFAULT_CHECKPOINT, tmp_path)
     assert job.snapshot().state == "idle" and files(tmp_path) == ["b.pt"]
 

@@ -163,10 +163,8 @@ def test_the_link_carries_the_view():
     assert url == "http://h:8501/interpolation?model=conv&a=0&b=4321&mode=spherical&steps=25&t=0.07"
 
 
-def test_a_link_names_models_by_their_file_stem(tmp_path):
-    trained = tmp_path / "ckpts" / "lesson-1.pt"  # the checkpoint folder tests use (tests/app/conftest.py)
-    trained.parent.mkdir()
-    trained.write_bytes(b"")
+def test_a_link_names_models_by_their_file_stem(tmp_path, tiny_checkpoint):
+    trained = tiny_checkpoint(tmp_path / "ckpts" / "lesson-1.pt")  # the checkpoint folder tests use (conftest.py)
     assert us.model_names()[0] == "default" and "lesson-1" in us.model_names()
     assert us.checkpoint_named("lesson-1") == trained and us.checkpoint_named("nope") is None
 

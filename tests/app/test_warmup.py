@@ -1,6 +1,8 @@
 """app.py and explorer.startup.warmup: `streamlit run app.py` serves navigation.py and warms the default model's caches in a
 background thread as the server starts; the warm-up fills the caches the pages read and never fails the server."""
 import asyncio
+import json
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -105,16 +107,30 @@ def test_lifespan_starts_the_warm_up_in_a_thread_and_serves_at_once(monkeypatch)
     assert not any(t.name == "warm-up" for t in threading.enumerate())
 
 
-def test_preparing_training_imports_adam_and_freezes_what_it_brought():
-    import gc
+# prepare_training() in a process of its own, as the server's first training would find it: what was imported and
+# frozen before, after one call, and after a second.
+PREPARE_TRAINING = """
+import gc, json, sys
+from explorer.startup import warmup
+seen = lambda: {"dynamo": "torch._dynamo" in sys.modules, "frozen": gc.get_freeze_count()}
+before = seen()
+warmup.prepare_training()
+once = seen()
+warmup.prepare_training()
+print(json.dumps([before, once, seen()]))
+"""
 
-    warmup.prepare_training()
-    assert "torch._dynamo" in sys.modules  # what constructing Adam pulls in
-    frozen = gc.get_freeze_count()
-    assert frozen > 0
-    warmup.prepare_training()  # nothing new to import: the second call finds it all frozen already
-    # (not exactly equal: a frozen object whose last reference goes is still freed -- CI saw 561,844 -> 561,827)
-    assert abs(gc.get_freeze_count() - frozen) < 0.01 * frozen
+
+def test_preparing_training_imports_adam_and_freezes_what_it_brought():
+    done = subprocess.run([sys.executable, "-c", PREPARE_TRAINING], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=True)
+    before, once, twice = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not before["dynamo"] and before["frozen"] == 0  # a fresh server: neither imported nor frozen yet
+    assert once["dynamo"]  # what constructing Adam pulls in
+    assert once["frozen"] > 0
+    # nothing new to import: the second call finds it all frozen already (not exactly equal: a frozen object whose
+    # last reference goes is still freed -- CI saw 561,844 -> 561,827)
+    assert twice["dynamo"] and abs(twice["frozen"] - once["frozen"]) < 0.01 * once["frozen"]
 
 
 def test_anomaly_scores_of_the_default_are_prepared_for_the_first_visitor(real_data, cheap_anomaly_scores,

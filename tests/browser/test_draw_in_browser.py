@@ -1,6 +1,6 @@
 """The Draw a digit page in a real browser: a stroke drawn with the mouse on the canvas puts the star on the map where
 the encoder puts the digit, Clear and a second stroke move it, and the drawn digit can then be repaired on the Repair
-page. One server and one headless Chromium for the module (bench/browser_harness.py); screenshots in
+page. Runs on the shared `server` with one page for the module (tests/browser/conftest.py); screenshots in
 artifacts/screenshots/."""
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import re
 
 import pytest
 
-from bench.browser_harness import NAV, chromium, serve_app, wait_idle
-from tests.browser.test_app_in_browser import SHOTS, SLOW, WAIT, assert_rendered, expect_text, shot, wait_gl_drawn
+from bench.browser_harness import NAV, wait_idle
+from tests.browser.helpers import SLOW, WAIT, assert_rendered, expect_text, shot, wait_gl_drawn
 
 pytestmark = pytest.mark.browser
+VIEWPORT = (1600, 1400)
 
 CANVAS = '[data-testid="stMain"] canvas.upper-canvas'  # fabric.js takes the mouse on the upper of its two canvases
 # The star's centre on screen, and where the map (the page's only Plotly chart) draws the z the star says it is at.
@@ -25,20 +26,10 @@ STAR_JS = """() => { const s = document.querySelector('[data-testid=stMain] .map
           mapX: b.left + fl.xaxis._offset + fl.xaxis.l2p(zx), mapY: b.top + fl.yaxis._offset + fl.yaxis.l2p(zy)}; }"""
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory, real_data):
-    """(base url, Playwright page, checkpoint dir), as tests/browser/conftest.py's failure screenshots expect."""
-    tmp = tmp_path_factory.mktemp("draw")
-    checkpoints = tmp / "checkpoints"
-    checkpoints.mkdir()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with serve_app(checkpoints, tmp / "streamlit.log") as (url, _), chromium(viewport=(1600, 1400)) as page:
-        page.set_default_timeout(WAIT)
-        yield url, page, checkpoints
-
-
 def follow_sidebar_link(page, slug: str) -> None:
-    """Click the sidebar's link to /slug and wait for the address (which may carry ?model=...)."""
+    """Once the current page's run is over, click the sidebar's link to /slug and wait for the address (which may
+    carry ?model=...)."""
+    wait_idle(page, SLOW)
     page.locator(f'{NAV} a[href*="/{slug}"]').click()
     page.wait_for_url(re.compile(rf"/{slug}(\?|$)"), timeout=SLOW)
 
@@ -64,8 +55,8 @@ def star(page, old: dict | None = None, timeout: float = WAIT) -> dict:
     return page.evaluate(STAR_JS)
 
 
-def test_a_stroke_drawn_with_the_mouse_puts_the_star_where_the_encoder_puts_the_digit(app):
-    url, page, _ = app
+def test_a_stroke_drawn_with_the_mouse_puts_the_star_where_the_encoder_puts_the_digit(server, page):
+    url = server.url
     page.goto(url)
     page.wait_for_selector(NAV, timeout=SLOW)
     follow_sidebar_link(page, "draw")
@@ -83,8 +74,7 @@ def test_a_stroke_drawn_with_the_mouse_puts_the_star_where_the_encoder_puts_the_
     shot(page, "draw_stroke")
 
 
-def test_clear_removes_the_star_and_a_new_stroke_moves_it(app):
-    _, page, _ = app
+def test_clear_removes_the_star_and_a_new_stroke_moves_it(page):
     first = page.evaluate(STAR_JS)
     assert first is not None, "no star left by the previous test"
     page.get_by_role("button", name="Clear").click()
@@ -98,8 +88,7 @@ def test_clear_removes_the_star_and_a_new_stroke_moves_it(app):
     shot(page, "draw_second_stroke")
 
 
-def test_the_drawn_digit_can_be_repaired_on_the_repair_page(app):
-    _, page, _ = app
+def test_the_drawn_digit_can_be_repaired_on_the_repair_page(page):
     follow_sidebar_link(page, "repair")
     expect_text(page, "Repairing test #0", "repair page", SLOW)
     page.get_by_text("Your digit from the Draw page").click()

@@ -2,25 +2,33 @@
 cursor in the browser itself, the slide GIF downloads, a sidebar training is drawn live on the page, and presentation
 mode hides the sidebar and lists the pages along the top.
 
-One server (`streamlit run app.py` on 127.0.0.1) with a tmp checkpoint folder holding a small filmed model; Debian's
-Chromium through Playwright. Screenshots go to artifacts/screenshots/. Needs MNIST (VAE_DATA_DIR)."""
+Runs on `film_server` (tests/browser/conftest.py: a tmp checkpoint folder holding a small filmed model) with one page
+for the module. Screenshots go to artifacts/screenshots/. Needs MNIST (VAE_DATA_DIR)."""
 from __future__ import annotations
 
 import io
 import re
 
 import pytest
-import torch
 from PIL import Image
 
 import vae_core as vc
-from bench.browser_harness import MAIN_PLOTS, NAV, chromium, open_page, serve_app, wait_idle
-from tests.browser.test_app_in_browser import SHOTS, SLOW, WAIT, assert_rendered, expect_text, shot
+from bench.browser_harness import MAIN_PLOTS, NAV, open_page, wait_idle
+from tests.browser.conftest import FILMED
+from tests.browser.helpers import (
+    SLOW,
+    WAIT,
+    assert_rendered,
+    expect_text,
+    expect_training_end,
+    pick_model,
+    shot,
+    start_training,
+)
 from vae_core.limits import frame_steps
 
 pytestmark = pytest.mark.browser
-
-FILMED = "filmed"
+VIEWPORT = (1600, 1300)
 # What the viewer sees of the film chart: where the first digit traces' points are drawn (SVG transforms), the grid
 # picture's source and the slider's position.
 DRAWN_JS = """() => { const el = document.querySelector('[data-testid=stMain] .js-plotly-plot');
@@ -29,39 +37,15 @@ DRAWN_JS = """() => { const el = document.querySelector('[data-testid=stMain] .j
   const image = el.querySelector('.imagelayer image, .layer-below image');
   return {points, image: image ? image.getAttribute('href').length + ':' + image.getAttribute('href').slice(60, 200) : '',
           active: el._fullLayout.sliders[0].active, frames: (el._transitionData._frames || []).length}; }"""
+# The loss curve's cursor: the x of the chart's last trace.
+CURSOR_JS = "() => document.querySelector('[data-testid=stMain] .js-plotly-plot')._fullData.at(-1).x[0]"
 FILM_READY_JS = """(n) => { const el = document.querySelector('[data-testid=stMain] .js-plotly-plot');
   return !!(el && el._transitionData && el._transitionData._frames && el._transitionData._frames.length === n
             && el.querySelectorAll('.scatterlayer .trace .point').length > 0); }"""
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory, real_data):
-    """(base url, page, checkpoint dir, the filmed model's snapshots): a small model trained on MNIST with its film
-    (3 epochs of 63 steps on 2,000 images, ~3 s: frames at steps 0, 10, 30, then every epoch), saved in the server's
-    checkpoint folder."""
-    tmp = tmp_path_factory.mktemp("film_browser")
-    checkpoints = tmp / "checkpoints"
-    checkpoints.mkdir()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(1)
-    tc = vc.TrainConfig(epochs=3, batch_size=32, train_subset=2000, test_subset=2000, snapshot_size=500)
-    result = vc.train(vc.ModelConfig(hidden=(64,)), tc, show_bar=False)
-    vc.save_checkpoint(checkpoints / f"{FILMED}.pt", result.model, tc, result.history, {}, result.snapshots)
-    with serve_app(checkpoints, tmp / "streamlit.log") as (url, _), chromium(viewport=(1600, 1300)) as page:
-        page.set_default_timeout(WAIT)
-        yield url, page, checkpoints, result.snapshots
-
-
-def pick_model(page, name: str) -> None:
-    picker = page.locator('[data-testid="stSidebar"] input[aria-label="Model"]')
-    picker.click()
-    page.locator('[role="option"]').filter(has_text=re.compile(rf"^{re.escape(name)}\b")).first.click()
-    page.wait_for_function(f"() => document.querySelector('[data-testid=stSidebar] input[aria-label=Model]').value"
-                           f" === {name!r}")
-
-
-def test_play_animates_the_map_the_grid_and_the_loss_cursor(app):
-    url, page, _, film = app
+def test_play_animates_the_map_the_grid_and_the_loss_cursor(film_server, page):
+    url, film = film_server.url, film_server.film
     frames = len(film["steps"])
     open_page(page, url, "film")
     expect_text(page, "Training film", "film page title", SLOW)
@@ -70,8 +54,7 @@ def test_play_animates_the_map_the_grid_and_the_loss_cursor(app):
     assert_rendered(page, "film page")
     before = page.evaluate(DRAWN_JS)
     assert before["frames"] == frames and before["active"] == 0 and before["points"] and before["image"]
-    cursor_before = page.evaluate("() => document.querySelector('[data-testid=stMain] .js-plotly-plot')"
-                                  "._fullData.at(-1).x[0]")
+    cursor_before = page.evaluate(CURSOR_JS)
     shot(page, "film_01_untrained")
 
     page.locator(f"{MAIN_PLOTS} .updatemenu-button").filter(has_text="Play").first.click()
@@ -80,18 +63,19 @@ def test_play_animates_the_map_the_grid_and_the_loss_cursor(app):
     shot(page, "film_02_playing")
     # it plays to the end by itself: the last frame's caption, its grid, the cursor at the last epoch
     page.wait_for_function(f"(n) => ({DRAWN_JS})().active === n - 1", arg=frames, timeout=WAIT)
-    page.wait_for_timeout(800)  # the last frame's transition
+    page.wait_for_function(f"(e) => Math.abs(({CURSOR_JS})() - e) < 1e-9", arg=float(film["epochs"][-1]),
+                           timeout=WAIT)  # the last frame's transition has moved the cursor
     after = page.evaluate(DRAWN_JS)
     assert after["points"] != before["points"], "the map did not change while the film played"
     assert after["image"] != before["image"], "the decoded grid did not change while the film played"
-    cursor = page.evaluate("() => document.querySelector('[data-testid=stMain] .js-plotly-plot')._fullData.at(-1).x[0]")
+    cursor = page.evaluate(CURSOR_JS)
     assert cursor_before == 0 and cursor == pytest.approx(float(film["epochs"][-1]))
     expect_text(page, vc.frame_caption(film, frames - 1), "film slider caption at the last frame")
     shot(page, "film_03_last_frame")
 
 
-def test_the_film_downloads_as_a_slide_sized_gif(app):
-    url, page, _, film = app
+def test_the_film_downloads_as_a_slide_sized_gif(film_server, page):
+    film = film_server.film
     page.get_by_role("button", name=re.compile("Training film as a GIF")).scroll_into_view_if_needed()
     with page.expect_download(timeout=SLOW) as download:
         page.get_by_role("button", name=re.compile("Training film as a GIF")).click()
@@ -100,16 +84,8 @@ def test_the_film_downloads_as_a_slide_sized_gif(app):
     assert gif.format == "GIF" and gif.size == (1920, 1080) and gif.n_frames == len(film["steps"])
 
 
-def test_a_sidebar_training_is_drawn_live_on_the_film_page(app):
-    url, page, _, _ = app
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.get_by_text("Train a new model").click()
-    form = sidebar.locator('[data-testid="stForm"]')
-    for label, value in (("Name", "live-in-browser"), ("Epochs", "8"), ("Training images", "1000")):
-        field = form.get_by_label(label, exact=True)
-        field.fill(value)
-        field.press("Tab")
-    form.get_by_role("button", name="Train", exact=True).click()
+def test_a_sidebar_training_is_drawn_live_on_the_film_page(page):
+    start_training(page, {"Name": "live-in-browser", "Epochs": "8", "Training images": "1000", "Hidden sizes": "64"})
     expect_text(page, "Live: live-in-browser is training", "live heading on the film page", SLOW)
     title = "() => { const t = document.querySelector('[data-testid=stMain] .js-plotly-plot .gtitle'); " \
             "return t ? t.textContent : ''; }"
@@ -117,14 +93,15 @@ def test_a_sidebar_training_is_drawn_live_on_the_film_page(app):
     first = page.evaluate(title)  # the live map's title is its frame's caption: it changes with every frame
     page.wait_for_function(f"(first) => ({title})() !== first", arg=first, timeout=SLOW)
     shot(page, "film_04_live")
-    expect_text(page, re.compile(r"Trained 'live-in-browser' in \d+ s"), "the live training ends", SLOW * 2)
-    wait_idle(page, SLOW)  # the rerun that selects the new model: no live section any more, its film instead
-    assert page.get_by_text("Live: live-in-browser is training").count() == 0
+    expect_training_end(page, re.compile(r"Trained 'live-in-browser' in \d+ s"), "the live training ends")
+    # the rerun that selects the new model: its film instead of the live section
     page.wait_for_function(FILM_READY_JS, arg=len(frame_steps(8, 8)), timeout=SLOW)  # 8 steps an epoch
+    wait_idle(page, SLOW)
+    assert page.get_by_text("Live: live-in-browser is training").count() == 0
 
 
-def test_presentation_mode_hides_the_sidebar_and_lists_the_pages_on_top(app):
-    url, page, _, _ = app
+def test_presentation_mode_hides_the_sidebar_and_lists_the_pages_on_top(film_server, page):
+    url = film_server.url
     open_page(page, url, "film")
     wait_idle(page, SLOW)
     root = "() => parseFloat(getComputedStyle(document.documentElement).fontSize)"

@@ -1,37 +1,30 @@
 """Room mode in a real browser (127.0.0.1 only): a session without the token finds no training form, no cancel and no
 delete; a session opened with ?presenter=<token> finds them, loses the token from its address bar, and can cancel a
-training the audience can only watch. The server's start-up makes no outbound call."""
+training the audience can only watch. Runs on `room_server` (tests/browser/conftest.py); the presenter and the
+audience are two browser contexts. (That the room command's server looks nothing up on the internet at start is
+tests/app/test_room.py's.)"""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-import vae_core as vc
-from bench.browser_harness import chromium, open_page, serve_app, wait_idle
-from tests.browser.test_app_in_browser import SHOTS, SLOW, expect_text, shot
+from bench.browser_harness import open_page, wait_idle
+from tests.browser.conftest import ROOM_TOKEN
+from tests.browser.helpers import SIDEBAR, SLOW, expect_text, pick_model, shot, start_training
 
 pytestmark = pytest.mark.browser
-TOKEN = "browser-test-token-0123"
-SIDEBAR = '[data-testid="stSidebar"]'
+VIEWPORT = (1600, 1200)
 
 
 @pytest.fixture(scope="module")
-def room(tmp_path_factory, real_data):
-    """(base url, presenter page, audience page, checkpoint dir, server log) on one room-mode server."""
-    tmp = tmp_path_factory.mktemp("room")
-    checkpoints = tmp / "checkpoints"
-    checkpoints.mkdir()
-    vc.save_checkpoint(checkpoints / "earlier.pt", vc.VAE(vc.ModelConfig(hidden=(16,))), vc.TrainConfig(epochs=1),
-                       metrics={"test_loss": 300.0})
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    log = tmp / "streamlit.log"
-    with serve_app(checkpoints, log, env={"VAE_PRESENTER_TOKEN": TOKEN}) as (url, _), \
-            chromium(viewport=(1600, 1200)) as presenter:
-        audience = presenter.context.browser.new_page(viewport={"width": 1600, "height": 1200})
-        for page in (presenter, audience):
-            page.set_default_timeout(30_000)
-        yield url, presenter, audience, checkpoints, log
+def presenter(page):
+    return page
+
+
+@pytest.fixture(scope="module")
+def audience(second_page):
+    return second_page
 
 
 def controls(page) -> dict[str, int]:
@@ -41,46 +34,32 @@ def controls(page) -> dict[str, int]:
             "cancel": sidebar.get_by_role("button", name="Cancel training").count()}
 
 
-def pick(page, name: str) -> None:
-    page.locator(f'{SIDEBAR} input[aria-label="Model"]').click()
-    page.locator('[role="option"]').filter(has_text=name).first.click()
-    wait_idle(page, SLOW)
-
-
-def test_the_audience_finds_nothing_that_changes_the_server(room):
-    url, _, audience, _, _ = room
-    open_page(audience, url)
+def test_the_audience_finds_nothing_that_changes_the_server(room_server, audience):
+    open_page(audience, room_server.url)
     expect_text(audience, "Variational autoencoder on MNIST", "audience overview", SLOW)
     wait_idle(audience, SLOW)
-    pick(audience, "earlier")
+    pick_model(audience, "earlier")
     assert controls(audience) == {"form": 0, "delete": 0, "cancel": 0}
     assert audience.locator(SIDEBAR).get_by_text("Presenter?").count() == 1
     shot(audience, "room_01_audience")
 
 
-def test_the_presenter_link_gives_the_controls_and_the_qr_code(room):
-    url, presenter, _, _, _ = room
-    open_page(presenter, url, query=f"?presenter={TOKEN}")
+def test_the_presenter_link_gives_the_controls_and_the_qr_code(room_server, presenter):
+    open_page(presenter, room_server.url, query=f"?presenter={ROOM_TOKEN}")
     expect_text(presenter, "Variational autoencoder on MNIST", "presenter overview", SLOW)
     wait_idle(presenter, SLOW)
-    assert TOKEN not in presenter.url, f"the token stayed in the address bar: {presenter.url}"
-    pick(presenter, "earlier")
+    assert ROOM_TOKEN not in presenter.url, f"the token stayed in the address bar: {presenter.url}"
+    pick_model(presenter, "earlier")
     assert controls(presenter)["form"] == 1 and controls(presenter)["delete"] == 1
     presenter.locator(SIDEBAR).get_by_text("Share with the room").click()
     expect_text(presenter, "Scan to follow along", "the audience link's QR code")
     shot(presenter, "room_02_presenter")
 
 
-def test_a_training_the_audience_can_watch_but_only_the_presenter_can_cancel(room):
-    url, presenter, audience, checkpoints, _ = room
+def test_a_training_the_audience_can_watch_but_only_the_presenter_can_cancel(room_server, presenter, audience):
     sidebar = presenter.locator(SIDEBAR)
-    sidebar.get_by_text("Train a new model").click()
-    form = sidebar.locator('[data-testid="stForm"]').filter(has_text="Hidden sizes")
-    for label, value in (("Name", "room-run"), ("Epochs", "100"), ("Training images", "1000")):
-        field = form.get_by_label(label, exact=True)
-        field.fill(value)
-        field.press("Tab")
-    form.get_by_role("button", name="Train", exact=True).click()
+    start_training(presenter, {"Name": "room-run", "Epochs": "100", "Training images": "1000"},
+                   form_text="Hidden sizes")
     expect_text(presenter, re.compile("Your training"), "presenter sees the training", SLOW)
     audience.reload()
     expect_text(audience, re.compile("A training is already running"), "audience sees the training", SLOW)
@@ -90,9 +69,4 @@ def test_a_training_the_audience_can_watch_but_only_the_presenter_can_cancel(roo
     shot(audience, "room_03_audience_watching")
     sidebar.get_by_role("button", name="Cancel training").click()
     expect_text(presenter, re.compile("cancelled"), "presenter cancelled the training", SLOW)
-    assert not (checkpoints / "room-run.pt").exists()
-
-
-def test_starting_the_server_looked_nothing_up_on_the_internet(room):
-    log = room[4].read_text()
-    assert "external IP" not in log and "External URL" not in log, log[-1500:]
+    assert not (room_server.checkpoints / "room-run.pt").exists()

@@ -3,7 +3,8 @@ selects the digits it encloses -- the panel counts them, shows their labels and 
 and "Download selection (CSV)" gives them as a file pandas reads as it is; the digits drawn on both maps follow the
 selection; a link with a digit and the digits shown opens that view in a fresh browser context.
 
-The tests share one server and run in file order. Screenshots go to artifacts/screenshots/ (gitignored)."""
+The tests run on the shared `server` with one page for the module, in file order. Screenshots go to
+artifacts/screenshots/ (gitignored)."""
 from __future__ import annotations
 
 import math
@@ -13,11 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.browser_harness import MAIN_PLOTS, chromium, open_page, serve_app, wait_idle
-from tests.browser.test_app_in_browser import SHOTS, SLOW, WAIT, assert_rendered, expect_text, shot, wait_gl_drawn
+from bench.browser_harness import MAIN_PLOTS, open_page, wait_idle
+from tests.browser.conftest import new_page
+from tests.browser.helpers import SLOW, WAIT, assert_rendered, expect_text, shot, wait_gl_drawn
 
 pytestmark = pytest.mark.browser
-VIEWPORT = {"width": 1600, "height": 1800}
+VIEWPORT = (1600, 1800)
 COLUMNS = ["test_index", "label", "z1", "z2", "sigma1", "sigma2", "pc1", "pc2"]
 SELECTION = re.compile(r"^Selection: ([\d,]+) digits on the VAE map$")
 # How many of the map's points (its ten digit traces) lie inside a polygon of viewport points: Plotly's own lasso test,
@@ -44,18 +46,6 @@ BARS_JS = """() => { const el = Array.from(document.querySelectorAll('[data-test
 PICTURES_JS = """() => Array.from(document.querySelectorAll('[data-testid=stMain] .js-plotly-plot'))
   .map(el => el.querySelector('.layer-above .imagelayer image'))
   .map(im => im ? [im.getAttribute('href').slice(0, 22), getComputedStyle(im).imageRendering] : null)"""
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory, real_data):
-    """(base url, Playwright page): one server and one browser for the module."""
-    tmp = tmp_path_factory.mktemp("selection")
-    checkpoints = tmp / "checkpoints"
-    checkpoints.mkdir()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with serve_app(checkpoints, tmp / "streamlit.log") as (url, _), chromium(viewport=tuple(VIEWPORT.values())) as page:
-        page.set_default_timeout(WAIT)
-        yield url, page
 
 
 def lasso(page, chart: int, centre=(0.6, 0.55), radius: float = 0.12, corners: int = 8) -> int:
@@ -88,8 +78,8 @@ def selection_size(page) -> int:
     return int(SELECTION.match(heading.strip()).group(1).replace(",", ""))
 
 
-def test_a_lasso_on_the_vae_map_selects_its_digits_and_downloads_them_as_csv(app):
-    url, page = app
+def test_a_lasso_on_the_vae_map_selects_its_digits_and_downloads_them_as_csv(server, page):
+    url = server.url
     open_page(page, url, "latent_map")
     expect_text(page, "Latent map: VAE vs PCA", "latent map title", SLOW)
     assert_rendered(page, "latent map")
@@ -123,8 +113,8 @@ def test_a_lasso_on_the_vae_map_selects_its_digits_and_downloads_them_as_csv(app
     assert np.isfinite(table[COLUMNS[2:]].to_numpy()).all() and (table[["sigma1", "sigma2"]] > 0).all().all()
 
 
-def test_the_digits_drawn_on_both_maps_follow_the_selection(app):
-    url, page = app  # the previous test's selection is still there
+def test_the_digits_drawn_on_both_maps_follow_the_selection(page):
+    # the previous test's selection is still there
     n = selection_size(page)
     page.get_by_text("Show digits", exact=True).click()
     expect_text(page, re.compile(r"^\d+ digits drawn from the selection"), "show digits with a selection", SLOW)
@@ -147,11 +137,9 @@ def test_the_digits_drawn_on_both_maps_follow_the_selection(app):
     shot(page, "selection_03_digits_on_the_whole_maps")
 
 
-def test_a_link_with_a_digit_and_the_digits_opens_that_view_in_a_fresh_context(app):
-    url, page = app
-    context = page.context.browser.new_context(viewport=VIEWPORT)
-    fresh = context.new_page()
-    fresh.set_default_timeout(WAIT)
+def test_a_link_with_a_digit_and_the_digits_opens_that_view_in_a_fresh_context(server, browser):
+    url = server.url
+    fresh = new_page(browser, VIEWPORT)
     try:
         fresh.goto(f"{url}/latent_map?model=default&digit=1234&colour_by=label&show_digits=true")
         expect_text(fresh, "test #1234", "the linked digit", SLOW)
@@ -163,4 +151,4 @@ def test_a_link_with_a_digit_and_the_digits_opens_that_view_in_a_fresh_context(a
         link.wait_for(timeout=WAIT)
         assert link.inner_text().strip() == f"{url}/latent_map?model=default&digit=1234&colour_by=label&show_digits=true"
     finally:
-        context.close()
+        fresh.context.close()

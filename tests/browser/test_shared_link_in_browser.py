@@ -6,60 +6,40 @@ from __future__ import annotations
 
 import contextlib
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bench.browser_harness import chromium, click_point, n_traces, open_page, serve_app, wait_idle
-from tests.browser.test_app_in_browser import SHOTS, SLOW, WAIT, assert_rendered, expect_text, image_sources, shot
+from bench.browser_harness import click_point, n_traces, open_page, wait_idle
+from tests.browser.conftest import new_page
+from tests.browser.helpers import (
+    SLOW,
+    WAIT,
+    assert_rendered,
+    expect_text,
+    grid_sliders,
+    image_sources,
+    pick_model,
+    picked_model,
+    query,
+    shot,
+)
 
 pytestmark = pytest.mark.browser
-SIDEBAR = '[data-testid="stSidebar"]'
-VIEWPORT = {"width": 1600, "height": 1200}
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory, real_data):
-    """(base url, the first user's page): one server and one browser for the module; each test opens its links in
-    fresh contexts of that browser."""
-    tmp = tmp_path_factory.mktemp("shared_link")
-    checkpoints = tmp / "checkpoints"
-    checkpoints.mkdir()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with serve_app(checkpoints, tmp / "streamlit.log") as (url, _), chromium(viewport=tuple(VIEWPORT.values())) as page:
-        page.set_default_timeout(WAIT)
-        yield url, page
+VIEWPORT = (1600, 1200)
 
 
 @contextlib.contextmanager
-def opened_elsewhere(page, link: str, shows: str, what: str):
+def opened_elsewhere(browser, link: str, shows: str, what: str):
     """`link` opened in a new browser context -- another user, with nothing of the first one's session -- once `shows`
     is on screen and the run is over without an error; closed after."""
-    context = page.context.browser.new_context(viewport=VIEWPORT)
+    fresh = new_page(browser, VIEWPORT)
     try:
-        fresh = context.new_page()
-        fresh.set_default_timeout(WAIT)
         fresh.goto(link)
         expect_text(fresh, shows, what, SLOW)
         assert_rendered(fresh, what)
         yield fresh
     finally:
-        context.close()
-
-
-def query(page) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query, keep_blank_values=True).items()}
-
-
-def picked_model(page) -> str:
-    return page.locator(f'{SIDEBAR} input[aria-label="Model"]').input_value()
-
-
-def grid_sliders(page) -> list[float]:
-    """The decoder grid's four sliders (G, a, z1, z2), once all four are drawn."""
-    found = page.locator('[data-testid="stMain"] [data-testid="stSlider"] input[type="range"]')
-    found.nth(3).wait_for(state="attached")
-    return [float(v) for v in found.evaluate_all("els => els.map(e => e.value)")]
+        fresh.context.close()
 
 
 def decoded_png(page) -> bytes:
@@ -68,21 +48,8 @@ def decoded_png(page) -> bytes:
     return page.request.get(src).body()
 
 
-def test_a_link_opened_as_a_fresh_servers_first_request_shows_its_view(app):
-    """First in the file: the server's first request is a deep link with a query, which Streamlit runs in its legacy
-    pages/ mode first (explorer/startup/deep_link.py); the query must survive that rerun."""
-    url, page = app
-    link = f"{url}/decoder_grid?model=conv&grid=8&extent=1.5&z1=0.5&z2=-1"
-    with opened_elsewhere(page, link, "z = (+0.50, -1.00)", "the linked z on a fresh server") as fresh:
-        assert picked_model(fresh) == "conv (shipped)", "the link's model is not picked"
-        assert grid_sliders(fresh) == [8, 1.5, 0.5, -1.0]
-        assert query(fresh) == {"model": "conv", "grid": "8", "extent": "1.5", "z1": "0.5", "z2": "-1.0",
-                                "overlay": "false"}
-        shot(fresh, "shared_01_fresh_server_link")
-
-
-def test_a_clicked_z_reaches_a_new_browser_through_the_link_and_is_decoded_the_same(app):
-    url, page = app
+def test_a_clicked_z_reaches_a_new_browser_through_the_link_and_is_decoded_the_same(server, page, browser):
+    url = server.url
     open_page(page, url, "decoder_grid", query="?model=beta4")
     expect_text(page, "z = (+0.00, +0.00)", "decoder grid, initial z", SLOW)
     page.locator('[data-testid="stMain"] .js-plotly-plot').first.wait_for(timeout=SLOW)
@@ -107,7 +74,7 @@ def test_a_clicked_z_reaches_a_new_browser_through_the_link_and_is_decoded_the_s
     shot(page, "shared_02_copy_link")
     page.keyboard.press("Escape")
 
-    with opened_elsewhere(page, shared, f"z = ({z1:+.2f}, {z2:+.2f})", "the shared link's z in a new browser") as fresh:
+    with opened_elsewhere(browser, shared, f"z = ({z1:+.2f}, {z2:+.2f})", "the shared link's z in a new browser") as fresh:
         assert picked_model(fresh) == "beta4 (shipped)", "the link's model is not picked"
         assert grid_sliders(fresh) == grid_sliders(page)
         assert decoded_png(fresh) == png, "the shared link decodes another picture"
@@ -115,12 +82,11 @@ def test_a_clicked_z_reaches_a_new_browser_through_the_link_and_is_decoded_the_s
         shot(fresh, "shared_03_opened_elsewhere")
 
 
-def test_a_model_picked_in_the_browser_goes_into_the_link(app):
-    url, page = app
+def test_a_model_picked_in_the_browser_goes_into_the_link(server, browser):
+    url = server.url
     link = f"{url}/decoder_grid?model=beta4"
-    with opened_elsewhere(page, link, "z = (+0.00, +0.00)", "decoder grid on the link's model") as fresh:
-        fresh.locator(f'{SIDEBAR} input[aria-label="Model"]').click()
-        fresh.locator('[role="option"]').filter(has_text="conv").first.click()
+    with opened_elsewhere(browser, link, "z = (+0.00, +0.00)", "decoder grid on the link's model") as fresh:
+        pick_model(fresh, "conv")
         fresh.wait_for_url(re.compile(r"model=conv"))
         wait_idle(fresh, SLOW)
         fresh.get_by_role("button", name="Copy link").click()  # a full run: the pick stays
@@ -129,10 +95,10 @@ def test_a_model_picked_in_the_browser_goes_into_the_link(app):
         assert picked_model(fresh) == "conv (shipped)" and query(fresh)["model"] == "conv"
 
 
-def test_a_bad_link_shows_the_defaults_and_says_what_it_could_not_read(app):
-    url, page = app
+def test_a_bad_link_shows_the_defaults_and_says_what_it_could_not_read(server, browser):
+    url = server.url
     link = f"{url}/decoder_grid?model=gone&grid=abc&z1=1.5&z2=nan"
-    with opened_elsewhere(page, link, "z = (+1.50, +0.00)", "a bad link's good parameter kept") as fresh:
+    with opened_elsewhere(browser, link, "z = (+1.50, +0.00)", "a bad link's good parameter kept") as fresh:
         fresh.locator('[data-testid="stToast"]').nth(2).wait_for()  # drawn just after the run ends, and kept
         toasts = " ".join(fresh.locator('[data-testid="stToast"]').all_inner_texts())
         for bad in ("model=gone", "grid=abc", "z2=nan"):
@@ -143,10 +109,10 @@ def test_a_bad_link_shows_the_defaults_and_says_what_it_could_not_read(app):
         shot(fresh, "shared_04_bad_link")
 
 
-def test_an_interpolation_link_opens_its_pair_and_t_in_a_new_browser(app):
-    url, page = app
+def test_an_interpolation_link_opens_its_pair_and_t_in_a_new_browser(server, browser):
+    url = server.url
     link = f"{url}/interpolation?model=default&a=4321&b=17&mode=spherical&steps=7&t=0.2"
-    with opened_elsewhere(page, link, "pixel blend at t = 0.20", "the linked t") as fresh:
+    with opened_elsewhere(browser, link, "pixel blend at t = 0.20", "the linked t") as fresh:
         for caption in ("test #4321", "test #17", "Decoded along the spherical path (7 frames)"):
             expect_text(fresh, caption, f"the linked view: {caption}")
         shot(fresh, "shared_05_interpolation_link")

@@ -1,0 +1,49 @@
+"""What the AppTest tests share: reading what a page showed (image captions, Plotly figures as st.plotly_chart sends
+them), a page's run without MNIST, and stopping a training a test started."""
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+import vae_core as vc
+
+
+def captions(at: AppTest) -> list[str]:
+    """Every caption of every st.image of the run, in page order."""
+    return [c for img in at.get("image") for c in img.captions]
+
+
+def figures(at: AppTest) -> list[dict]:
+    """The run's Plotly figures as JSON (AppTest's proto.spec), in page order."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def array(value, dtype=None) -> np.ndarray:
+    """A figure array as JSON holds it: a list, or plotly's typed-array dict {"dtype", "bdata"[, "shape"]}; as
+    `dtype` if given (float turns a list's gaps, None, into NaN)."""
+    if isinstance(value, dict):
+        a = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        a = a.reshape([int(n) for n in str(value["shape"]).split(",")]) if "shape" in value else a
+        return a if dtype is None else a.astype(dtype)
+    return np.asarray(value, dtype=dtype)
+
+
+def run_without_mnist(page: str) -> AppTest:
+    """The page run once where VAE_DATA_DIR holds no MNIST (the no_mnist fixture): it must raise nothing and show an
+    error naming the variable and the download command. Returns the run, for what the page must not show."""
+    at = AppTest.from_file(page, default_timeout=60).run()
+    assert not at.exception, at.exception
+    message = " ".join(e.value for e in at.error)
+    assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message, message
+    return at
+
+
+def stop(job, timeout: float = 120) -> None:
+    """Cancel the job's training, if one runs, and check that it has ended: a training left running would change
+    what the next test's sidebar shows (one training at a time per process)."""
+    job.cancel(job.snapshot().job_id)
+    status = job.wait(timeout=timeout)
+    assert not status.active, f"the training {status.name!r} is still {status.state} after {timeout:.0f} s"

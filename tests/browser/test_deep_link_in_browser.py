@@ -1,0 +1,42 @@
+"""A bookmarked or shared deep link as a fresh server's first request, in a real browser (127.0.0.1 only).
+
+Until a script calls st.navigation, a fresh server runs its first request in Streamlit's legacy pages/ mode, which
+would run pages/decoder_grid.py alone: no sidebar, no model picker, and the link's query lost in the rerun that
+explorer/startup/deep_link.py makes. This needs a server no one has visited, so it has one of its own."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from bench.browser_harness import NAV
+from tests.browser.conftest import new_page
+from tests.browser.helpers import PICKER, SLOW, assert_rendered, expect_text, grid_sliders, picked_model, query, shot
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_deep_link_as_a_fresh_servers_first_request_gets_the_sidebar_and_keeps_its_view(fresh_server, browser):
+    page = new_page(browser, (1600, 1200))
+    try:
+        page.goto(f"{fresh_server.url}/decoder_grid?model=conv&grid=8&extent=1.5&z1=0.5&z2=-1")
+        expect_text(page, "z = (+0.50, -1.00)", "the linked z on a fresh server", SLOW)
+        assert_rendered(page, "deep link")
+        links = page.locator(f"{NAV} a").all_inner_texts()
+        assert [re.sub(r"^\w+\s+", "", t.strip()) for t in links][:4] == ["Overview", "Latent map", "Decoder grid",
+                                                                            "Interpolation"], links
+        assert page.get_by_text("Digit colours on every map").count() == 1, "no app sidebar on a deep link"
+        try:  # the sidebar can still be drawing after the run deep_link.py reruns: wait for the picker itself
+            page.locator(PICKER).wait_for(timeout=SLOW)
+        except PlaywrightTimeout as e:
+            raise AssertionError("no model picker on a deep link's first visit") from e
+        assert page.locator(PICKER).count() == 1
+        assert page.url.split("?")[0].endswith("/decoder_grid")  # the query: the view (explorer/page/url_state.py)
+        assert picked_model(page) == "conv (shipped)", "the link's model is not picked"
+        assert grid_sliders(page) == [8, 1.5, 0.5, -1.0]
+        assert query(page) == {"model": "conv", "grid": "8", "extent": "1.5", "z1": "0.5", "z2": "-1.0",
+                               "overlay": "false"}
+        shot(page, "shared_01_fresh_server_link")
+    finally:
+        page.context.close()
