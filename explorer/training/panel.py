@@ -17,6 +17,7 @@ from explorer.training.job import ModelQuotaReached, NotYourTraining, TrainingAl
 
 MY_JOB = "sidebar_my_job"  # id of the training this session started
 SEEN_JOB = "sidebar_seen_job"  # id of the last finished training this session has reacted to
+WATCHED_JOB = "sidebar_watched_job"  # id of the last training this session saw running
 POLL_SECONDS = 1.0  # the presenter's live progress
 AUDIENCE_POLL_SECONDS = 5.0  # the audience sees one line: each poll is a 17-28 ms script run (bench/load.py)
 
@@ -102,6 +103,7 @@ def _progress_body() -> None:
     s = job.snapshot()
     mine = st.session_state.get(MY_JOB) == s.job_id
     if s.active:
+        st.session_state[WATCHED_JOB] = s.job_id
         who = "Your training" if mine else "A training is already running (started in another session)"
         st.markdown(f"**{who}: `{s.name}`**")
         text = ("Saving…" if s.state == "saving" else
@@ -122,11 +124,14 @@ def _progress_body() -> None:
                 st.toast(str(e).capitalize())
         return
     if s.job_id and st.session_state.get(SEEN_JOB) != s.job_id:
-        # a training just ended: rerun the whole app so the picker lists (and, for the starter, selects) it
+        # a training this session watched just ended: rerun the whole app so the picker lists (and, for the starter,
+        # selects) it. A session that opened after the end lists it already, and its first run is left whole (a
+        # rerun would drop what that run had sent, such as a link's notices).
         st.session_state[SEEN_JOB] = s.job_id
-        if mine and s.state == "succeeded":
-            select_next_run(s.path)
-        st.rerun(scope="app")
+        if mine or st.session_state.get(WATCHED_JOB) == s.job_id:
+            if mine and s.state == "succeeded":
+                select_next_run(s.path)
+            st.rerun(scope="app")
     if mine and s.state == "succeeded":
         st.success(public(s.message), icon=":material/check_circle:")
     elif mine and s.state in ("failed", "cancelled"):

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from bench.browser_harness import CHROMIUM, CHROMIUM_ARGS, serve_app
-from tests.browser.test_app_in_browser import SHOTS, SLOW, WAIT
+from tests.browser.helpers import SHOTS, SLOW, WAIT
 
 pytestmark = pytest.mark.browser
 
