@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from .config import ModelConfig, TrainConfig
 
-# digits filmed, as the app's training form films every run (explorer/training_form.FILM_DIGITS)
+# digits filmed, as the app's training form films every run (explorer.training.form.FILM_DIGITS)
 PRESET_FILM_DIGITS = 2000
 
 
