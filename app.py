@@ -14,10 +14,10 @@ from explorer.room.presenter_link import PresenterLink
 from explorer.startup import owner_messages
 from explorer.startup.warmup import lifespan
 
-# numpy and Plotly are imported once, in this one thread, before any session runs. Imported later by 60 session threads
-# and the warm-up at once (a room opening the link together), CPython's per-module locks handed some threads a half-
-# initialised numpy: bench/load.py's burst of 60 got 5 "partially initialized module 'numpy'" errors in the colour
-# key, which runs before explorer/startup/imports.py's lock.
+# numpy and Plotly are imported once, in this one thread, before any session runs. Imported later by many session
+# threads and the warm-up at once (a room opening the link together), CPython's per-module locks can hand some threads
+# a half-initialised numpy ("partially initialized module 'numpy'" errors in the colour key, which runs before
+# explorer/startup/imports.py's lock).
 colour_key_figure()  # loads Plotly's lazily imported figure and validator classes, likewise
 owner_messages.install()  # in the server's process, before any session: room mode ignores clear_cache & co.
 

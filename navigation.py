@@ -35,7 +35,7 @@ with st.sidebar:
     sidebar = st.container()  # filled below, once the model code is imported
     st.caption("Digit colours on every map")
     # Sent before the import below, and drawn with Plotly: on a fresh server the browser then loads Plotly's
-    # 4.7 MB bundle (~2 s here) while this process imports torch (~2 s), instead of one after the other.
+    # multi-MB bundle while this process imports torch (seconds each), instead of one after the other.
     # tests/app/test_import_order.py fails if torch is imported before this chart is sent.
     st.plotly_chart(colour_key_figure(), key="app_colour_key", theme=None, config={"staticPlot": True})
 

@@ -111,7 +111,7 @@ def wait_for_reveal() -> None:
 @st.fragment(run_every=LIVE_S[presenter])
 def stars() -> None:
     """The layers of stars over the map (the shared one; a student's own): polled. The map under them is drawn by the
-    page, once, not at every poll (its 10k points took tens of ms to serialise, for each watching phone)."""
+    page, once, not at every poll (its 10k points cost tens of ms to serialise, for each watching phone)."""
     snap = b.refresh()
     if not presenter and not snap.status.revealed:
         st.rerun(scope="app")  # the presenter hid it again

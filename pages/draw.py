@@ -127,7 +127,7 @@ def draw_and_see() -> None:
         st.html(MAP_CSS)
         with st.container(key="draw_map"):
             base = cache.latent_backdrop(key, "Your digit among the test digits")
-            # the star first: it reaches the browser before the map's 250 KB figure is serialised again
+            # the star first: it reaches the browser before the map's figure (hundreds of KB) is serialised again
             st.html(star_overlay(base.layout, *((seen["mu"], seen["sigma"]) if chosen else ())))
             st.plotly_chart(base, key="draw_backdrop", config={"displayModeBar": False})
     if chosen is None:

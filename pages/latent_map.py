@@ -156,7 +156,7 @@ def maps_and_selection() -> None:
     deliberate act, not a click) redraws both, with the selection highlighted and, with digits shown, its pictures."""
     selected = st.session_state.get(SELECTED)
     region = st.session_state.get(REGION)
-    # with digits drawn, one map per row at full width: side by side they were ~9 px a digit on a 1600 px screen
+    # with digits drawn, one map per row at full width: side by side they would be ~9 px a digit on a 1600 px screen
     places = (st.container(), st.container()) if show_digits else st.columns(2, gap="large")
     columns = dict(zip(MAP_NAMES, places, strict=True))
     below = {}
@@ -182,7 +182,7 @@ def maps_and_selection() -> None:
         st.info("Click a dot on either map to see that digit, its reconstruction, its latent mean z and its σ.")
     else:
         _selected_digit(selected)
-    # here, so a click (this fragment's rerun) updates the link too; last, as the decoder grid does (6b1a335): the
+    # here, so a click (this fragment's rerun) updates the link too; last, as the decoder grid does: the
     # address change re-renders Streamlit's app root, so the digit's own messages go first
     us.publish(schema, {**view, "digit": selected})
 
@@ -214,8 +214,8 @@ downloads[0].download_button("VAE map as a PNG for a slide (1920 × 1080)", lamb
                              on_click="ignore", icon=":material/slideshow:",
                              help="The 10,000 latent means in their digit colours, with the prior's 1σ-3σ circles and "
                                   "a colour key; made when you click.")
-# Anomaly scores go in the CSVs only once this server has them: scoring the 10,000 digits takes ~15 s on a quiet
-# machine and minutes on a busy one, too long to hide behind a download click. Otherwise a button computes them first,
+# Anomaly scores go in the CSVs only once this server has them: scoring the 10,000 digits takes tens of seconds,
+# minutes on a busy server, too long to hide behind a download click. Otherwise a button computes them first,
 # in the open, with the spinner and its timer.
 with_scores = cache.test_scores_ready(key)
 downloads[1].download_button("Download whole map (CSV)", lambda: cache.map_csv(key, None, with_scores),

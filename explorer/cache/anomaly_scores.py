@@ -22,7 +22,7 @@ from vae_core.settings import DEFAULT_CHECKPOINT
 # The settings every job and cache keys on, so a change of these constants (a test's smaller k) never reads results
 # made with others.
 IWAE_K = 100  # importance samples of -log p(x) (and so of the corrected score): the CLI's and the README's k
-N_PROBES = 1000  # images per probe set, as in the README's AUROC table: scoring them costs ~0.8x the test set
+N_PROBES = 1000  # images per probe set, as in the README's AUROC table: scoring them costs a little less than the test set
 N_VALIDATION, N_VALIDATION_PROBES = 5000, 500  # what a non-default model's complexity term is fitted on (the CLI's)
 
 
@@ -114,7 +114,7 @@ def needs_fit(key) -> bool:
 def anomaly_complexity(key) -> vc.Complexity:
     """The corrected score's (q, w) for this model: the shipped defaults for the default checkpoint (they were fitted
     for it), else fitted here as `python -m vae_core anomalies` does, on held-out training digits and probe sets of
-    another seed (`vc.calibrate`: 34 s for the default model on one quiet thread; it reads the 188 MB training set)."""
+    another seed (`vc.calibrate`: tens of seconds of CPU; it reads the 188 MB training set)."""
     if is_default(key):
         return vc.Complexity()
     return jobs.run(*_specs(key)["fit"])
@@ -122,7 +122,7 @@ def anomaly_complexity(key) -> vc.Complexity:
 
 def test_scores(key) -> dict[str, np.ndarray]:
     """vc.anomaly_scores of the 10,000 test digits (k = IWAE_K, this model's `anomaly_complexity`), once per model:
-    14 s for the default model on a quiet machine with 2 threads, 25 s with one, a minute or more on a busy one."""
+    tens of seconds of CPU for the default model, minutes on a busy server."""
     return jobs.run(*_specs(key)["test"])
 
 
@@ -134,7 +134,7 @@ def test_scores_ready(key) -> bool:
 
 def probe_images(key) -> dict[str, np.ndarray]:
     """The probe sets the scores are tested on, as the CLI reports them: `vc.probe_sets` of the test digits, N_PROBES
-    each, seed 0 (the same for every model; 3.5 s for 1,000 per set, mostly rendering the letters)."""
+    each, seed 0 (the same for every model; seconds, mostly rendering the letters)."""
     return _probe_images(N_PROBES, str(vc.data_dir().resolve()))
 
 
@@ -148,8 +148,8 @@ def _probe_images(n: int, root: str) -> dict[str, np.ndarray]:
 
 
 def probe_scores(key) -> dict[str, dict[str, np.ndarray]]:
-    """{probe set: vc.anomaly_scores of its images}, once per model: 8,000 images at N_PROBES = 1000, ~0.8x the time
-    of `test_scores` (80 s against 103 s for it on this machine under a load of 3)."""
+    """{probe set: vc.anomaly_scores of its images}, once per model: 8,000 images at N_PROBES = 1000, a little less time
+    than `test_scores` takes."""
     return jobs.run(*_specs(key)["probes"])
 
 

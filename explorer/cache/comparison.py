@@ -20,7 +20,7 @@ def comparison_figures(key, iwae_k: int) -> dict:
     return vc.model_figures(ckpt, test_x, test_y, iwae_k, train=train, compute_iwae=False)
 
 
-# test digits per IWAE step: the progress bar moves every ~7 s for the default model at k = 1000
+# test digits per IWAE step: at k = 1000 the progress bar moves every few seconds
 IWAE_PART = 100
 
 

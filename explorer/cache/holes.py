@@ -13,19 +13,19 @@ HOLE_SAMPLES = 10_000  # prior samples behind the hole share (standard error <= 
 @st.cache_data(show_spinner="Evaluating q(z) on a grid…", max_entries=8)
 def holes_density_grid(key, half_width: float = 4.0, size: int = 101) -> vc.DensityGrid:
     """q(z) of the test digits and p(z) on a size x size grid over [-half_width, half_width]^2: 10^8 log-densities
-    for the default model, ~2 s on one busy thread."""
+    for the default model, seconds of CPU."""
     return vc.density_grid(*test_latents(key), extent=(-half_width, half_width), size=size)
 
 
 @st.cache_data(show_spinner="Estimating KL(q(z) ‖ p(z))…", max_entries=8)
 def holes_kl(key) -> vc.KLEstimate:
-    """Monte-Carlo KL of the test digits' aggregate posterior to the prior (10,000 samples, seed 0; ~3 s)."""
+    """Monte-Carlo KL of the test digits' aggregate posterior to the prior (10,000 samples, seed 0)."""
     return vc.aggregate_kl(*test_latents(key), n_samples=HOLE_SAMPLES, seed=0)
 
 
 @st.cache_data(show_spinner="Sampling the prior…", max_entries=16)
 def holes_prior_samples(key, n_digits: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(z, log q(z)/p(z)) of HOLE_SAMPLES draws z ~ N(0, I), seed 0: every threshold's hole share reads them (~2 s).
+    """(z, log q(z)/p(z)) of HOLE_SAMPLES draws z ~ N(0, I), seed 0: every threshold's hole share reads them.
     n_digits: q of a random subset of that many test digits (seed 0) instead of all, to show how holes shrink as
     digits are added."""
     mu, logvar = test_latents(key)

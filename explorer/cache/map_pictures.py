@@ -16,9 +16,8 @@ def map_digits(key, which: str, x_range: tuple[float, float], y_range: tuple[flo
                subset: np.ndarray | None = None) -> tuple[str, tuple[float, float, float, float], int]:
     """The test digits drawn on a latent map ("vae": at their latent means, "pca": at their PCA-2D codes) as one
     picture for its axis ranges: (PNG data URI, the extent it covers, how many digits it draws). subset: the test
-    indices to pick among (a selection), else all. Picked by vc.spread_picks, framed in their class colours; ~2 ms
-    to pick, 5-10 ms to compose and ~50 ms to encode (67-119 ms a first call, 0.3-0.5 ms a cached one), once per
-    model, map, axes and subset."""
+    indices to pick among (a selection), else all. Picked by vc.spread_picks, framed in their class colours; made once per
+    model, map, axes and subset (encoding the PNG is most of a first call; a cached one costs next to nothing)."""
     codes = test_latents(key)[0] if which == "vae" else pca_test_codes(key)
     images, labels = mnist("test")
     extent, cells = digits_grid(x_range, y_range)

@@ -44,7 +44,7 @@ def test_latents(key) -> tuple[np.ndarray, np.ndarray]:
 def pca_codes(key) -> tuple[np.ndarray, np.ndarray]:
     """PCA-2D of the training and test images: (train codes, test codes), with the PCA baseline stored in the
     checkpoint (fitted on the training images when it was scored) -- a matrix product, no scikit-learn import
-    (~2 s) or fit (~0.5 s) on a fresh server -- or, for a checkpoint without one, a PCA fitted here."""
+    (seconds) or fit on a fresh server -- or, for a checkpoint without one, a PCA fitted here."""
     return vc.pca_codes(load_model(key).pca or None, mnist("train")[0], mnist("test")[0])
 
 
@@ -103,7 +103,7 @@ def interpolation(key, index_a: int, index_b: int, steps: int, mode: str
 def latent_backdrop(key, title: str, height: int = 560):
     """The test digits' latent map (with the prior's contours) as a fixed backdrop for markers drawn over it
     (figures.freeze_map, explorer.render.map_overlay): one Figure per model and title, shared by every session and never
-    modified -- building it took ~70 ms, in every run of a page that showed it."""
+    modified -- built anew, it would cost tens of ms in every run of a page that shows it."""
     codes, labels = test_latents(key)[0], mnist("test")[1]
     return freeze_map(add_prior_contours(digit_scatter(codes, labels, coord="z", title=title, height=height,
                                                        min_half_range=3.2)))

@@ -7,7 +7,7 @@ import streamlit as st
 import vae_core as vc
 from explorer.cache.models import load_model, mnist
 
-KNN_POOL = 2000  # training digits the KNNImputer baseline searches, as `python -m vae_core repair` (0.25 s a digit)
+KNN_POOL = 2000  # training digits the KNNImputer baseline searches, as `python -m vae_core repair` (bounds a digit's time)
 
 
 @st.cache_resource(show_spinner="Reading the training digits for the baselines…", max_entries=2)

@@ -14,14 +14,14 @@ from vae_core import slides
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def film_gif(key) -> bytes:
-    """The training film as a 1920 x 1080 animated GIF for a slide (vae_core.slides.film_gif: ~4 s, ~5 MB)."""
+    """The training film as a 1920 x 1080 animated GIF for a slide (vae_core.slides.film_gif: seconds to make, a few MB)."""
 
     return slides.film_gif(load_model(key).snapshots, title=f"Training film · {Path(key.path).stem}")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def latent_map_png(key) -> bytes:
-    """The 10,000 test digits' latent means as a 1920 x 1080 PNG for a slide (~0.2 s)."""
+    """The 10,000 test digits' latent means as a 1920 x 1080 PNG for a slide."""
 
     side = slides.panel_side(1)
     panel = slides.map_panel(test_latents(key)[0], mnist("test")[1], side)

@@ -10,7 +10,7 @@ from explorer.render.figures import film_figure
 from vae_core import slides
 
 FILM_MAX_FRAMES = 60  # frames of a film the page animates (a 100-epoch film: the first epoch's and every 2nd after)
-FILM_GREYS = 16  # grey levels of the animated grids: beta4's 35 frames send 0.7 MB of PNGs, not 1.7 MB at 256
+FILM_GREYS = 16  # grey levels of the animated grids: under half the bytes of PNGs in 256 levels
 
 
 @st.cache_data(show_spinner="Reading the training film…", max_entries=8)
@@ -31,8 +31,8 @@ def film(key) -> dict:
 @st.cache_resource(show_spinner="Drawing the training film…", max_entries=4)
 def film_chart(key):
     """The film as one animated Plotly figure (explorer.render.figures.film_figure), built once per model for every session:
-    building beta4's 35 frames takes ~0.5 s; sending the cached figure costs each page run ~0.2 s (Streamlit's
-    copy and JSON)."""
+    building its frames costs several times what sending the cached figure costs a page run (Streamlit's copy and
+    JSON)."""
     f = film(key)
     return film_figure(f["means"], f["labels"], f["captions"], f["epochs"], f["grids"], load_model(key).history,
                        f["extent"], grid_extent=vc.FILM_EXTENT, grid_cells=vc.FILM_GRID)

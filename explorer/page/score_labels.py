@@ -8,7 +8,7 @@ import vae_core as vc
 SCORE_LABELS = {"neg_elbo": "−ELBO", "reconstruction": "reconstruction error", "kl": "KL", "iwae": "IWAE −log p(x)",
                 "corrected": "corrected score"}
 SHORT_LABELS = {"reconstruction": "recon.", "iwae": "IWAE", "corrected": "corrected"}  # the AUROC table's headers
-# The latent map's colourings: by label, or by one of these scores (issue #9's choices)
+# The latent map's colourings: by label, or by one of these scores
 COLOUR_BY = ("label", "neg_elbo", "kl", "reconstruction", "corrected")
 COLOUR_LABELS = {"label": "label"} | {score: SCORE_LABELS[score] for score in COLOUR_BY[1:]}
 PROBE_LABELS = {"noise": "uniform noise", "inverted": "inverted digits", "nearly_blank": "nearly blank",

@@ -10,7 +10,7 @@ selected) are left out, which `parse` reads back as unset.
 
 The Streamlit side is thin: `restore` reads the link once per session and page, `publish` writes the values back to
 the address bar when they change, `copy_link` shows the link to copy (at the page's top right: `titled`). Streamlit's
-own `bind="query-params"` on widgets was not used: it drops an invalid value silently (no notice), leaves defaults out
+own `bind="query-params"` on widgets is not used: it drops an invalid value silently (no notice), leaves defaults out
 of the link, and binds widgets only, while a view here also holds a clicked digit and the sidebar's model (whose
 link the sidebar reads and writes: explorer.model.link).
 """
@@ -35,7 +35,7 @@ COPY = "url_state_copy_{page}"  # the "Copy link" popover's key: open or not
 LOCAL_URL = "http://localhost:8501/"  # the link's origin when the browser's address is not known (AppTest)
 SHOWN = 24  # characters of a bad parameter quoted in its notice
 # A notice stays until closed: it is sent as a page starts, and a first view on a fresh server can take longer than a
-# "long" toast's 10 s to draw (a browser test missed 4 s ones), so it could vanish before the view it explains is seen.
+# "long" toast's 10 s to draw, so it could vanish before the view it explains is seen.
 NOTICE_DURATION = "infinite"
 
 _INT = re.compile(r"[+-]?\d{1,15}")

@@ -143,7 +143,7 @@ def posterior_closeup(codes: np.ndarray, labels: np.ndarray, index: int, sigma, 
 
     Made at every click on the map, so it is built in one go (one trace for the neighbours, coloured point by point;
     the layout as one dict), and not validated (_validate=False: its properties are fixed here and covered by
-    tests/app/test_latent_map.py); validated step by step it cost ~50 ms of the server's CPU per click."""
+    tests/app/test_latent_map.py); validated step by step it would cost tens of ms of the server's CPU per click."""
     codes, sigma = np.asarray(codes, dtype=float), np.asarray(sigma, dtype=float)
     labels = np.asarray(labels)
     centre = codes[index]
@@ -338,8 +338,8 @@ class FrozenFigure(go.Figure):
 
 
 def frozen(fig: go.Figure) -> FrozenFigure:
-    """The finished `fig` itself, made a FrozenFigure (no copy: copying a 10k-point figure validates it all again,
-    ~100 ms); the caller hands out only the result and changes neither again."""
+    """The finished `fig` itself, made a FrozenFigure (no copy: copying a 10k-point figure validates it all
+    again); the caller hands out only the result and changes neither again."""
     spec = fig.to_dict()
     fig.__class__ = FrozenFigure
     fig._spec = spec
@@ -358,8 +358,8 @@ def freeze_map(fig: go.Figure) -> go.Figure:
 
 def _film_map_traces(codes: np.ndarray, labels: np.ndarray, marker_size: int = 6) -> list[go.Scatter]:
     """One trace per digit (always all ten, so animation frames can address them by index). SVG, not WebGL: in
-    Streamlit's Plotly a WebGL scatter is only redrawn by a full redraw of the figure (250-600 ms a frame here), an
-    SVG one moves its 2,000 points in a transition (75-260 ms, software rendering on this busy 2-core machine)."""
+    Streamlit's Plotly a WebGL scatter is only redrawn by a full redraw of the figure, an SVG one moves its 2,000
+    points in a transition, several times faster a frame."""
     codes = np.asarray(codes, dtype=np.float32)
     return [go.Scatter(x=codes[labels == d, 0], y=codes[labels == d, 1], mode="markers", name=str(d),
                          legendgroup=str(d), marker=dict(color=DIGIT_COLOURS[d], size=marker_size, opacity=0.75),

@@ -2,11 +2,10 @@
 at every stroke. The map (figures.freeze_map) is sent with the same figure every run and stays drawn; the overlay is
 a ~1 KB element that the browser lays out in a frame.
 
-Measured in Chromium (bench/ui_latency.py (e), 15 strokes, load average ~5 on 2 cores): with the star as a second,
-transparent Plotly chart stacked on the map, pen-up -> star moved took 480 ms median, ~250 ms of it after the new
-chart had arrived (Streamlit remounts a chart whose figure changed, and Plotly plots it anew); with this overlay,
-311 ms, of which 200 ms are the canvas component's own delay before it sends a stroke (its frontend debounces by
-200 ms) and ~5-30 ms the browser's layout once the overlay has arrived. (SVG would be simpler, but st.html drops it.)
+A second, transparent Plotly chart stacked on the map would be remounted at every stroke (Streamlit remounts a
+chart whose figure changed, and Plotly plots it anew); the overlay costs the browser only a layout, so what remains
+of pen-up -> star moved is mostly the canvas component's own debounce before it sends a stroke. (SVG would be
+simpler, but st.html drops it.)
 
 The boxes are placed in a frame of the map's plot box (the figure's height minus its fixed margins) that keeps the
 aspect ratio of the axis ranges, as large as fits and centred -- which is exactly what Plotly does to the plot area

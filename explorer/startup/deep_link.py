@@ -8,7 +8,7 @@ and reruns, so navigation.py runs and shows the requested page. (The flag is Str
 it is read here because Streamlit has no public switch for it. tests/browser checks a fresh server's deep link.)
 
 Every page calls `ensure_navigation()` first, before importing torch (tests/app/test_import_order.py): on a deep
-link the rerun then costs nothing, instead of a torch import (~1.5 s) that the rerun throws away.
+link the rerun then costs nothing, instead of a torch import (seconds) that the rerun throws away.
 """
 from __future__ import annotations
 

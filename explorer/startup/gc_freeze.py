@@ -1,9 +1,9 @@
 """Keep Python's cyclic garbage collector from stalling the server on every click.
 
 The app's heap holds ~500k long-lived objects (torch, Plotly, scikit-learn, Streamlit itself). Each click or
-slider move allocates enough to trigger a full (generation-2) collection, and CPython then walks that whole heap:
-150-500 ms on this 2-core machine, with the GIL held, so the server sends nothing while it runs. Measured in
-headless Chromium, that pause was most of the latency of a grid click or a t-slider release (bench/ui_latency.py).
+slider move allocates enough to trigger a full (generation-2) collection, and CPython then walks that whole heap
+with the GIL held, so the server sends nothing while it runs: a pause of hundreds of milliseconds, most of the
+latency of a grid click or a t-slider release.
 
 `gc.freeze()` moves every object alive now into a permanent generation that collections skip (the technique
 CPython documents for long-lived servers); objects are still freed by reference counting, and anything allocated

@@ -1,11 +1,11 @@
 """Import the app's heavy modules (torch, the model code, Plotly's figures, scikit-learn-free helpers) once per
 process, one thread at a time.
 
-Every session runs its script in its own thread, and the warm-up imports in another. When a room of 60 connected to
-a fresh server within 2 s, threads imported torch and numpy at the same moment and CPython's per-module import locks
-broke the deadlock between them by handing some threads a half-initialised module: "partially initialized module
-'numpy' has no attribute 'ndarray' (most likely due to a circular import)" in 3 sessions. One lock around one
-import of everything makes the first caller import and the others wait, then find every module in sys.modules."""
+Every session runs its script in its own thread, and the warm-up imports in another. When a room connects to a
+fresh server at once, threads import torch and numpy at the same moment, and CPython's per-module import locks break
+the deadlock between them by handing some threads a half-initialised module: "partially initialized module 'numpy'
+has no attribute 'ndarray' (most likely due to a circular import)". One lock around one import of everything makes
+the first caller import and the others wait, then find every module in sys.modules."""
 from __future__ import annotations
 
 import importlib
@@ -32,7 +32,7 @@ def import_app_modules() -> None:
 
 def import_training_modules() -> None:
     """What the first training imports lazily: constructing torch.optim.Adam pulls in ~900 modules (torch._dynamo,
-    sympy, ...; 0.8 s). Done by the warm-up, under the same lock, after the first page's data is ready -- so a
+    sympy, ...). Done by the warm-up, under the same lock, after the first page's data is ready -- so a
     training started later imports nothing, and the warm-up's gc.freeze() covers those modules too."""
     with _LOCK:
         import torch

@@ -1,10 +1,9 @@
 """Load the shipped default model and compute what its pages show first while the server starts, so the first
 visitor does not wait for it.
 
-Importing torch takes ~1.5 s here (~2.5 s while a browser loads the app), loading the model and reading the test
-digits a few tenths more; done on the first page request, they came after the browser had loaded Streamlit, one
-after the other. app.py starts `warm_up` in a background thread from the server's lifespan, so the work overlaps
-the browser's own start. The thread fills the same
+Importing torch takes seconds, loading the model and reading the test digits a little more; done on the first page
+request, they would come after the browser has loaded Streamlit, one after the other. app.py starts `warm_up` in a
+background thread from the server's lifespan, so the work overlaps the browser's own start. The thread fills the same
 caches the pages read (explorer.cache); a page that needs an entry still being computed waits for it instead of
 computing it twice. Nothing here can fail the server: without MNIST or with a broken default checkpoint the
 warm-up stops and the pages report the problem as usual.
@@ -48,10 +47,9 @@ def warm_up() -> list[str]:
 
 
 def prepare_training() -> None:
-    """Import what the first training imports, and freeze it. Streamlit collects garbage after every script run; the
-    ~135k objects Adam's lazy imports leave behind made that ~40 ms per run for every session once a training had run
-    (bench/load.py, py-spy: 20-27% of the server's time in a training + room of 10). Imported early and frozen, they
-    cost nothing."""
+    """Import what the first training imports, and freeze it. Streamlit collects garbage after every script run, and
+    the objects Adam's lazy imports leave behind (over a hundred thousand) would make that collection cost every
+    session's every run once a training has run. Imported early and frozen, they cost nothing."""
     from explorer.startup.imports import import_training_modules
 
     import_training_modules()
@@ -61,7 +59,7 @@ def prepare_training() -> None:
 
 def prepare_anomaly_scores() -> list[str]:
     """Score the default model's test digits and probe sets for the Anomalies page (and the Draw page's percentiles):
-    ~25 s of CPU on a quiet machine, 3 minutes on a busy one, which the first visitor of that page waited for."""
+    tens of seconds of CPU, which the first visitor of that page would otherwise wait for."""
     from explorer import cache
     from explorer.model.choice import ModelKey
     from explorer.model.files import DEFAULT_CHECKPOINT
@@ -80,8 +78,8 @@ def prepare_anomaly_scores() -> list[str]:
 # Seconds after the training imports before scoring: the room's first page loads come first.
 ANOMALY_SCORES_DELAY = 20.0
 
-# Seconds after the warm-up before prepare_training: its ~0.8 s of imports held the GIL while a fresh server's first
-# browser was still loading, and the first latent map came ~0.5 s later (bench/ui_latency.py, 3.60 -> 4.14 s).
+# Seconds after the warm-up before prepare_training: its imports hold the GIL, and a fresh server's first browser
+# may still be loading; run at once, they delay its first latent map.
 TRAINING_IMPORT_DELAY = 20.0
 
 
@@ -107,9 +105,8 @@ def _run_and_log() -> None:
 
 
 # CPython hands the GIL to a waiting thread after this many seconds (default 0.005). The server's event loop (static
-# files, websocket messages) shares the GIL with the warm-up, the page runs and a sidebar training, and waited up
-# to 5 ms every time it wanted it back: 1 ms took ~0.3 s off a fresh server's first latent map here (median of six
-# interleaved pairs, 4.57 -> 4.24 s).
+# files, websocket messages) shares the GIL with the warm-up, the page runs and a sidebar training, and would wait
+# up to 5 ms every time it wanted it back; at 1 ms a fresh server's first latent map comes sooner.
 SWITCH_INTERVAL = 0.001
 
 

@@ -211,7 +211,7 @@ class TrainingJob:
 
         The embedding scores (5-NN, trustworthiness, PCA) are left to the latent-map page, which computes
         them on the full data on first view and caches them; on a small training subset scoring them here
-        would double the wait (about 15 s on this machine) and fit kNN/PCA on the subset.
+        would double the wait and fit kNN/PCA on the subset.
         """
         test_x, _ = vc.load_mnist("test", limit=limit)
         elbo = vc.per_image_elbo(model, test_x)

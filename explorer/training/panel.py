@@ -19,7 +19,7 @@ MY_JOB = "sidebar_my_job"  # id of the training this session started
 SEEN_JOB = "sidebar_seen_job"  # id of the last finished training this session has reacted to
 WATCHED_JOB = "sidebar_watched_job"  # id of the last training this session saw running
 POLL_SECONDS = 1.0  # the presenter's live progress
-AUDIENCE_POLL_SECONDS = 5.0  # the audience sees one line: each poll is a 17-28 ms script run (bench/load.py)
+AUDIENCE_POLL_SECONDS = 5.0  # the audience sees one line: each poll is a script run per student
 
 
 def render_training() -> None:
@@ -31,7 +31,7 @@ def render_training() -> None:
 
 @st.cache_data(show_spinner="Timing a few training steps…", max_entries=64)
 def _estimated_seconds(model: dict, train: dict) -> float:
-    """vae_core's estimate from a measured step time (a few real steps of this model: < 2 s), per config."""
+    """vae_core's estimate from a measured step time (a few real steps of this model), per config."""
     return vc.estimate_training_seconds(vc.ModelConfig(**model), vc.TrainConfig(**train))
 
 
