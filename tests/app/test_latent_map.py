@@ -15,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
 from explorer import cache
-from explorer.cache import anomaly_scores
 from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
 from explorer.page import url_state as us
@@ -289,7 +288,7 @@ def test_the_csv_of_a_selection_or_the_whole_map_opens_in_pandas(real_data, chea
 
 
 def test_the_page_offers_the_scores_for_its_csvs_until_they_are_computed(real_data, cheap_anomaly_scores):
-    anomaly_scores._scored.clear()  # a server that has not scored the test digits (earlier tests of this process may)
+    cache.jobs.forget(lambda job_key: job_key[0] == "anomaly test scores")  # a server that has not scored them
     key = ModelKey.of(DEFAULT_CHECKPOINT)
     assert not cache.test_scores_ready(key)
     at = AppTest.from_file(PAGE, default_timeout=300).run()

@@ -61,7 +61,7 @@ def lookups_at_start(command: list[str]) -> list[str]:
 
 
 def test_the_room_commands_server_looks_nothing_up_on_the_internet_as_it_starts():
-    command, _, _ = room.plan(["--port", "8600", "--host", "192.0.2.7"], environ={})
+    (command,) = room.plan(["--workers", "1", "--port", "8600", "--host", "192.0.2.7"], environ={}).commands
     assert lookups_at_start(command) == []
     # what the option prevents: serving every interface without it, Streamlit looks its public address up
     without = command[:command.index("--browser.serverAddress")] + command[command.index("--browser.serverAddress") + 2:]

@@ -48,8 +48,10 @@ def serving(tmp_path_factory, name: str, env: dict | None = None, fill=None):
         yield Server(url, checkpoints, log, film or {})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per module: Playwright's sync API keeps an event loop running in this thread while it is open,
+    and tests outside tests/browser run asyncio themselves."""
     with chromium_browser() as b:
         yield b
 

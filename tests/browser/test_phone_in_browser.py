@@ -55,7 +55,7 @@ def open_on_phone(page, url: str, slug: str) -> None:
 
 def test_the_list_of_pages_is_navigations():
     slugs = page_slugs()
-    assert len(slugs) == 10 and slugs[0] == "" and "decoder_grid" in slugs
+    assert len(slugs) == 11 and slugs[0] == "" and {"decoder_grid", "class_map"} <= set(slugs)
 
 
 @pytest.mark.parametrize("slug", [pytest.param(s, marks=pytest.mark.timeout(ANOMALIES + 60)) if s == "anomalies" else s

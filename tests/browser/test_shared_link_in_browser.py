@@ -4,6 +4,7 @@ chosen by a click (the same decoded picture), the interpolation's pair and t. A 
 what it could not read."""
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 
@@ -45,6 +46,8 @@ def opened_elsewhere(browser, link: str, shows: str, what: str):
 def decoded_png(page) -> bytes:
     """The bytes of the decoder grid's one decoded digit (the page's only st.image)."""
     (src,) = image_sources(page)
+    if src.startswith("data:"):  # digits are sent inline, as data URIs
+        return base64.b64decode(src.partition(",")[2])
     return page.request.get(src).body()
 
 
