@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.browser_harness import EXCEPTION, POINT_JS, chromium, serve_app, wait_idle
+from explorer.classmap.store import SqliteStore
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +37,10 @@ def phone(tmp_path_factory, real_data):
     """(base url, a phone-sized touch page) on a room-mode server, opened without the presenter's token."""
     tmp = tmp_path_factory.mktemp("phone")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    env = {"VAE_PRESENTER_TOKEN": "phone-test-token-0123", "VAE_WARM_ANOMALY_SCORES": "1"}
+    # the class map shown to students, as during a lecture (before, the audience sees only a notice)
+    SqliteStore(tmp / "classmap.sqlite3").set_flags(revealed=True)
+    env = {"VAE_PRESENTER_TOKEN": "phone-test-token-0123", "VAE_WARM_ANOMALY_SCORES": "1",
+           "VAE_CLASSMAP_URL": f"sqlite:///{tmp / 'classmap.sqlite3'}"}
     with serve_app(tmp / "checkpoints", tmp / "streamlit.log", env=env) as (url, _), chromium() as desktop:
         context = desktop.context.browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
                                                       user_agent=MOBILE_UA, device_scale_factor=2)
@@ -49,7 +53,9 @@ def phone(tmp_path_factory, real_data):
 def open_on_phone(page, url: str, slug: str) -> None:
     page.goto(f"{url}/{slug}")
     timeout = ANOMALIES * 1000 if slug == "anomalies" else SLOW
-    page.locator(PICTURE).first.wait_for(state="visible", timeout=timeout)
+    # any picture drawn (the first in the page's order may be a hidden one, e.g. in a folded section)
+    page.wait_for_function("sel => [...document.querySelectorAll(sel)].some(e => e.getBoundingClientRect().height > 0)",
+                           arg=PICTURE, timeout=timeout)
     wait_idle(page, timeout)
 
 
@@ -67,7 +73,8 @@ def test_every_page_fits_a_phone_and_shows_its_picture_in_the_first_screen(phone
     assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
     width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width <= inner, f"/{slug} scrolls sideways: {width} px of content in a {inner} px window"
-    top = page.locator(PICTURE).first.bounding_box()["y"]
+    top = page.evaluate("sel => Math.min(...[...document.querySelectorAll(sel)].map(e => e.getBoundingClientRect())"
+                        "  .filter(r => r.height > 0).map(r => r.top + window.scrollY))", PICTURE)
     assert top < PHONE["height"], f"/{slug}: its picture starts at {top:.0f} px, below the first screen"
 
 
