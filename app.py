@@ -6,6 +6,7 @@ first page request. `streamlit run navigation.py` also works, without the warm-u
 a presenter link into a cookie before any page loads (explorer/room/presenter_link.py) and ignores the protocol's
 owner-only messages, such as clearing every cache (explorer/startup/owner_messages.py)."""
 import numpy  # noqa: F401 -- imported here, before the server takes sessions: see below
+import pandas  # noqa: F401 -- likewise
 import streamlit as st
 from starlette.middleware import Middleware
 
@@ -14,10 +15,10 @@ from explorer.room.presenter_link import PresenterLink
 from explorer.startup import owner_messages
 from explorer.startup.warmup import lifespan
 
-# numpy and Plotly are imported once, in this one thread, before any session runs. Imported later by many session
+# numpy, pandas and Plotly are imported once, in this one thread, before any session runs. Imported later by many session
 # threads and the warm-up at once (a room opening the link together), CPython's per-module locks can hand some threads
-# a half-initialised numpy ("partially initialized module 'numpy'" errors in the colour key, which runs before
-# explorer/startup/imports.py's lock).
+# a half-initialised numpy or pandas ("partially initialized module" errors in the colour key, which runs before
+# explorer/startup/imports.py's lock; Plotly and the Draw page's canvas reach for pandas).
 colour_key_figure()  # loads Plotly's lazily imported figure and validator classes, likewise
 owner_messages.install()  # in the server's process, before any session: room mode ignores clear_cache & co.
 

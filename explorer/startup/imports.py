@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import threading
 
-MODULES = ("torch", "pandas", "vae_core", "explorer.cache", "explorer.startup.gc_freeze", "explorer.shell.sidebar",
+MODULES = ("torch", "vae_core", "explorer.cache", "explorer.startup.gc_freeze", "explorer.shell.sidebar",
            "explorer.render.figures", "explorer.render.clicks", "explorer.render.digit_images", "explorer.page.guards",
            "explorer.render.grid_geometry")
 _LOCK = threading.Lock()
