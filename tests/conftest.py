@@ -9,10 +9,11 @@ def mnist_available() -> bool:
 
 
 def pytest_collection_modifyitems(items):
-    """Every test that reads MNIST (it asks for the real_data fixture, directly or through another fixture) is
-    marked real_data, so `pytest -m "not real_data"` runs everything else on a machine without the dataset."""
+    """Every test that reads MNIST (it asks for the real_data fixture, directly or through another fixture, or drives
+    the app in a browser, where a module's later tests go on with the page its first test opened) is marked
+    real_data, so `pytest -m "not real_data"` runs everything else on a machine without the dataset."""
     for item in items:
-        if "real_data" in getattr(item, "fixturenames", ()):
+        if "real_data" in getattr(item, "fixturenames", ()) or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.real_data)
 
 
