@@ -2,14 +2,16 @@
 
 Textbook: 784-400-400-2 LeakyReLU(0.2) MLP VAE, DataLoader over torchvision MNIST with ToTensor(), batch 100,
 Adam 1e-3, sigmoid + BCE (as in pytorch/examples vae/main.py). Ours: vae_core.train on the same architecture,
-with its in-memory data and its own batch size, learning-rate schedule and thread count (OURS below; the textbook
-loop keeps torch's defaults). Both evaluate the full test set after every
+with its in-memory data and the Quick preset's training recipe without its film (OURS below: batch size, one-cycle
+schedule, decoder bias started at the mean image, bf16 autocast where the CPU has it, threads chosen from the load);
+the textbook loop keeps torch's defaults. Both evaluate the full test set after every
 epoch and stop at the first epoch whose test -ELBO is <= the target; the clock includes data loading and
 those evaluations. Run: VAE_DATA_DIR=../shared/data python bench/train_speed.py
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -22,9 +24,10 @@ from torchvision import datasets, transforms
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere without installing
 import vae_core as vc  # noqa: E402
+from vae_core.train import auto_threads, uses_bf16  # noqa: E402
 
-# ours: one-cycle over large batches on one thread (docs/training-speed.md: why, and what was measured)
-OURS = vc.TrainConfig(epochs=16, batch_size=512, lr=5e-3, lr_schedule="onecycle", warmup=0.25, threads=1)
+# ours: the Quick preset's recipe, unfilmed (docs/training-speed.md: why each lever, and what it gained)
+OURS = vc.QUICK.with_train(snapshot_size=0)
 
 
 class TextbookVAE(nn.Module):
@@ -99,7 +102,8 @@ def run_ours(target: float, config: vc.TrainConfig) -> tuple[float, int, float]:
 
 def ours_config(args: argparse.Namespace) -> vc.TrainConfig:
     return vc.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule,
-                          warmup=args.warmup, threads=args.threads, seed=args.seed)
+                          warmup=args.warmup, threads=args.threads, seed=args.seed, precision=args.precision,
+                          data_bias=not args.zero_bias)
 
 
 def parse_args() -> argparse.Namespace:
@@ -112,7 +116,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=OURS.lr, help="ours: the (peak) learning rate")
     p.add_argument("--lr-schedule", choices=("constant", "cosine", "onecycle"), default=OURS.lr_schedule, help="ours")
     p.add_argument("--warmup", type=float, default=OURS.warmup, help="ours: onecycle's warm-up share")
-    p.add_argument("--threads", type=int, default=OURS.threads, help="ours: torch threads while training (0 = torch's)")
+    p.add_argument("--threads", type=int, default=OURS.threads,
+                   help="ours: torch threads while training (0 = torch's, -1 = one per idle core)")
+    p.add_argument("--precision", choices=("fp32", "bf16", "auto"), default=OURS.precision, help="ours")
+    p.add_argument("--zero-bias", action="store_true", help="ours: start the decoder's output bias at 0, not the mean")
     p.add_argument("--only", choices=("ours", "textbook"), help="run one side only")
     return p.parse_args()
 
@@ -120,8 +127,10 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     config = ours_config(args)
+    threads = {0: torch.get_num_threads(), vc.AUTO_THREADS: auto_threads()}.get(config.threads, config.threads)
     print(f"torch {torch.__version__}, textbook on {torch.get_num_threads()} threads (torch's default), ours on "
-          f"{config.threads or torch.get_num_threads()}; target test -ELBO <= {args.target}")
+          f"{threads} (load average {os.getloadavg()[0]:.2f}), {'bf16' if uses_bf16(config, torch.device('cpu')) else 'fp32'}; "
+          f"target test -ELBO <= {args.target}")
     ours = textbook = (float("nan"), 0, float("nan"))
     if args.only != "textbook":
         ours = run_ours(args.target, config)

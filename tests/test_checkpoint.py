@@ -138,11 +138,15 @@ def test_a_one_dimensional_latent_model_loads(tmp_path):
     assert ckpt.snapshots["means"].shape == (2, 4, 1) and not vc.has_grids(ckpt.snapshots)  # no grid for a 1-D latent
 
 
+NEWER_TRAIN_FIELDS = ("precision", "data_bias")  # TrainConfig fields added after version 1 was written
+
+
 def _v1_payload(model, with_extras: bool) -> dict:
     """A version-1 file exactly as the version-1 save_checkpoint wrote it (pca/test_latents came late in v1)."""
     payload = {
         "format": "vae-latent-explorer", "format_version": 1,
-        "model_config": model.config.to_dict(), "train_config": vc.TrainConfig(epochs=2).to_dict(),
+        "model_config": model.config.to_dict(),
+        "train_config": {k: v for k, v in vc.TrainConfig(epochs=2).to_dict().items() if k not in NEWER_TRAIN_FIELDS},
         "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
         "history": [_row(1), _row(2)], "metrics": {"test_loss": 190.5},
         "snapshots": {"indices": torch.arange(5), "labels": torch.arange(5), "means": torch.randn(3, 5, 2)},
@@ -161,11 +165,19 @@ def test_a_version_1_file_loads_migrated_with_every_field(tmp_path, tiny_model, 
     path = tmp_path / "v1.pt"
     torch.save(payload, path)
     ckpt = vc.load_checkpoint(path)
-    _assert_loads_every_field(ckpt, tiny_model, vc.TrainConfig(epochs=2), payload["history"], payload["metrics"],
+    _assert_loads_every_field(ckpt, tiny_model, vc.TrainConfig(epochs=2, data_bias=False), payload["history"],
+                              payload["metrics"],
                               {}, payload.get("pca", {}), payload.get("test_latents", {}))  # per-epoch means: no film
     assert (ckpt.created, ckpt.command) == (payload["created"], payload["command"])
     if not with_extras:
         assert ckpt.pca == {} and ckpt.test_latents == {}
+
+
+def test_a_training_config_from_before_the_mean_image_bias_reads_as_a_zero_bias_fp32_run(tmp_path, tiny_model):
+    payload = _v1_payload(tiny_model, with_extras=False)
+    torch.save(payload, tmp_path / "old.pt")
+    config = vc.load_checkpoint(tmp_path / "old.pt").train_config
+    assert config.data_bias is False and config.precision == "fp32"
 
 
 def test_a_version_2_file_loads_without_a_film(saved):

@@ -18,7 +18,8 @@ def test_the_quick_preset_is_a_short_filmed_onecycle_run_of_a_2d_model():
     mc, tc = quick.model_config, quick.train_config
     assert mc.latent_dim == 2 and mc.arch == "mlp"
     assert tc.lr_schedule == "onecycle" and 0 < tc.warmup < 1
-    assert tc.epochs <= 10 and tc.batch_size >= 256 and tc.threads == 1
+    assert tc.epochs <= 12 and tc.batch_size >= 256 and tc.threads == vc.AUTO_THREADS
+    assert tc.precision == "auto" and tc.data_bias
     assert tc.snapshot_size == vc.PRESET_FILM_DIGITS > 0  # filmed, like every run of the form
     assert tc.train_subset == 0 and tc.test_subset == 0  # all of MNIST: the 30 s are measured on the full set
     assert tc.device == "auto" and tc.beta == 1.0
@@ -71,8 +72,9 @@ def test_a_constant_schedule_has_no_scheduler():
 
 def test_warmup_and_threads_are_checked_like_every_field():
     with pytest.raises(vc.ConfigError) as caught:
-        vc.TrainConfig(lr_schedule="step", warmup=1.5, threads=-1)
-    assert [p.split(":")[0] for p in caught.value.problems] == ["lr_schedule", "warmup", "threads"]
+        vc.TrainConfig(lr_schedule="step", warmup=1.5, threads=-2, precision="fp16", data_bias="yes")
+    assert [p.split(":")[0] for p in caught.value.problems] == ["lr_schedule", "warmup", "threads", "precision",
+                                                                 "data_bias"]
     assert "'onecycle'" in caught.value.problems[0]
 
 
@@ -96,3 +98,52 @@ def test_the_estimate_times_steps_on_the_threads_the_run_will_use(monkeypatch):
     before = torch.get_num_threads()
     vc.estimate_training_seconds(CFG, vc.TrainConfig(epochs=1, threads=1), n_train=256)
     assert seen == [1, 1] and torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize(("load", "threads"), [(0.1, 2), (0.6, 1), (1.9, 1), (7.0, 1)])
+def test_automatic_threads_take_the_cores_the_load_leaves_idle(monkeypatch, load, threads):
+    train_module = importlib.import_module("vae_core.train")
+    monkeypatch.setattr(train_module.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(train_module.os, "getloadavg", lambda: (load, load, load))
+    assert train_module.auto_threads() == threads
+
+
+def test_automatic_threads_fall_back_to_one_without_a_load_average(monkeypatch):
+    train_module = importlib.import_module("vae_core.train")
+    monkeypatch.delattr(train_module.os, "getloadavg")
+    assert train_module.auto_threads() == 1
+
+
+def test_a_run_on_automatic_threads_uses_the_chosen_count_and_restores_it(monkeypatch, tiny_data):
+    train_module = importlib.import_module("vae_core.train")
+    monkeypatch.setattr(train_module, "auto_threads", lambda: 1)
+    before, seen = torch.get_num_threads(), []
+    vc.train(CFG, vc.TrainConfig(epochs=1, batch_size=64, threads=vc.AUTO_THREADS), data=tiny_data, show_bar=False,
+             progress=lambda p: seen.append(torch.get_num_threads()))
+    assert set(seen) == {1} and torch.get_num_threads() == before
+
+
+def test_bf16_training_records_its_precision_and_keeps_fp32_weights(tiny_data):
+    result = vc.train(CFG, vc.TrainConfig(epochs=1, batch_size=64, precision="bf16"), data=tiny_data, show_bar=False)
+    assert result.history[0]["precision"] == "bf16" and math.isfinite(result.history[0]["test_loss"])
+    assert {p.dtype for p in result.model.parameters()} == {torch.float32}
+    plain = vc.train(CFG, vc.TrainConfig(epochs=1, batch_size=64), data=tiny_data, show_bar=False)
+    assert plain.history[0]["precision"] == "fp32"
+
+
+def test_automatic_precision_is_bf16_only_on_a_cpu_that_computes_it_natively(monkeypatch):
+    train_module = importlib.import_module("vae_core.train")
+    auto, cpu = vc.TrainConfig(precision="auto"), torch.device("cpu")
+    monkeypatch.setattr(train_module, "bf16_native", lambda device: False)
+    assert not train_module.uses_bf16(auto, cpu)
+    monkeypatch.setattr(train_module, "bf16_native", lambda device: True)
+    assert train_module.uses_bf16(auto, cpu) and not train_module.uses_bf16(vc.TrainConfig(), cpu)
+
+
+def test_the_decoder_starts_at_the_logit_of_the_mean_training_image(tiny_data):
+    expected = torch.logit(tiny_data[0].mean(0).clamp(1e-3, 1 - 1e-3))
+    barely = dict(epochs=1, batch_size=64, lr=1e-9)  # the weights move by ~1e-9 a step: the start stays visible
+    trained = vc.train(CFG, vc.TrainConfig(**barely), data=tiny_data, show_bar=False)
+    assert torch.allclose(trained.model.decoder[-1].bias, expected, atol=1e-4)
+    zero = vc.train(CFG, vc.TrainConfig(**barely, data_bias=False), data=tiny_data, show_bar=False)
+    assert zero.model.decoder[-1].bias.abs().max() < 0.2  # torch's own uniform init, within 1/sqrt(16)

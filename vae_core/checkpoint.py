@@ -433,6 +433,8 @@ def _configs(path: Path, ckpt: dict) -> tuple[ModelConfig, TrainConfig | None]:
 
     model_config = build(ModelConfig, ckpt["model_config"], "model config")
     stored = ckpt["train_config"]
+    if isinstance(stored, dict) and "data_bias" not in stored:
+        stored = {**stored, "data_bias": False}  # written before the field existed: those runs started at zero bias
     return model_config, (build(TrainConfig, stored, "training config") if stored is not None else None)
 
 

@@ -13,6 +13,8 @@ from .limits import LIMITS, film_bytes, parameter_count
 
 ARCHITECTURES = ("mlp", "conv")
 LR_SCHEDULES = ("constant", "cosine", "onecycle")
+PRECISIONS = ("fp32", "bf16", "auto")
+AUTO_THREADS = -1  # TrainConfig.threads: as many as the machine has idle cores, at least one (train.auto_threads)
 DEVICE_TYPES = ("cpu", "cuda", "mps")
 
 
@@ -138,7 +140,15 @@ class TrainConfig:
     train_subset: int = 0  # use only the first N training images (0 = all 60,000)
     test_subset: int = 0  # evaluate on only the first N test images (0 = all 10,000)
     warmup: float = 0.25  # onecycle only: the share of all steps spent warming up, in (0, 1)
-    threads: int = 0  # CPU threads torch uses while training (0 = leave torch's setting); restored afterwards
+    # CPU threads torch uses while training (0 = leave torch's setting; AUTO_THREADS = -1: one per idle core when the
+    # run starts, at least one); restored afterwards
+    threads: int = 0
+    # "fp32"; "bf16": the training steps' forward and backward run under bfloat16 autocast (evaluation, the film and
+    # the saved weights stay fp32); "auto": bf16 where the CPU computes it natively (AVX512-BF16 or AMX), else fp32
+    precision: str = "fp32"
+    # start the decoder's output bias at the logit of the mean training image, so the first steps learn strokes
+    # rather than the average brightness of each pixel
+    data_bias: bool = True
     snapshot_size: int = 0  # film this many fixed test digits' latent means (and a decoded grid) as it trains (0 = off)
 
     def __post_init__(self):
@@ -158,7 +168,10 @@ class TrainConfig:
             _int_problem("snapshot_size", self.snapshot_size, 0, note=" (0 = off)"),
             None if isinstance(self.warmup, Real) and not isinstance(self.warmup, bool) and 0 < self.warmup < 1 else
             f"warmup: must be a number between 0 and 1, a share of the steps (got {self.warmup!r})",
-            _int_problem("threads", self.threads, 0, 256, note=" (0 = torch's setting)"),
+            _int_problem("threads", self.threads, AUTO_THREADS, 256, note=" (0 = torch's setting, -1 = automatic)"),
+            None if self.precision in PRECISIONS else
+            f"precision: must be 'fp32', 'bf16' or 'auto' (got {self.precision!r})",
+            None if isinstance(self.data_bias, bool) else f"data_bias: must be True or False (got {self.data_bias!r})",
         ]
         problems = [p for p in problems if p]
         if problems:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .config import ModelConfig, TrainConfig
+from .config import AUTO_THREADS, ModelConfig, TrainConfig
 
 # digits filmed, as the app's training form films every run (explorer.training.form.FILM_DIGITS)
 PRESET_FILM_DIGITS = 2000
@@ -32,8 +32,8 @@ QUICK = Preset(
     label="Quick (live demo)",
     description="A short, filmed one-cycle run of large batches on the whole training set, for live demos.",
     model_config=ModelConfig(arch="mlp", hidden=(400, 400)),
-    train_config=TrainConfig(epochs=8, batch_size=512, lr=5e-3, lr_schedule="onecycle", warmup=0.25, threads=1,
-                             snapshot_size=PRESET_FILM_DIGITS),
+    train_config=TrainConfig(epochs=11, batch_size=256, lr=4e-3, lr_schedule="onecycle", warmup=0.15,
+                             threads=AUTO_THREADS, precision="auto", data_bias=True, snapshot_size=PRESET_FILM_DIGITS),
 )
 
 PRESETS: dict[str, Preset] = {QUICK.name: QUICK}

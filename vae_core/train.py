@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -12,7 +13,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .analysis import elbo_by_chunk
-from .config import ConfigError, ModelConfig, TrainConfig, device_type_problem, run_problems
+from .config import AUTO_THREADS, ConfigError, ModelConfig, TrainConfig, device_type_problem, run_problems
 from .data import load_mnist
 from .film import FilmRecorder
 from .model import VAE, negative_elbo
@@ -138,11 +139,39 @@ def lr_scheduler(optimizer: torch.optim.Optimizer, tc: TrainConfig, total_steps:
     return None
 
 
+def auto_threads() -> int:
+    """One thread per core left idle by the machine's load over the last minute, at least one. Two threads on this
+    2-core machine train 1.6x faster than one when it is idle and 2.6x slower when one other process keeps a core
+    busy (docs/training-speed.md): OpenMP's threads wait for each other at every barrier of a millisecond-long step."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average (Windows): the safe choice under contention
+        return 1
+    return max(1, min(cores, int(cores - load + 0.5)))
+
+
+def bf16_native(device: torch.device) -> bool:
+    """True where bfloat16 matrix products run natively: a CPU with AVX512-BF16 or AMX, a CUDA GPU that supports
+    bf16. Elsewhere autocast emulates bf16 and a step gets slower, not faster."""
+    if device.type == "cpu":
+        return any(getattr(torch.cpu, f"_is_{name}_supported", lambda: False)() for name in ("avx512_bf16", "amx_tile"))
+    return device.type == "cuda" and torch.cuda.is_bf16_supported()
+
+
+def uses_bf16(tc: TrainConfig, device: torch.device) -> bool:
+    """Whether a run of `tc` on `device` trains under bfloat16 autocast: "bf16" always, "auto" on a CPU computing it
+    natively (GPU runs stay fp32 under "auto": the 0.2-nat check of mixed precision has only been run on a CPU)."""
+    return tc.precision == "bf16" or (tc.precision == "auto" and device.type == "cpu" and bf16_native(device))
+
+
 @contextmanager
 def cpu_threads(threads: int):
-    """torch's intra-op thread count set to `threads` inside the block (0 = unchanged), restored after it: the
-    setting is process-wide, and the app and benchmarks run other work in the same process."""
+    """torch's intra-op thread count set to `threads` inside the block (0 = unchanged, AUTO_THREADS = auto_threads()),
+    restored after it: the setting is process-wide, and the app and benchmarks run other work in the same process."""
     before = torch.get_num_threads()
+    if threads == AUTO_THREADS:
+        threads = auto_threads()
     if threads:
         torch.set_num_threads(threads)
     try:
@@ -187,6 +216,10 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
         if tc.test_subset:
             test_x, test_y = test_x[: tc.test_subset], test_y[: tc.test_subset]
     model = VAE(model_config).to(device)
+    if tc.data_bias:
+        _start_at_mean_image(model, train_x)
+    bf16 = uses_bf16(tc, device)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
     # the fused Adam kernel: ~15% less time per epoch on this 2-core CPU than the default per-tensor loop
     optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, fused=device.type in ("cpu", "cuda"))
     steps = math.ceil(len(train_x) / tc.batch_size)
@@ -210,8 +243,9 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
             order = torch.randperm(len(train_x), generator=generator).to(device)
             for step, idx in enumerate(order.split(tc.batch_size), start=1):
                 x = torch.bernoulli(train_x[idx]) if tc.binarize else train_x[idx]
-                logits, mu, logvar = model(x)
-                loss, rec, kl = negative_elbo(logits, x, mu, logvar, tc.beta)
+                with autocast:
+                    logits, mu, logvar = model(x)
+                loss, rec, kl = negative_elbo(logits.float(), x, mu.float(), logvar.float(), tc.beta)
                 optimizer.zero_grad(set_to_none=True)
                 loss.mean().backward()
                 optimizer.step()
@@ -242,7 +276,7 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
                 "train_loss": train_stats[0], "train_reconstruction": train_stats[1], "train_kl": train_stats[2],
                 "test_loss": test_stats[0], "test_reconstruction": test_stats[1], "test_kl": test_stats[2],
                 "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - epoch_start,
-                "device": str(device),
+                "device": str(device), "precision": "bf16" if bf16 else "fp32",
             })
             bar.set_postfix(epoch=epoch, test_loss=f"{test_stats[0]:.2f}")
             if film is not None:
@@ -254,6 +288,17 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
         bar.close()
     model.eval()
     return TrainResult(model.cpu(), history, film.result() if film else {}, str(device), time.perf_counter() - start)
+
+
+@torch.no_grad()
+def _start_at_mean_image(model: VAE, train_x: torch.Tensor) -> None:
+    """Set the decoder's last bias to the logit of the mean training image (pixels clamped to [1e-3, 1 - 1e-3])."""
+    mean = train_x.float().mean(dim=0).clamp(1e-3, 1 - 1e-3)
+    last = [m for m in model.decoder.modules() if isinstance(m, (torch.nn.Linear, torch.nn.ConvTranspose2d))][-1]
+    if isinstance(last, torch.nn.Linear):
+        last.bias.copy_(torch.logit(mean))
+    else:  # one output channel: one bias, the logit of the mean pixel
+        last.bias.fill_(torch.logit(mean.mean()).item())
 
 
 ESTIMATE_BATCH = 128  # images per timed step: seconds per image at 128 and at 4096 differ by < 10% for the largest
@@ -302,10 +347,12 @@ def estimate_training_seconds(model_config: ModelConfig, train_config: TrainConf
         model = VAE(model_config).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, fused=device.type in ("cpu", "cuda"))
         x = torch.rand(measured, model_config.n_pixels, device=device)
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=uses_bf16(tc, device))
 
         def step() -> None:
-            logits, mu, logvar = model(x)
-            loss, _, _ = negative_elbo(logits, x, mu, logvar, tc.beta)
+            with autocast:
+                logits, mu, logvar = model(x)
+            loss, _, _ = negative_elbo(logits.float(), x, mu.float(), logvar.float(), tc.beta)
             optimizer.zero_grad(set_to_none=True)
             loss.mean().backward()
             optimizer.step()
