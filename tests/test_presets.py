@@ -2,6 +2,8 @@
 timing is the benchmark's job (bench/quick_preset.py), not a test's: here it trains on a small subset only."""
 import importlib
 import math
+import multiprocessing
+import os
 
 import pytest
 import torch
@@ -100,18 +102,39 @@ def test_the_estimate_times_steps_on_the_threads_the_run_will_use(monkeypatch):
     assert seen == [1, 1] and torch.get_num_threads() == before
 
 
-@pytest.mark.parametrize(("load", "threads"), [(0.1, 2), (0.6, 1), (1.9, 1), (7.0, 1)])
-def test_automatic_threads_take_the_cores_the_load_leaves_idle(monkeypatch, load, threads):
+@pytest.mark.parametrize(("idle", "threads"), [(1.95, 2), (1.8, 2), (1.6, 1), (1.0, 1), (0.0, 1)])
+def test_automatic_threads_take_the_cores_left_idle(monkeypatch, idle, threads):
     train_module = importlib.import_module("vae_core.train")
     monkeypatch.setattr(train_module.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(train_module.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(train_module, "_idle_cores", lambda cores, window: idle)
     assert train_module.auto_threads() == threads
 
 
-def test_automatic_threads_fall_back_to_one_without_a_load_average(monkeypatch):
+def test_idle_cores_drop_when_a_process_keeps_a_core_busy():
+    idle_cores = importlib.import_module("vae_core.train")._idle_cores
+    cores = os.cpu_count() or 1
+    stop = multiprocessing.Event()
+    busy = multiprocessing.Process(target=_spin, args=(stop,))
+    busy.start()
+    try:
+        assert idle_cores(cores, 0.5) <= cores - 0.5
+    finally:
+        stop.set()
+        busy.join()
+
+
+def _spin(stop) -> None:
+    while not stop.is_set():
+        pass
+
+
+def test_without_kernel_counters_the_load_average_says_how_many_cores_are_idle(monkeypatch):
     train_module = importlib.import_module("vae_core.train")
+    monkeypatch.setattr("builtins.open", lambda *a, **k: (_ for _ in ()).throw(OSError("no /proc here")))
+    monkeypatch.setattr(train_module.os, "getloadavg", lambda: (0.5, 0.5, 0.5))
+    assert train_module._idle_cores(2, 0.01) == 1.5
     monkeypatch.delattr(train_module.os, "getloadavg")
-    assert train_module.auto_threads() == 1
+    assert train_module._idle_cores(2, 0.01) == 1.0
 
 
 def test_a_run_on_automatic_threads_uses_the_chosen_count_and_restores_it(monkeypatch, tiny_data):

@@ -139,16 +139,33 @@ def lr_scheduler(optimizer: torch.optim.Optimizer, tc: TrainConfig, total_steps:
     return None
 
 
-def auto_threads() -> int:
-    """One thread per core left idle by the machine's load over the last minute, at least one. Two threads on this
-    2-core machine train 1.6x faster than one when it is idle and 2.6x slower when one other process keeps a core
-    busy (docs/training-speed.md): OpenMP's threads wait for each other at every barrier of a millisecond-long step."""
+def auto_threads(window: float = 0.25) -> int:
+    """One thread per core left idle, at least one. Two threads on this 2-core machine train 1.6x faster than one
+    when it is idle and 2.6x slower with one other process keeping a core busy (docs/training-speed.md): OpenMP's
+    threads wait for each other at every barrier of a millisecond-long step. Idle cores are read from the kernel's CPU
+    counters over `window` seconds (Linux), else from the 1-minute load average, which trails the last minute's work."""
     cores = os.cpu_count() or 1
+    idle = _idle_cores(cores, window)
+    return max(1, min(cores, int(idle + 0.25)))
+
+
+def _idle_cores(cores: int, window: float) -> float:
+    def idle_and_total() -> tuple[int, int]:
+        with open("/proc/stat") as f:
+            counters = [int(v) for v in f.readline().split()[1:]]
+        return counters[3] + counters[4], sum(counters[:8])  # idle + iowait; user..steal (guest is inside user)
+
     try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # no load average (Windows): the safe choice under contention
-        return 1
-    return max(1, min(cores, int(cores - load + 0.5)))
+        idle0, total0 = idle_and_total()
+        time.sleep(window)
+        idle1, total1 = idle_and_total()
+        return cores * (idle1 - idle0) / max(total1 - total0, 1)
+    except (OSError, ValueError, IndexError):  # not Linux
+        pass
+    try:
+        return cores - os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average either (Windows): the safe choice under contention
+        return 1.0
 
 
 def bf16_native(device: torch.device) -> bool:
