@@ -32,7 +32,7 @@ QUICK = Preset(
     label="Quick (live demo)",
     description="A short, filmed one-cycle run of large batches on the whole training set, for live demos.",
     model_config=ModelConfig(arch="mlp", hidden=(400, 400)),
-    train_config=TrainConfig(epochs=11, batch_size=256, lr=4e-3, lr_schedule="onecycle", warmup=0.15,
+    train_config=TrainConfig(epochs=12, batch_size=384, lr=6e-3, lr_schedule="onecycle", warmup=0.15,
                              threads=AUTO_THREADS, precision="auto", data_bias=True, snapshot_size=PRESET_FILM_DIGITS),
 )
 

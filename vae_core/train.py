@@ -143,7 +143,8 @@ def auto_threads(window: float = 0.25) -> int:
     """One thread per core left idle, at least one. Two threads on this 2-core machine train 1.6x faster than one
     when it is idle and 2.6x slower with one other process keeping a core busy (docs/training-speed.md): OpenMP's
     threads wait for each other at every barrier of a millisecond-long step. Idle cores are read from the kernel's CPU
-    counters over `window` seconds (Linux), else from the 1-minute load average, which trails the last minute's work."""
+    counters over `window` seconds (Linux), this process's own use counted as idle; else from the 1-minute load
+    average, which trails the last minute's work."""
     cores = os.cpu_count() or 1
     idle = _idle_cores(cores, window)
     return max(1, min(cores, int(idle + 0.25)))
@@ -157,9 +158,12 @@ def _idle_cores(cores: int, window: float) -> float:
 
     try:
         idle0, total0 = idle_and_total()
+        own0, clock0 = time.process_time(), time.perf_counter()
         time.sleep(window)
         idle1, total1 = idle_and_total()
-        return cores * (idle1 - idle0) / max(total1 - total0, 1)
+        # this process's own threads count as idle: OpenMP's workers spin for a while after the last torch call
+        own = (time.process_time() - own0) / max(time.perf_counter() - clock0, 1e-3)
+        return min(cores, cores * (idle1 - idle0) / max(total1 - total0, 1) + own)
     except (OSError, ValueError, IndexError):  # not Linux
         pass
     try:
