@@ -9,10 +9,12 @@ import numpy as np
 import streamlit as st
 
 from explorer import cache
+from explorer.cache import anomaly_scores, jobs
 from explorer.classmap import render as cr
 from explorer.classmap.board import UNAVAILABLE, Snapshot, board
 from explorer.classmap.drawing import hold_threshold, map_model, pictures, student_id
 from explorer.classmap.store import ClassMapUnavailable
+from explorer.page import job_progress
 from explorer.page.guards import need_mnist, page_model
 from explorer.render.figures import label_counts_figure
 from explorer.render.gallery import gallery_html
@@ -174,6 +176,10 @@ def moderation() -> None:
                   "the Anomalies page's threshold -- not known until this server has scored the test digits "
                   "(open the Anomalies page), so every drawing waits")
                + ". They reach the map only when you approve them.")
+    if threshold is None:
+        score_test_digits()
+    else:
+        approve_under(threshold, [d for d in held if d.corrected <= threshold])
     for d in held[:QUEUE]:
         cols = st.columns([0.6, 2, 1, 1], vertical_alignment="center")
         cols[0].html(gallery_html([([d.image() / 255.0], f"#{d.id}")], px=56))
@@ -195,6 +201,26 @@ def moderation() -> None:
             target = "hidden" if d.state == "shown" else "shown"
             cols[2].button("Hide" if target == "hidden" else "Show again", key=f"classmap_toggle_{d.id}",
                            on_click=_act, args=(lambda i=d.id, t=target: b.set_state(i, t),))
+
+
+def score_test_digits() -> None:
+    """A button that starts the shared scoring of the test digits, which sets the threshold; its progress once
+    started (the fragment reruns every 2 s)."""
+    specs = anomaly_scores.needed(key, ("test",))
+    running = [job for job in (jobs.find(job_key) for job_key, _, _ in specs) if job and job.state != jobs.FAILED]
+    if running:
+        st.progress(*job_progress.status(running[-1]))
+    elif specs:
+        st.button("Score the test digits now, to know the threshold", key="classmap_score_tests",
+                  icon=":material/calculate:", on_click=lambda: [jobs.submit(*spec) for spec in specs])
+
+
+def approve_under(threshold: float, below: list) -> None:
+    """One click for the drawings that waited only because the threshold was not known yet when they came."""
+    if below:
+        st.button(f"Approve the {len(below)} waiting at or under {threshold:.0f} nats", key="classmap_approve_under",
+                  icon=":material/done_all:",
+                  on_click=_act, args=(lambda: [b.set_state(d.id, "shown") for d in below],))
 
 
 if presenter:

@@ -89,6 +89,49 @@ def test_a_drawing_above_the_threshold_waits_until_the_presenter_approves_it(roo
     assert SqliteStore(room).drawings()[0].state == "hidden"
 
 
+def test_drawings_held_under_an_older_threshold_are_approved_in_one_click_once_it_is_known(room, monkeypatch):
+    monkeypatch.setenv("VAE_CLASSMAP_HOLD_ABOVE", "-1e9")  # held when sent
+    board.clear()
+    send_from_draw_page()
+    monkeypatch.setenv("VAE_CLASSMAP_HOLD_ABOVE", "1e9")  # the threshold known now lets it through
+    board.clear()
+    page = AppTest.from_file(CLASS_MAP, default_timeout=300).run()
+    assert stars(page) == 0 and SqliteStore(room).drawings()[0].state == "held"  # nothing moves by itself
+    (approve,) = [b for b in page.button if b.key == "classmap_approve_under"]
+    assert "Approve the 1 waiting" in approve.label
+    approve.click().run()
+    assert SqliteStore(room).drawings()[0].state == "shown"
+    assert not [b for b in page.button if b.key == "classmap_approve_under"]
+
+
+def test_with_the_threshold_unknown_the_presenter_starts_the_shared_scoring_that_sets_it(room, monkeypatch):
+    from explorer.cache import anomaly_scores, jobs
+
+    def fake_scores(key):  # the real one is minutes of CPU: these scores put the 99th percentile at 9,899 nats
+        return lambda progress: {"corrected": np.arange(10_000, dtype=np.float64)}
+
+    is_test_scores = lambda job_key: job_key[0] == "anomaly test scores"  # noqa: E731
+    jobs.forget(is_test_scores)
+    monkeypatch.setattr(anomaly_scores, "_score_test_digits", fake_scores)
+    monkeypatch.delenv("VAE_CLASSMAP_HOLD_ABOVE", raising=False)
+    board.clear()
+    try:
+        send_from_draw_page()  # held: nothing is known yet
+        assert SqliteStore(room).drawings()[0].state == "held"
+        page = AppTest.from_file(CLASS_MAP, default_timeout=300).run()
+        (score,) = [b for b in page.button if b.key == "classmap_score_tests"]
+        score.click().run()
+        deadline = time.monotonic() + 120
+        while not [b for b in page.button if b.key == "classmap_approve_under"] and time.monotonic() < deadline:
+            page.run()
+        assert any("9899 nats" in c.value for c in page.caption)
+        (approve,) = [b for b in page.button if b.key == "classmap_approve_under"]
+        approve.click().run()
+        assert SqliteStore(room).drawings()[0].state == "shown"
+    finally:
+        jobs.forget(is_test_scores)
+
+
 def test_a_student_sees_the_class_map_only_once_the_presenter_shows_it(room, monkeypatch):
     monkeypatch.setenv("VAE_PRESENTER_TOKEN", "secret-token")
     monkeypatch.setenv("VAE_CLASSMAP_HOLD_ABOVE", "1e9")
