@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -172,6 +173,64 @@ def test_a_folder_another_training_writes_into_is_refused(tmp_path, capsys, no_m
     assert "another training is writing into" in line
 
 
+# --- the settings: --preset, and each flag given replacing one field (parsed only: nothing is trained) ---
+
+def configs(*args) -> tuple[vc.ModelConfig, vc.TrainConfig]:
+    """The (model, train) configs `train` would use for these arguments; fails on any config problem."""
+    problems = []
+
+    def built(make):
+        try:
+            return make()
+        except vc.ConfigError as e:
+            problems.extend(e.problems)
+
+    result = cli._configs(cli._parser().parse_args(["train", *args, "--out", "m.pt"]), built)
+    assert not problems, problems
+    return result
+
+
+def test_a_preset_is_taken_whole_when_no_other_flag_is_given():
+    assert configs("--preset", "quick") == (vc.QUICK.model_config, vc.QUICK.train_config)
+
+
+def test_flags_given_with_a_preset_replace_only_their_own_fields():
+    model, train = configs("--preset", "quick", "--epochs", "3", "--hidden", "64", "32", "--zero-bias", "--threads",
+                           "0", "--precision", "fp32", "--seed", "5")
+    assert model == replace(vc.QUICK.model_config, hidden=(64, 32))
+    assert train == vc.QUICK.with_train(epochs=3, data_bias=False, threads=0, precision="fp32", seed=5)
+    assert (train.lr_schedule, train.batch_size, train.warmup) == ("onecycle", 384, vc.QUICK.train_config.warmup)
+
+
+def test_without_a_preset_the_defaults_are_the_configs_filmed_as_before():
+    assert configs() == (vc.ModelConfig(), vc.TrainConfig(snapshot_size=2000))
+
+
+def test_the_new_training_flags_set_their_fields():
+    _, train = configs("--lr-schedule", "onecycle", "--warmup", "0.1", "--threads", "-1", "--precision", "bf16",
+                       "--zero-bias", "--binarize")
+    assert train == vc.TrainConfig(lr_schedule="onecycle", warmup=0.1, threads=vc.AUTO_THREADS, precision="bf16",
+                                   data_bias=False, binarize=True, snapshot_size=2000)
+    assert configs("--precision", "auto")[1].precision == "auto" and configs()[1].data_bias  # the mean-image bias
+
+
+def test_the_help_says_what_minus_one_threads_means(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--threads THREADS CPU threads torch trains with: -1 = automatic, one per idle core" in help_text
+    assert "--preset {quick}" in help_text and "onecycle" in help_text and "--zero-bias" in help_text
+
+
+def test_bad_values_of_the_new_flags_are_refused_before_training(tmp_path, capsys, no_mnist):
+    line = refused(capsys, "--preset", "quick", "--warmup", "1.5", "--threads", "-2", "--out", str(tmp_path / "m.pt"))
+    assert "warmup: must be a number between 0 and 1" in line and "threads: must be a whole number" in line
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(SystemExit):  # not one of fp32, bf16, auto: argparse's own refusal
+        main(["train", "--precision", "fp16", "--out", str(tmp_path / "m.pt")])
+    assert "invalid choice: 'fp16'" in capsys.readouterr().err
+
+
 # --- saving: --force, a file that appears while training, a full disk (training on tiny synthetic data) ---
 
 @pytest.fixture
@@ -180,7 +239,7 @@ def tiny_runs(monkeypatch, tiny_data, no_mnist):
     labels = torch.randint(0, 10, (len(tiny_data[0]),), generator=torch.Generator().manual_seed(0))
     monkeypatch.setattr(cli, "train", lambda mc, tc, **kw: vc.train(mc, tc, data=tiny_data, show_bar=False, **kw))
 
-    def evaluate(model, iwae_k, trust_points):
+    def evaluate(model, iwae_k, trust_points, device="auto"):
         metrics = evaluate_model(model, tiny_data[0], labels, tiny_data[1], tiny_data[2], trust_points=50,
                                     show_bar=False)
         return metrics, fit_pca(tiny_data[0].numpy()), vc.encodings_to_store(model, tiny_data[1])
@@ -195,6 +254,40 @@ def test_force_replaces_an_existing_checkpoint(tmp_path, capsys, tiny_runs):
     assert main(["train", *SMALL, "--out", str(out), "--force"]) == 0
     assert vc.load_checkpoint(out).model_config.hidden == (16,)
     assert f"saved {out}" in capsys.readouterr().out
+
+
+def test_the_checkpoint_records_the_presets_settings_with_the_flags_given(tmp_path, capsys, tiny_runs):
+    out = tmp_path / "quick.pt"
+    assert main(["train", "--preset", "quick", "--epochs", "1", "--snapshot-size", "10", "--precision", "fp32",
+                 "--out", str(out)]) == 0
+    ckpt = vc.load_checkpoint(out)
+    assert ckpt.model_config == vc.QUICK.model_config
+    assert ckpt.train_config == vc.QUICK.with_train(epochs=1, snapshot_size=10, precision="fp32")
+    assert {row["precision"] for row in ckpt.history} == {"fp32"}
+    assert ckpt.command.startswith("python -m vae_core train --preset quick --epochs 1")
+    printed = capsys.readouterr().out
+    assert f"Trains on {vc.device_label(vc.pick_device())}" in printed and "estimated" in printed
+
+
+def test_the_evaluation_after_training_runs_on_the_training_device(tmp_path, tiny_runs):
+    devices = []
+    evaluate = cli._evaluate
+    tiny_runs.setattr(cli, "_evaluate", lambda model, k, points, device: devices.append(device) or evaluate(
+        model, k, points, device))
+    assert main(["train", *SMALL, "--device", "cpu", "--out", str(tmp_path / "m.pt")]) == 0
+    assert devices == ["cpu"]
+
+
+def test_the_evaluation_on_the_cpu_scores_the_model_itself_not_a_copy(monkeypatch, tiny_data, tiny_model):
+    labels = torch.randint(0, 10, (len(tiny_data[0]),), generator=torch.Generator().manual_seed(0))
+    monkeypatch.setattr(cli, "load_mnist", lambda split: (tiny_data[0], labels) if split == "train" else tiny_data[1:])
+    scored = []
+    monkeypatch.setattr(cli, "evaluate_model", lambda model, *a, **kw: scored.append(model) or evaluate_model(
+        model, *a, **{**kw, "trust_points": 50, "show_bar": False}))
+    metrics, _, latents = cli._evaluate(tiny_model, 5, 50, "cpu")
+    assert scored == [tiny_model] and scored[0] is tiny_model
+    assert (latents["mu"] == vc.encode(tiny_model, tiny_data[1])[0]).all()
+    assert metrics["iwae_k"] == 5 and np.isfinite(metrics["iwae_nll"])
 
 
 def test_a_file_that_appears_while_training_is_left_untouched(tmp_path, capsys, tiny_runs):
@@ -234,7 +327,7 @@ def grey_runs(monkeypatch, no_mnist, tmp_path):
     g = torch.Generator().manual_seed(0)
     images, labels = torch.rand(40, 784, generator=g) ** 2, torch.randint(0, 10, (40,), generator=g)
     monkeypatch.setattr(cli, "load_mnist", lambda split: (images, labels))
-    monkeypatch.setattr(cli, "_evaluate", lambda model, iwae_k, trust_points: (
+    monkeypatch.setattr(cli, "_evaluate", lambda model, iwae_k, trust_points, device="auto": (
         evaluate_model(model, images, labels, images, labels, iwae_k=iwae_k, trust_points=40, show_bar=False),
         None, None))
     torch.manual_seed(0)

@@ -39,7 +39,8 @@ _PUBLIC = {
     "reports": ("auroc_table",),
     "settings": ("BUDGET_ENV", "DATA_ENV", "DEFAULT_CHECKPOINT", "data_dir", "max_train_minutes"),
     "presets": ("PRESETS", "PRESET_FILM_DIGITS", "QUICK", "Preset"),
-    "train": ("Progress", "TrainingCancelled", "TrainingDiverged", "estimate_training_seconds", "pick_device", "train"),
+    "train": ("Progress", "TrainingCancelled", "TrainingDiverged", "device_label", "estimate_training_seconds",
+              "on_compute_device", "pick_device", "train", "training_device_line"),
 }
 _HOME = {name: module for module, names in _PUBLIC.items() for name in names}
 

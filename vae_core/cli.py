@@ -8,6 +8,7 @@ import os
 import shlex
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -15,37 +16,97 @@ from tqdm.auto import tqdm
 from . import reports
 from .analysis import encodings_to_store, fit_pca
 from .checkpoint import CheckpointError, CheckpointExistsError, load_checkpoint, save_checkpoint
-from .config import ARCHITECTURES, ConfigError, ModelConfig, TrainConfig, run_problems
+from .config import (
+    ARCHITECTURES,
+    AUTO_THREADS,
+    LR_SCHEDULES,
+    PRECISIONS,
+    ConfigError,
+    ModelConfig,
+    TrainConfig,
+    run_problems,
+)
 from .data import MnistNotFoundError, download_mnist, load_mnist
 from .file_lock import FolderBusyError, training_lock
 from .metrics import BINARIZE_SEED, binarized_figures, evaluate_model
+from .presets import PRESET_FILM_DIGITS, PRESETS
 from .settings import BUDGET_ENV, DEFAULT_CHECKPOINT, max_train_minutes
 from .train import (
     TrainingCancelled,
     TrainingDiverged,
     device_problem,
     estimate_training_seconds,
+    on_compute_device,
     train,
+    training_device_line,
 )
+
+# `train`'s base settings when no --preset is named: the configs' defaults, filmed as the app's form films every run
+BASE_MODEL = ModelConfig()
+BASE_TRAIN = TrainConfig(snapshot_size=PRESET_FILM_DIGITS)
+# `train`'s flags that set one field of a config: (flag's dest, config field). Their argparse default is None, so a
+# flag the user gave is told from one left out: given ones replace the field of the base (or the preset) settings
+MODEL_FLAGS = (("arch", "arch"), ("hidden", "hidden"), ("latent_dim", "latent_dim"))
+TRAIN_FLAGS = (("epochs", "epochs"), ("batch_size", "batch_size"), ("lr", "lr"), ("lr_schedule", "lr_schedule"),
+               ("warmup", "warmup"), ("beta", "beta"), ("binarize", "binarize"), ("seed", "seed"),
+               ("device", "device"), ("threads", "threads"), ("precision", "precision"),
+               ("zero_bias", "data_bias"), ("train_subset", "train_subset"), ("snapshot_size", "snapshot_size"))
+
+
+def _default(field: str, config=BASE_TRAIN) -> str:
+    """'default X; quick: Y' for a help text: the base value of a field, and each preset's where it differs."""
+    def shown(value) -> str:
+        return " ".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+    value = getattr(config, field)
+    parts = [f"default {shown(value)}"]
+    for name, preset in PRESETS.items():
+        theirs = getattr(preset.train_config if isinstance(config, TrainConfig) else preset.model_config, field)
+        if theirs != value:
+            parts.append(f"{name}: {shown(theirs)}")
+    return "; ".join(parts)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m vae_core", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="train a VAE on MNIST and save a checkpoint")
-    t.add_argument("--epochs", type=int, default=TrainConfig.epochs)
-    t.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
-    t.add_argument("--lr", type=float, default=TrainConfig.lr)
-    t.add_argument("--lr-schedule", choices=("constant", "cosine"), default=TrainConfig.lr_schedule)
-    t.add_argument("--beta", type=float, default=TrainConfig.beta)
-    t.add_argument("--arch", choices=ARCHITECTURES, default=ModelConfig.arch)
-    t.add_argument("--hidden", type=int, nargs="+", default=list(ModelConfig.hidden))
-    t.add_argument("--latent-dim", type=int, default=ModelConfig.latent_dim)
-    t.add_argument("--binarize", action="store_true", help="dynamically binarise the training images (regulariser)")
-    t.add_argument("--seed", type=int, default=TrainConfig.seed)
-    t.add_argument("--device", default=TrainConfig.device, help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
-    t.add_argument("--train-subset", type=int, default=0, help="train on the first N images only")
-    t.add_argument("--snapshot-size", type=int, default=2000, help="test digits filmed as it trains (0 = no film)")
+    t = sub.add_parser("train", help="train a VAE on MNIST and save a checkpoint",
+                       description="Train a VAE on MNIST and save a checkpoint. Every setting has a default, or the "
+                                   "named --preset's value; a flag given replaces that one setting.")
+    t.add_argument("--preset", choices=tuple(PRESETS), default=None,
+                   help="start from a named preset's model and training settings, as the app's sidebar form "
+                        "offers them; the other flags given replace single settings. "
+                        + " ".join(f"{name}: {preset.description}" for name, preset in PRESETS.items()))
+    t.add_argument("--epochs", type=int, help=f"passes over the training set ({_default('epochs')})")
+    t.add_argument("--batch-size", type=int, help=f"images per optimiser step ({_default('batch_size')})")
+    t.add_argument("--lr", type=float, help=f"Adam's learning rate, the peak of a schedule ({_default('lr')})")
+    t.add_argument("--lr-schedule", choices=LR_SCHEDULES,
+                   help="constant; cosine: decays to 1%% of --lr; onecycle: warms up to --lr over --warmup of the "
+                        f"steps, then anneals to ~0 ({_default('lr_schedule')})")
+    t.add_argument("--warmup", type=float,
+                   help=f"onecycle only: the share of the steps spent warming up, in (0, 1) ({_default('warmup')})")
+    t.add_argument("--beta", type=float, help=f"weight on the KL term, 1 = the true ELBO ({_default('beta')})")
+    t.add_argument("--arch", choices=ARCHITECTURES, help=f"model architecture ({_default('arch', BASE_MODEL)})")
+    t.add_argument("--hidden", type=int, nargs="+",
+                   help=f"mlp: layer widths; conv: two channel counts ({_default('hidden', BASE_MODEL)})")
+    t.add_argument("--latent-dim", type=int, help=f"size of z ({_default('latent_dim', BASE_MODEL)})")
+    t.add_argument("--binarize", action="store_true", default=None,
+                   help="dynamically binarise the training images (regulariser)")
+    t.add_argument("--seed", type=int, help=f"seeds init, shuffling and sampling ({_default('seed')})")
+    t.add_argument("--device", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps (default auto); the "
+                                    "evaluation after training runs on the same device")
+    t.add_argument("--threads", type=int,
+                   help=f"CPU threads torch trains with: {AUTO_THREADS} = automatic, one per idle core counted when "
+                        f"training starts (at least one); 0 = torch's own setting ({_default('threads')})")
+    t.add_argument("--precision", choices=PRECISIONS,
+                   help="fp32; bf16: forward and backward under bfloat16 autocast (evaluation and the saved weights "
+                        f"stay fp32); auto: bf16 on a CPU that computes it natively, else fp32 ({_default('precision')})")
+    t.add_argument("--zero-bias", dest="zero_bias", action="store_const", const=False, default=None,
+                   help="leave the decoder's output bias at PyTorch's initialisation, near zero, instead of starting "
+                        "it at the logit of the mean training image (TrainConfig.data_bias off)")
+    t.add_argument("--train-subset", type=int, help="train on the first N images only (default 0 = all 60,000)")
+    t.add_argument("--snapshot-size", type=int,
+                   help=f"test digits filmed as it trains, 0 = no film ({_default('snapshot_size')})")
     t.add_argument("--iwae-k", type=int, default=0, help="also store an IWAE estimate with k samples")
     t.add_argument("--out", required=True, help="checkpoint path to write (atomically), ending in .pt")
     t.add_argument("--force", action="store_true", help="replace --out if it exists (never done without this flag)")
@@ -54,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--iwae-k", type=int, default=1000)
     e.add_argument("--trust-points", type=int, default=5000, help="test digits used for trustworthiness")
     e.add_argument("--json", action="store_true", help="print the figures as JSON")
+    e.add_argument("--device", default="auto", help="where the model is scored: auto (cuda, then mps, then cpu), cpu, "
+                                                    "cuda, cuda:N or mps")
     e.add_argument("--binarized", action="store_true",
                    help=f"also -ELBO and IWAE on dynamically binarised test digits, b ~ Bernoulli(pixel) drawn once "
                         f"with numpy seed {BINARIZE_SEED}: the protocol of the published MNIST likelihoods")
@@ -63,8 +126,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _evaluate(model, iwae_k: int, trust_points: int) -> tuple[dict, dict, dict]:
-    """(the metrics, the PCA baseline they compare against, the test digits' encodings to store)."""
+def _evaluate(model, iwae_k: int, trust_points: int, device: str = "auto") -> tuple[dict, dict, dict]:
+    """(the metrics, the PCA baseline they compare against, the test digits' encodings to store), computed on
+    `device` (a GPU when there is one, on a copy of the model: `on_compute_device`; on a CPU, with `model` itself)."""
+    _, model = on_compute_device(model, device)
     train_x, train_y = load_mnist("train")
     test_x, test_y = load_mnist("test")
     pca = fit_pca(train_x.numpy())
@@ -123,6 +188,18 @@ def _out_problems(out: Path, force: bool) -> list[str]:
     return []
 
 
+def _configs(args: argparse.Namespace, built) -> tuple[ModelConfig | None, TrainConfig | None]:
+    """The run's configs: the --preset's (or the base ones) with each flag the user gave replacing its field.
+    built(make) returns make() or None, keeping the ConfigError's problems (both configs' are listed at once)."""
+    preset = PRESETS.get(args.preset)
+    model_base, train_base = (preset.model_config, preset.train_config) if preset else (BASE_MODEL, BASE_TRAIN)
+    given = lambda flags: {field: getattr(args, dest) for dest, field in flags if getattr(args, dest) is not None}
+    model_fields = given(MODEL_FLAGS)
+    if "hidden" in model_fields:
+        model_fields["hidden"] = tuple(model_fields["hidden"])
+    return (built(lambda: replace(model_base, **model_fields)), built(lambda: replace(train_base, **given(TRAIN_FLAGS))))
+
+
 def _train(args: argparse.Namespace, argv: list[str]) -> None:
     """Check everything that can be checked before training (configs, --device, --out, the time budget) and stop
     with every problem at once; then train, evaluate and save while holding the --out folder's training lock."""
@@ -134,14 +211,11 @@ def _train(args: argparse.Namespace, argv: list[str]) -> None:
         except ConfigError as e:
             problems.extend(e.problems)
 
-    model_config = built(lambda: ModelConfig(arch=args.arch, latent_dim=args.latent_dim, hidden=tuple(args.hidden)))
-    train_config = built(lambda: TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule, beta=args.beta,
-        binarize=args.binarize, seed=args.seed, device=args.device, train_subset=args.train_subset,
-        snapshot_size=args.snapshot_size))
+    model_config, train_config = _configs(args, built)
     if model_config and train_config:
         problems += run_problems(model_config, train_config)
-    unavailable = device_problem(args.device)  # the config checks the spelling; this, that it exists here
+    device = args.device if args.device is not None else (train_config or BASE_TRAIN).device
+    unavailable = device_problem(device)  # the config checks the spelling; this, that it exists here
     if unavailable and unavailable not in problems:
         problems.append(unavailable)
     if args.iwae_k < 0:
@@ -156,12 +230,13 @@ def _train(args: argparse.Namespace, argv: list[str]) -> None:
         raise ConfigError(problems)
     with training_lock(out.parent):
         estimate = estimate_training_seconds(model_config, train_config)
-        print(f"estimated {estimate / 60:.1f} min on this machine (budget {minutes:g} min, {BUDGET_ENV})", flush=True)
+        print(f"{training_device_line(train_config)}; estimated {estimate / 60:.1f} min on this machine "
+              f"(budget {minutes:g} min, {BUDGET_ENV})", flush=True)
         if estimate > minutes * 60:
             print(f"warning: this run will likely stop at its budget; set {BUDGET_ENV}={math.ceil(estimate / 60 * 1.2)} "
                   "to let it finish", file=sys.stderr, flush=True)
         result = train(model_config, train_config, progress=_print_epoch)
-        metrics, pca, test_latents = _evaluate(result.model, args.iwae_k, 5000)
+        metrics, pca, test_latents = _evaluate(result.model, args.iwae_k, 5000, result.device)
         command = "python -m vae_core " + shlex.join(argv)
         try:
             path = save_checkpoint(out, result.model, train_config, result.history, metrics, result.snapshots, command,
@@ -183,9 +258,10 @@ def main(argv: list[str] | None = None) -> int:
             print(reports.run(args))
         elif args.command == "evaluate":
             ckpt = load_checkpoint(args.path)
-            metrics, _, _ = _evaluate(ckpt.model, args.iwae_k, args.trust_points)
+            metrics, _, _ = _evaluate(ckpt.model, args.iwae_k, args.trust_points, args.device)
             if args.binarized:
-                metrics.update(binarized_figures(ckpt.model, load_mnist("test")[0], args.iwae_k))
+                model = on_compute_device(ckpt.model, args.device)[1]
+                metrics.update(binarized_figures(model, load_mnist("test")[0], args.iwae_k))
             print(json.dumps(metrics, indent=2) if args.json else _report(metrics))
         else:
             _train(args, argv)

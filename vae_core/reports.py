@@ -146,13 +146,14 @@ def run(args) -> str:
 
     from .checkpoint import load_checkpoint
     from .data import load_mnist
+    from .train import on_compute_device
 
     model = load_checkpoint(args.path).model
     say = lambda message: print(message + " ...", file=sys.stderr, flush=True)
     if args.command == "anomalies":
         test = load_mnist("test", limit=args.n)[0]
-        report = anomaly_report(model, test, load_mnist("train")[0], args.probes, args.iwae_k, args.seed,
-                                args.validation, args.validation_probes, progress=say)
+        report = anomaly_report(on_compute_device(model)[1], test, load_mnist("train")[0], args.probes, args.iwae_k,
+                                args.seed, args.validation, args.validation_probes, progress=say)  # a GPU if any
         return format_anomaly_report(report)
     test_x, test_y = load_mnist("test")
     train_x, train_y = load_mnist("train", limit=args.train_subset)

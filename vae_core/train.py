@@ -1,6 +1,7 @@
 """Training: one function from configs to a trained model and its per-epoch history, within a time budget."""
 from __future__ import annotations
 
+import copy
 import math
 import os
 import statistics
@@ -62,6 +63,46 @@ def pick_device(preference: str = "auto") -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def on_compute_device(model: VAE, preference: str = "auto") -> tuple[torch.device, VAE]:
+    """(pick_device(preference), the model there): heavy computations of a trained model -- evaluation, IWAE, anomaly
+    scores -- run on a GPU when there is one. A model already on that device is returned itself, so on a CPU-only
+    machine nothing is copied and the results are those of calling with `model`, bit for bit; elsewhere the model is
+    a copy moved there (train/eval mode kept), and `model` -- a checkpoint's, which the app shares between sessions --
+    stays where it was. The analysis functions return NumPy arrays, so results come back on the CPU either way."""
+    device = pick_device(preference)
+    here = next(model.parameters()).device
+    if here.type == device.type and device.index in (None, here.index):  # "cuda" takes a model on cuda:1 as it is
+        return device, model
+    return device, copy.deepcopy(model).to(device)
+
+
+def device_label(device: torch.device) -> str:
+    """How the device is named to a person: "CPU", "CUDA: <the GPU's name>" or "MPS (Apple GPU)"."""
+    if device.type == "cuda":
+        return f"CUDA: {torch.cuda.get_device_name(device)}"
+    if device.type == "mps":
+        return "MPS (Apple GPU)"
+    return "CPU"
+
+
+def training_device_line(tc: TrainConfig) -> str:
+    """One line saying where a run of `tc` trains and how, without measuring anything: "Trains on CUDA: <name>
+    (fp32)", or on a CPU its cores, threads and precision, e.g. "Trains on CPU (2 cores; one thread per core idle
+    when training starts; bf16)" -- automatic threads are counted when the run starts (auto_threads samples the CPU
+    for a quarter of a second), not here. Raises ConfigError if tc.device is not available here."""
+    device = pick_device(tc.device)
+    precision = "bf16" if uses_bf16(tc, device) else "fp32"
+    if device.type != "cpu":
+        return f"Trains on {device_label(device)} ({precision})"
+    if tc.threads == AUTO_THREADS:
+        threads = "one thread per core idle when training starts"
+    else:
+        n = tc.threads or torch.get_num_threads()
+        threads = f"{n} thread{'s' if n != 1 else ''}"
+    cores = os.cpu_count() or 1
+    return f"Trains on CPU ({cores} core{'s' if cores != 1 else ''}; {threads}; {precision})"
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 The three heavy computations -- a non-default model's calibration fit, scoring the 10,000 test digits, scoring the
 probe sets -- are shared jobs (explorer.cache.jobs): once per model for the whole server, one at a time, in the
-background, kept through a `clear_cache`. `needed(key)` lists the ones a page still waits for, so the page can show
+background, kept through a `clear_cache`; they and a drawn digit's scores run on a GPU when there is one
+(`compute_model`). `needed(key)` lists the ones a page still waits for, so the page can show
 their progress or say who may start them; the derived views (AUROCs, ROC curves, galleries) are cheap Streamlit
 caches over their results."""
 from __future__ import annotations
@@ -16,7 +17,7 @@ import streamlit as st
 
 import vae_core as vc
 from explorer.cache import jobs
-from explorer.cache.models import load_model, mnist, test_latents
+from explorer.cache.models import compute_model, load_model, mnist, test_latents
 from vae_core.settings import DEFAULT_CHECKPOINT
 
 # The settings every job and cache keys on, so a change of these constants (a test's smaller k) never reads results
@@ -61,7 +62,7 @@ def _fit(key) -> Callable:
     k, n_validation, n_probes = IWAE_K, N_VALIDATION, N_VALIDATION_PROBES  # as submitted, whatever changes later
 
     def compute(progress) -> vc.Complexity:
-        return vc.calibrate(load_model(key).model, mnist("train")[0], k, n_validation=n_validation,
+        return vc.calibrate(compute_model(key), mnist("train")[0], k, n_validation=n_validation,
                             n_probes=n_probes)[0]
     return compute
 
@@ -71,7 +72,7 @@ def _score_test_digits(key) -> Callable:
 
     def compute(progress) -> dict[str, np.ndarray]:
         images = mnist("test")[0]
-        return vc.anomaly_scores(load_model(key).model, images, k, anomaly_complexity(key),
+        return vc.anomaly_scores(compute_model(key), images, k, anomaly_complexity(key),
                                  progress=_counted(progress, len(images)))
     return compute
 
@@ -80,7 +81,7 @@ def _score_probes(key) -> Callable:
     k, n = IWAE_K, N_PROBES
 
     def compute(progress) -> dict[str, dict[str, np.ndarray]]:
-        model, complexity = load_model(key).model, anomaly_complexity(key)
+        model, complexity = compute_model(key), anomaly_complexity(key)
         sets = _probe_images(n, str(vc.data_dir().resolve()))
         step = _counted(progress, sum(len(images) for images in sets.values()))
         return {name: vc.anomaly_scores(model, images, k, complexity, progress=step)
@@ -210,6 +211,7 @@ def digit_scores(key, image: np.ndarray) -> dict[str, tuple[float, float]]:
 
 @_per_settings(show_spinner=False, max_entries=64)
 def _digit_scores(key, image: np.ndarray) -> dict[str, tuple[float, float]]:
-    scores = vc.anomaly_scores(load_model(key).model, image, IWAE_K, anomaly_complexity(key))  # as the test digits
+    # as the test digits: same k, same complexity, same device
+    scores = vc.anomaly_scores(compute_model(key), image, IWAE_K, anomaly_complexity(key))
     test = test_scores(key)
     return {name: (float(scores[name][0]), float(np.mean(test[name] < scores[name][0]))) for name in vc.SCORES}

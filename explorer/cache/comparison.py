@@ -7,7 +7,7 @@ import streamlit as st
 
 import vae_core as vc
 from explorer.cache import jobs
-from explorer.cache.models import load_model, mnist
+from explorer.cache.models import compute_model, load_model, mnist
 
 
 @st.cache_data(show_spinner="Scoring the model on the 10,000 test digits…", max_entries=16)
@@ -35,7 +35,7 @@ def iwae_title(k: int) -> str:
 
 def _iwae(key, k: int):
     def compute(progress) -> float:
-        model, test_x = load_model(key).model, mnist("test")[0]
+        model, test_x = compute_model(key), mnist("test")[0]  # on a GPU when there is one
         n, parts = len(test_x), []
         for start in range(0, n, IWAE_PART):
             parts.append(vc.iwae_log_likelihood(model, test_x[start:start + IWAE_PART], k=k, seed=start))

@@ -16,6 +16,14 @@ def load_model(key) -> vc.Checkpoint:
     return vc.load_checkpoint(key.path)
 
 
+def compute_model(key) -> vc.VAE:
+    """The model of a ModelKey where the heavy computations (IWAE, anomaly scores, the calibration fit) run:
+    `vc.on_compute_device` -- the cached model itself on a CPU-only machine, so the results are the CPU's bit for
+    bit; else a copy on the GPU for the computation that asked, while the cached model stays on the CPU for the
+    pages' light calls. The results come back as NumPy arrays either way."""
+    return vc.on_compute_device(load_model(key).model)[1]
+
+
 def mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
     """(images (N, 784) float32 in [0, 1], labels (N,) int64) from VAE_DATA_DIR, read-only and shared by all
     sessions; raises vc.MnistNotFoundError."""

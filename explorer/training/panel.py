@@ -46,6 +46,13 @@ def _duration(seconds: float) -> str:
 CUSTOM = "custom"  # the preset choice that shows every field
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _device_line(device: str, threads: int, precision: str) -> str:
+    """Where and how a run with these settings trains (vc.training_device_line), once per process and settings:
+    naming a GPU initialises CUDA, and the answer stays the same while the server runs."""
+    return vc.training_device_line(vc.TrainConfig(device=device, threads=threads, precision=precision))
+
+
 def _preset_label(choice: str) -> str:
     return "Custom" if choice == CUSTOM else vc.PRESETS[choice].label
 
@@ -55,6 +62,8 @@ def _form() -> None:
         choice = st.radio("Preset", [CUSTOM, *vc.PRESETS], format_func=_preset_label, horizontal=True,
                           key="sidebar_preset", help="Quick: a short filmed run for a live demo; Custom: every setting.")
         preset = vc.PRESETS.get(choice)
+        settings = preset.train_config if preset else vc.TrainConfig()  # a custom run's device, threads, precision
+        st.caption(_device_line(settings.device, settings.threads, settings.precision))
         with st.form("sidebar_train_form"):
             name = st.text_input("Name", value="my-model", key="sidebar_name", max_chars=64,
                                  help="Saved as checkpoints/<name>.pt; letters, digits, '-' and '_'. "

@@ -12,6 +12,7 @@ from explorer.training.form import TrainingRequest
 from explorer.training.job import shared_job
 from tests.app.helpers import stop
 from vae_core.settings import CHECKPOINT_DIR_ENV
+from vae_core.train import uses_bf16
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,6 +79,26 @@ def test_the_form_offers_the_quick_preset_and_estimates_it_before_training(ckpt_
     assert not at.exception
     assert "About" in " ".join(i.value for i in at.sidebar.info)
     assert job.snapshot().job_id == before  # estimating starts nothing
+
+
+def test_the_form_says_which_device_trains_and_how_for_each_preset(ckpt_dir):
+    at = run_harness()
+    device = vc.pick_device()
+
+    def device_line() -> str:
+        lines = [c.value for c in at.sidebar.caption if c.value.startswith("Trains on ")]
+        assert len(lines) == 1, lines
+        return lines[0]
+
+    custom = device_line()
+    assert custom.startswith(f"Trains on {vc.device_label(device)}") and custom.endswith("fp32)")  # no bf16 field
+    at.radio(key="sidebar_preset").set_value("quick").run()
+    assert not at.exception
+    quick = device_line()
+    assert quick.startswith(f"Trains on {vc.device_label(device)}")
+    assert quick.endswith("bf16)" if uses_bf16(vc.QUICK.train_config, device) else "fp32)")
+    if device.type == "cpu":
+        assert "one thread per core idle when training starts" in quick
 
 
 def test_invalid_form_input_shows_a_validation_message_and_starts_nothing(ckpt_dir, job):
