@@ -39,6 +39,7 @@ DEFAULT_DATA_DIR = "./data"
 # 10-epoch run of it a few minutes; rebuilding the shipped 120-epoch default means raising the budget on purpose
 DEFAULT_BUDGET_MINUTES = 20.0
 DEFAULT_MAX_MODELS = 20  # app-trained models kept in the folder at most: ~3-13 MB each
+DEFAULT_ROOM_DATA_DIR = "room-data"
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,12 @@ def max_train_minutes() -> float:
 def checkpoint_dir() -> Path:
     """The folder for models trained in the app: $VAE_CHECKPOINT_DIR, else the shipped checkpoints/."""
     return Path(_value(CHECKPOINT_DIR_ENV) or SHIPPED_DIR)
+
+
+def room_data_dir() -> Path:
+    """The room's data folder (the class map's database, the shared computations' results): $VAE_ROOM_DATA_DIR, else
+    ./room-data."""
+    return Path(_value(ROOM_DATA_ENV) or DEFAULT_ROOM_DATA_DIR)
 
 
 def max_models() -> int:
