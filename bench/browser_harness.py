@@ -40,7 +40,9 @@ def serve_app(checkpoint_dir: Path, log_path: Path, env: dict | None = None, tim
     itself says it listens there (its log line, not just an answer on the port, which another server could give);
     a port taken in between is retried with another."""
     # no anomaly scoring at start-up unless asked: it would take the CPU the test or benchmark is measuring
-    env = {**os.environ, "VAE_CHECKPOINT_DIR": str(checkpoint_dir), "VAE_WARM_ANOMALY_SCORES": "0", **(env or {})}
+    # and a room data folder of its own beside the checkpoints: a fresh server, with no results stored by another
+    env = {**os.environ, "VAE_CHECKPOINT_DIR": str(checkpoint_dir), "VAE_WARM_ANOMALY_SCORES": "0",
+           "VAE_ROOM_DATA_DIR": str(Path(checkpoint_dir).parent / "room-data"), **(env or {})}
     start = time.perf_counter()
     for _ in range(attempts):
         port = free_port()

@@ -123,7 +123,7 @@ def serve_room(workers: int, checkpoint_dir: Path, log_path: Path, env: dict):
     port = free_port()
     # no anomaly scoring at start-up unless asked: it would take the CPU the benchmark is measuring
     env = {**os.environ, "PYTHONPATH": str(ROOT), "VAE_CHECKPOINT_DIR": str(checkpoint_dir),
-           "VAE_WARM_ANOMALY_SCORES": "0", **env}
+           "VAE_WARM_ANOMALY_SCORES": "0", "VAE_ROOM_DATA_DIR": str(Path(checkpoint_dir).parent / "room-data"), **env}
     cmd = [sys.executable, "-m", "explorer.room.launcher", "room", "--workers", str(workers), "--bind", "127.0.0.1",
            "--port", str(port), "--token", env["VAE_PRESENTER_TOKEN"]]
     start = time.perf_counter()

@@ -18,6 +18,13 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(autouse=True)
+def own_room_data(tmp_path, monkeypatch):
+    """Each test gets its own room data folder: results a test stores on disk (the shared computations',
+    explorer/cache/result_store.py) are never read by another, and nothing lands in the checkout's room-data/."""
+    monkeypatch.setenv("VAE_ROOM_DATA_DIR", str(tmp_path / "room-data"))
+
+
+@pytest.fixture(autouse=True)
 def own_torch_threads():
     """Each test starts with the process's thread count: one that sets torch.set_num_threads leaves it to no other."""
     threads = torch.get_num_threads()

@@ -71,3 +71,38 @@ def test_the_lock_is_released_after_the_block_even_on_error(tmp_path):
 def test_other_folders_are_independent_and_created_if_missing(tmp_path):
     with vc.training_lock(tmp_path / "a"), vc.training_lock(tmp_path / "new" / "b"):
         assert (tmp_path / "new" / "b" / ".training.lock").is_file()
+
+
+def test_try_lock_says_at_once_whether_the_file_is_free(tmp_path):
+    from vae_core.file_lock import try_lock
+
+    path = tmp_path / "job.lock"
+    with try_lock(path) as mine:
+        assert mine
+        with try_lock(path) as again:  # another open of it, even in this process: busy, without waiting
+            assert not again
+    with try_lock(path) as mine:
+        assert mine
+
+
+def test_a_lock_file_deleted_by_its_holder_is_never_held_twice(tmp_path, monkeypatch):
+    """A process that opened the file just before its holder deleted it must not lock the deleted file while another
+    holds the new one: try_lock finds its file gone from the path and takes the file now there."""
+    from vae_core import file_lock
+
+    path = tmp_path / "job.lock"
+    with file_lock.try_lock(path):
+        stale = os.open(path, os.O_RDWR)  # a slow process opens it, as it is...
+        path.unlink()  # ...deleted by its holder (a bounded folder removes old lock files so)
+    real_open, opened = os.open, []
+
+    def slow_open(*args, **kwargs):  # the slow process's first open is the one made before the deletion
+        opened.append(args[0])
+        return stale if len(opened) == 1 else real_open(*args, **kwargs)
+    with file_lock.try_lock(path) as holder:  # a third process locks the new file
+        assert holder
+        monkeypatch.setattr(os, "open", slow_open)
+        with file_lock.try_lock(path) as slow:
+            assert not slow  # not True on the deleted file
+        monkeypatch.setattr(os, "open", real_open)
+    assert len(opened) == 2

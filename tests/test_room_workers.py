@@ -117,7 +117,7 @@ class Room:
         self.port = free_port()
         self.log = tmp / "room.log"
         env = {**os.environ, "PYTHONPATH": str(ROOT), "VAE_CHECKPOINT_DIR": str(tmp / "checkpoints"),
-               "VAE_WARM_ANOMALY_SCORES": "0"}
+               "VAE_WARM_ANOMALY_SCORES": "0", "VAE_ROOM_DATA_DIR": str(tmp / "room-data")}
         with open(self.log, "w") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "explorer.room.launcher", "room", "--workers", str(workers), "--bind",

@@ -2,7 +2,8 @@
 
 The app's training job and the CLI take it around train-then-save, so two of them never write into one folder
 at once. The kernel drops the lock when its holder exits, however it exits: a killed process leaves no stale lock.
-POSIX only (Linux, macOS): fcntl.flock.
+`try_lock` is the same lock on any file, for whatever else must run in one process at a time (the app's shared
+computations, explorer/cache/result_store.py). POSIX only (Linux, macOS): fcntl.flock.
 """
 from __future__ import annotations
 
@@ -52,3 +53,36 @@ def training_lock(directory: str | Path) -> Iterator[Path]:
 def _holder_pid(fd: int) -> int | None:
     text = os.pread(fd, 32, 0).decode(errors="replace").strip()
     return int(text) if text.isdigit() else None
+
+
+@contextmanager
+def try_lock(path: str | Path) -> Iterator[bool]:
+    """The same exclusive flock on any file (created if missing), without waiting: yields True while this `with`
+    block holds it, False at once when another process (or another open of it in this process) does.
+
+    Whoever holds the lock may delete the file (a bounded folder removes old lock files that way): a lock taken on a
+    file that is no longer at `path` is dropped and taken again on the file now there."""
+    path = Path(path)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held = False
+            else:
+                held = _still_at(path, fd)
+                if not held:
+                    continue  # deleted (or replaced) by its last holder: lock the file now at `path`
+            yield held
+            return
+        finally:
+            os.close(fd)  # releases the lock
+
+
+def _still_at(path: Path, fd: int) -> bool:
+    try:
+        on_disk, opened = os.stat(path, follow_symlinks=False), os.fstat(fd)
+    except FileNotFoundError:
+        return False
+    return (on_disk.st_dev, on_disk.st_ino) == (opened.st_dev, opened.st_ino)

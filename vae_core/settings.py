@@ -39,6 +39,7 @@ DEFAULT_DATA_DIR = "./data"
 # 10-epoch run of it a few minutes; rebuilding the shipped 120-epoch default means raising the budget on purpose
 DEFAULT_BUDGET_MINUTES = 20.0
 DEFAULT_MAX_MODELS = 20  # app-trained models kept in the folder at most: ~3-13 MB each
+DEFAULT_ROOM_DATA_DIR = "room-data"
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ SETTINGS = (
     Setting(TOKEN_ENV, "(unset)", "room mode: the presenter's token (`vae-explorer room` sets it)"),
     Setting(AUDIENCE_URL_ENV, "(unset)", "room mode: the link students open (`vae-explorer room` sets it)"),
     Setting(TRAINING_ENV, "on", "off: this server never trains (a cluster's audience replicas; docs/kubernetes.md)"),
-    Setting(ROOM_DATA_ENV, "./room-data", "the room's data folder (the class map's database; never inside checkpoints/)"),
+    Setting(ROOM_DATA_ENV, "./room-data", "the room's data folder: the class map's database and the shared "
+            "computations' results (never inside checkpoints/)"),
     Setting(CLASSMAP_URL_ENV, "sqlite:///<room data>/classmap.sqlite3",
             "where the class map's drawings live: `sqlite:///path` or `redis://host:port/db`"),
     Setting(CLASSMAP_INTERVAL_ENV, "5", "seconds a student waits between two drawings sent to the class map"),
@@ -102,6 +104,12 @@ def max_train_minutes() -> float:
 def checkpoint_dir() -> Path:
     """The folder for models trained in the app: $VAE_CHECKPOINT_DIR, else the shipped checkpoints/."""
     return Path(_value(CHECKPOINT_DIR_ENV) or SHIPPED_DIR)
+
+
+def room_data_dir() -> Path:
+    """The room's data folder (the class map's database, the shared computations' results): $VAE_ROOM_DATA_DIR, else
+    ./room-data."""
+    return Path(_value(ROOM_DATA_ENV) or DEFAULT_ROOM_DATA_DIR)
 
 
 def max_models() -> int:

@@ -3,8 +3,9 @@ session: the checkpoint and data (models), the anomaly scores (anomaly_scores), 
 (comparison), the large figures of the latent map, decoder grid and interpolation (figures), drawn and uploaded
 pictures as digits (drawn_digits), the Holes page's (holes), the training film (training_film), the latent map's
 pictures and CSV (map_pictures), repairs (repairs) and slide files (slide_files). The heavy computations among them
-are shared background jobs (jobs). Each cache is one vae_core call; pages call them as `cache.name(key, ...)`; the
-settings the caches key on are read from their modules (`cache.anomaly_scores.IWAE_K`), where tests change them."""
+are shared background jobs (jobs), their results kept on disk for every worker of a room (result_store). Each
+cache is one vae_core call; pages call them as `cache.name(key, ...)`; the settings the caches key on are read from
+their modules (`cache.anomaly_scores.IWAE_K`), where tests change them."""
 
 from explorer.cache.anomaly_scores import (  # noqa: F401
     anomaly_complexity,

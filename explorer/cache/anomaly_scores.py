@@ -2,10 +2,10 @@
 
 The three heavy computations -- a non-default model's calibration fit, scoring the 10,000 test digits, scoring the
 probe sets -- are shared jobs (explorer.cache.jobs): once per model for the whole server, one at a time, in the
-background, kept through a `clear_cache`; they and a drawn digit's scores run on a GPU when there is one
-(`compute_model`). `needed(key)` lists the ones a page still waits for, so the page can show
-their progress or say who may start them; the derived views (AUROCs, ROC curves, galleries) are cheap Streamlit
-caches over their results."""
+background, kept through a `clear_cache`, and stored for every worker of a room (explorer.cache.result_store); they
+and a drawn digit's scores run on a GPU when there is one (`compute_model`). `needed(key)` lists the ones a page still
+waits for, so the page can show their progress or say who may start them; the derived views (AUROCs, ROC curves,
+galleries) are cheap Streamlit caches over their results."""
 from __future__ import annotations
 
 import functools
@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 
 import vae_core as vc
-from explorer.cache import jobs
+from explorer.cache import jobs, result_store
 from explorer.cache.models import compute_model, load_model, mnist, test_latents
 from vae_core.settings import DEFAULT_CHECKPOINT
 
@@ -36,16 +36,36 @@ def _settings(key) -> tuple:
     return IWAE_K, N_PROBES, N_VALIDATION, N_VALIDATION_PROBES, is_default(key)
 
 
+FIT_JOB, TEST_JOB, PROBE_JOB = "anomaly fit", "anomaly test scores", "anomaly probe scores"  # the jobs' kinds
+
+
+def _encode_complexity(c: vc.Complexity) -> dict[str, np.ndarray]:
+    return {"levels": np.int64(c.levels), "weight": np.float64(c.weight)}
+
+
+def _decode_complexity(arrays: dict[str, np.ndarray]) -> vc.Complexity:
+    levels, weight = arrays.get("levels"), arrays.get("weight")
+    if (set(arrays) != {"levels", "weight"} or levels.shape != () or levels.dtype.kind != "i" or weight.shape != ()
+            or weight.dtype.kind != "f" or not 2 <= int(levels) <= 256 or not np.isfinite(weight)):
+        raise ValueError("expected a complexity's grey levels (2-256) and finite weight")
+    return vc.Complexity(levels=int(levels), weight=float(weight))
+
+
+result_store.register(FIT_JOB, result_store.Codec(_encode_complexity, _decode_complexity))
+result_store.register(TEST_JOB, result_store.SCORES)
+result_store.register(PROBE_JOB, result_store.SCORES_BY_SET)
+
+
 def _fit_job(key) -> tuple:
-    return ("anomaly fit", key, IWAE_K, N_VALIDATION, N_VALIDATION_PROBES)
+    return (FIT_JOB, key, IWAE_K, N_VALIDATION, N_VALIDATION_PROBES)
 
 
 def _test_job(key) -> tuple:
-    return ("anomaly test scores", key, _settings(key))
+    return (TEST_JOB, key, _settings(key))
 
 
 def _probe_job(key) -> tuple:
-    return ("anomaly probe scores", key, _settings(key))
+    return (PROBE_JOB, key, _settings(key))
 
 
 def _counted(progress: Callable[[int, int], None], total: int) -> Callable[[int], None]:

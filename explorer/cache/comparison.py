@@ -1,12 +1,12 @@
 """The Compare page's figures of a model, and its IWAE: a shared job (explorer.cache.jobs), once per model and k for
-the whole server."""
+the whole server, stored for every worker of a room (explorer.cache.result_store)."""
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
 import vae_core as vc
-from explorer.cache import jobs
+from explorer.cache import jobs, result_store
 from explorer.cache.models import compute_model, load_model, mnist
 
 
@@ -24,9 +24,13 @@ def comparison_figures(key, iwae_k: int) -> dict:
 IWAE_PART = 100
 
 
+IWAE_JOB = "iwae"  # the job's kind
+result_store.register(IWAE_JOB, result_store.NUMBER)
+
+
 def iwae_job(key, k: int) -> tuple:
     """The shared job's key of a model's IWAE with k samples (explorer.cache.jobs)."""
-    return ("iwae", key, k)
+    return (IWAE_JOB, key, k, IWAE_PART)  # the parts' seeds are their starts: a change of IWAE_PART changes the figure
 
 
 def iwae_title(k: int) -> str:

@@ -4,7 +4,13 @@ each runs once per key for every session, one at a time, in one background worke
 A session that asks for a computation submits it (or finds it already queued, running or done) and waits for it,
 showing its progress and its place in the queue (explorer.page.job_progress); a session that stops waiting (a click
 reruns its page) leaves the computation running for the others. Results live in this module, not in Streamlit's
-caches, so a `clear_cache` does not throw hours of work away. A failed computation may be submitted again."""
+caches, so a `clear_cache` does not throw hours of work away. A failed computation may be submitted again.
+
+Across the processes of a room (`vae-explorer room --workers N`) and across restarts, the results of the kinds
+registered with explorer.cache.result_store are kept on disk: a job whose result is stored is done at once, and
+exactly one process computes a key at a time (a lock file per key). A process whose job another worker is
+computing waits for that result (`Job.elsewhere`, with the other's progress), and computes it itself if that
+worker dies first."""
 from __future__ import annotations
 
 import logging
@@ -14,15 +20,18 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from explorer.cache import result_store
+
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
 @dataclass(eq=False)
 class Job:
-    """One shared computation. `run(progress)` computes the result; progress(done, total) reports how far it is."""
+    """One shared computation. `run(progress)` computes the result; progress(done, total) reports how far it is.
+    `run` is None for a job seen computing in another process, until a session that may start it submits it."""
     key: Hashable
     title: str
-    run: Callable[[Callable[[int, int], None]], Any]
+    run: Callable[[Callable[[int, int], None]], Any] | None
     state: str = QUEUED
     done: int = 0
     total: int = 0
@@ -30,6 +39,7 @@ class Job:
     error: BaseException | None = None
     submitted: float = field(default_factory=time.monotonic)
     started: float | None = None
+    elsewhere: bool = False  # running: computed by another worker process of this room, its result awaited here
 
     def progress(self, done: int, total: int) -> None:
         self.done, self.total = int(done), int(total)
@@ -47,12 +57,42 @@ WORKER_NAME = "shared-computations"
 # Cached calls (explorer.cache) made in the worker warn once each that they run outside a page ("missing
 # ScriptRunContext"): expected there.
 _CONTEXT_LOGGER = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+ELSEWHERE_POLL = 0.5  # seconds between two looks at a result another process computes
 
 
 def find(key: Hashable) -> Job | None:
-    """The job of this key (queued, running, done or failed), or None if nobody asked for it yet."""
+    """The job of this key (queued, running, done or failed), or None if nobody asked for it yet: in this process,
+    or on disk (a stored result: done; another process computing it: running, watched from here)."""
     with _lock:
-        return _jobs.get(key)
+        job = _jobs.get(key)
+    if job is not None and job.state != FAILED:
+        return job
+    return _from_store(key) or job  # a job that failed here may have been computed by another process since
+
+
+def _from_store(key: Hashable) -> Job | None:
+    entry = result_store.entry(key)
+    if entry is None:
+        return None
+    result = entry.load()
+    if result is not result_store.MISSING:
+        return _register(Job(key, str(key[0]), None, state=DONE, result=result))
+    progress = entry.computing_elsewhere()
+    if progress is None:
+        return None
+    return _register(Job(key, progress["title"], None), queue=True)
+
+
+def _register(job: Job, queue: bool = False) -> Job:
+    """Keep a job found on disk, unless this process registered one of its key meanwhile (then that one)."""
+    with _lock:
+        mine = _jobs.get(job.key)
+        if mine is not None and mine.state != FAILED:
+            return mine
+        _jobs[job.key] = job
+        if queue:
+            _enqueue(job)
+        return job
 
 
 def is_done(key: Hashable) -> bool:
@@ -61,19 +101,38 @@ def is_done(key: Hashable) -> bool:
 
 
 def submit(key: Hashable, title: str, run: Callable) -> Job:
-    """The job of this key, queued now unless it is already queued, running or done (a failed one is queued again)."""
-    global _worker
+    """The job of this key, queued now unless it is already queued, running or done (a failed one is queued again);
+    done at once when its result is stored on disk. A job seen running in another process gets `run`, so this
+    process computes it if that one stops."""
+    with _lock:
+        job = _jobs.get(key)
+        if job is not None and job.state != FAILED:
+            if job.run is None:
+                job.run, job.title = run, title
+            return job
+    found = _from_store(key)
+    if found is not None:
+        with _lock:
+            if found.run is None and not found.finished:
+                found.run, found.title = run, title
+        return found
     with _lock:
         job = _jobs.get(key)
         if job is not None and job.state != FAILED:
             return job
         job = _jobs[key] = Job(key, title, run)
-        _queue.append(job)
-        if _worker is None or not _worker.is_alive():
-            _worker = threading.Thread(target=_work, name=WORKER_NAME, daemon=True)
-            _worker.start()
-        _lock.notify_all()
+        _enqueue(job)
         return job
+
+
+def _enqueue(job: Job) -> None:
+    """Queue a job and make sure the worker runs (under _lock)."""
+    global _worker
+    _queue.append(job)
+    if _worker is None or not _worker.is_alive():
+        _worker = threading.Thread(target=_work, name=WORKER_NAME, daemon=True)
+        _worker.start()
+    _lock.notify_all()
 
 
 def place(job: Job) -> int:
@@ -115,7 +174,8 @@ def run(key: Hashable, title: str, compute: Callable) -> Any:
 
 
 def forget(test: Callable[[Hashable], bool]) -> None:
-    """Drop the finished jobs whose key passes `test` (tests start from a clean state with it)."""
+    """Drop the finished jobs whose key passes `test` from this process (their stored results stay on disk: asked
+    again, they are loaded from there)."""
     with _lock:
         for key in [k for k, j in _jobs.items() if j.finished and test(k)]:
             del _jobs[key]
@@ -128,13 +188,63 @@ def _start(job: Job) -> None:
 
 def _execute(job: Job) -> None:
     try:
-        result, error, state = job.run(job.progress), None, DONE
+        entry = result_store.entry(job.key)
+        result = _compute(job) if entry is None else _compute_once(job, entry)
+        error, state = None, DONE
     except BaseException as e:  # noqa: BLE001 -- a failed job is reported to whoever waits for it
         result, error, state = None, e, FAILED
         logging.getLogger(__name__).warning("shared computation %r failed: %s: %s", job.title, type(e).__name__, e)
     with _lock:
         job.result, job.error, job.state = result, error, state
         _lock.notify_all()
+
+
+def _compute(job: Job) -> Any:
+    if job.run is None:
+        raise RuntimeError("the computation stopped in another worker of this room before it finished; "
+                           "it can be started again")
+    return job.run(job.progress)
+
+
+def _compute_once(job: Job, entry: result_store.Entry) -> Any:
+    """The job's result from disk, or computed here while this process holds its lock (and then stored), or, while
+    another process holds it, awaited: the result that process stores, or the lock once it dies."""
+    while True:
+        with entry.lock() as mine:
+            if mine:
+                job.elsewhere = False
+                result = entry.load()  # stored by a process that held the lock before this one
+                if result is not result_store.MISSING:
+                    return result
+                return _compute_published(job, entry)
+        result = entry.load()  # stored before the other process let its lock go
+        if result is not result_store.MISSING:
+            return result
+        job.elsewhere = True
+        progress = entry.progress()
+        if progress is not None:
+            job.done, job.total = progress["done"], progress["total"]
+            job.started = time.monotonic() - max(0.0, time.time() - progress["started"])
+        time.sleep(ELSEWHERE_POLL)
+
+
+def _compute_published(job: Job, entry: result_store.Entry) -> Any:
+    """Compute the job here, its progress written for the other processes; store the result if it succeeds."""
+    started = time.time()
+
+    def progress(done: int, total: int) -> None:
+        job.progress(done, total)
+        entry.publish(job.title, done, total, started)
+
+    if job.run is None:
+        return _compute(job)  # watched only, and its process stopped: says so
+    entry.publish(job.title, 0, 0, started, force=True)
+    try:
+        result = job.run(progress)
+        entry.save(result)
+        return result
+    finally:
+        entry.unpublish()
 
 
 def _work() -> None:

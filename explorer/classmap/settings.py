@@ -21,10 +21,10 @@ from vae_core.settings import CLASSMAP_INTERVAL_ENV as INTERVAL_ENV
 from vae_core.settings import CLASSMAP_PER_ROOM_ENV as PER_ROOM_ENV
 from vae_core.settings import CLASSMAP_PER_STUDENT_ENV as PER_STUDENT_ENV
 from vae_core.settings import CLASSMAP_URL_ENV as URL_ENV
+from vae_core.settings import DEFAULT_ROOM_DATA_DIR as DEFAULT_DATA_DIR
 from vae_core.settings import ROOM_DATA_ENV as DATA_DIR_ENV
 from vae_core.settings import environment
 
-DEFAULT_DATA_DIR = "room-data"
 DB_NAME = "classmap.sqlite3"
 
 

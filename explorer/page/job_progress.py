@@ -20,6 +20,11 @@ def status(job: jobs.Job) -> tuple[float, str]:
         ahead = "1 computation" if place == 1 else f"{place} computations"
         return 0.0, f"{job.title}: number {place + 1} in this server's queue, after {ahead} (one runs at a time)"
     seconds = time.monotonic() - (job.started or job.submitted)
+    if job.elsewhere:
+        so_far = f"{job.done:,} of {job.total:,} done, " if job.total else ""
+        return (job.done / job.total if job.total else 0.0,
+                f"{job.title}: computing in another worker of this room, {so_far}{seconds:.0f} s so far "
+                "(shared by every visitor)")
     if job.total:
         return (job.done / job.total,
                 f"{job.title}: {job.done:,} of {job.total:,} done, {seconds:.0f} s so far (shared by every visitor)")
@@ -57,10 +62,8 @@ def await_all(specs: list[tuple], may_start: bool, what: str) -> bool:
     """Wait for the shared computations `specs` ((job key, title, compute), in order), first starting those nobody
     started if `may_start`. True once all are done; else False with a message shown (the presenter can compute
     them, or why one failed)."""
-    found = [jobs.find(job_key) for job_key, _, _ in specs]
-    if may_start:
-        found = [jobs.submit(*spec) if job is None or job.state == jobs.FAILED else job
-                 for spec, job in zip(specs, found, strict=True)]
+    # submitted even when found: a job seen running in another worker then gets its computation, to take over
+    found = [jobs.submit(*spec) if may_start else jobs.find(spec[0]) for spec in specs]
     for job in found:
         if job is None or job.state == jobs.FAILED and not may_start:
             presenter_can_compute(what)
