@@ -128,9 +128,9 @@ def main() -> None:
     args = parse_args()
     config = ours_config(args)
     threads = {0: torch.get_num_threads(), vc.AUTO_THREADS: auto_threads()}.get(config.threads, config.threads)
+    precision = "bf16" if uses_bf16(config, torch.device("cpu")) else "fp32"
     print(f"torch {torch.__version__}, textbook on {torch.get_num_threads()} threads (torch's default), ours on "
-          f"{threads} (load average {os.getloadavg()[0]:.2f}), {'bf16' if uses_bf16(config, torch.device('cpu')) else 'fp32'}; "
-          f"target test -ELBO <= {args.target}")
+          f"{threads} (load average {os.getloadavg()[0]:.2f}), {precision}; target test -ELBO <= {args.target}")
     ours = textbook = (float("nan"), 0, float("nan"))
     if args.only != "textbook":
         ours = run_ours(args.target, config)
