@@ -1,7 +1,5 @@
 """explorer.startup.gc_freeze: the long-lived heap is frozen once per page, so later collections skip it."""
 import gc
-import tomllib
-from pathlib import Path
 
 from explorer.startup.gc_freeze import freeze_long_lived_objects
 
@@ -20,10 +18,3 @@ def test_freezes_live_objects_once_per_page():
     finally:
         gc.unfreeze()
         freeze_long_lived_objects.clear()
-
-
-def test_streamlit_runs_no_full_collection_after_every_rerun():
-    """Streamlit's post-run gc.collect(2) is off (.streamlit/config.toml): with the frozen heap, the generational
-    GC's own thresholds suffice, and the full pass was CPU paid on every click of a room (docs/performance.md)."""
-    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
-    assert config["runner"]["postScriptGC"] is False
