@@ -28,11 +28,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.browser_harness import serve_app  # noqa: E402 -- after the sys.path line
-from bench.load import cpu_seconds, server_pid, start_py_spy, stop_py_spy, wait_warm  # noqa: E402
+from bench.load import cpu_seconds, start_py_spy, stop_py_spy, wait_warm  # noqa: E402
 from bench.load_audience import act  # noqa: E402
 from bench.streamlit_client import StreamlitTab  # noqa: E402
 
 PAGES = ("latent_map", "decoder_grid", "interpolation")
+
+
+def server_pid(url: str) -> int:
+    """The pid of the `streamlit run` serving `url` (the one process whose command line names its port)."""
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    for proc in Path("/proc").iterdir():
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # not a process, or gone
+            continue
+        if b"--server.port" in args and args[args.index(b"--server.port") + 1:][:1] == [port.encode()]:
+            return int(proc.name)
+    raise RuntimeError(f"no streamlit process serves {url}")
 
 
 def cpu_ms(pid: int) -> float:
@@ -84,8 +97,8 @@ def main() -> None:
         env = {"VAE_PRESENTER_TOKEN": secrets.token_urlsafe(12), **dict(kv.split("=", 1) for kv in args.env)}
         log = Path(tmp) / "streamlit.log"
         with serve_app(Path(tmp) / "checkpoints", log, env=env) as (url, _):
-            wait_warm(log)
-            pid = server_pid()
+            wait_warm(log, workers=1)
+            pid = server_pid(url)
             spy = start_py_spy(pid, args.profile) if args.profile else None
             found = asyncio.run(measure(url, pid, args.n, args.tail, args.seed, args.pages))
             if spy:
