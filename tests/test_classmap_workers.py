@@ -34,8 +34,9 @@ TIMEOUT = 240.0  # a protocol request on a busy shared machine
 
 
 @pytest.fixture(scope="module")
-def workers(tmp_path_factory):
-    """Two workers on one SQLite file, started and warmed (their first Draw page opened once): (urls, db, pids)."""
+def workers(tmp_path_factory, real_data):
+    """Two workers on one SQLite file, started and warmed (their first Draw page opened once): (urls, db, pids).
+    The Draw page encodes against the test digits, so this needs MNIST."""
     folder = tmp_path_factory.mktemp("classmap_workers")
     db = folder / "room-data" / "classmap.sqlite3"
     env = {"VAE_CLASSMAP_URL": f"sqlite:///{db}", "VAE_CLASSMAP_HOLD_ABOVE": "1e9",

@@ -172,7 +172,7 @@ def canvas_state(tab: Tab, picture: bytes):
     return WidgetState(id=tab.canvas_id, json_value=json.dumps(value))
 
 
-def test_a_canvas_message_with_a_6000_pixel_picture_is_refused_from_its_header(room):
+def test_a_canvas_message_with_a_6000_pixel_picture_is_refused_from_its_header(room, real_data):  # Draw needs MNIST
     url, _ = room
     buf = io.BytesIO()
     Image.new("1", (6000, 6000)).save(buf, format="PNG")  # ~20 kB on the wire
