@@ -2,7 +2,8 @@
 
 Each scenario starts a fresh room as `vae-explorer room --workers N --bind 127.0.0.1` does (explorer.room.launcher: a
 free port, a temporary VAE_CHECKPOINT_DIR, a presenter token; with N > 1, N Streamlit workers behind Caddy with cookie
-affinity) -- or, with --url, uses a room already running on this machine -- and then, at the same time:
+affinity, and the presenter's own worker) -- or, with --url, uses a room already running on this machine -- and
+then, at the same time:
 - the audience: N students, each a Streamlit tab over the websocket protocol (no browser each: that would measure
   Chromium), in a process of their own (bench/load_audience.py: arrival over a few seconds, open the root, the latent
   map, the decoder grid, then one click / slider move every 2-3 s, seeded); every action is timed from its rerun
@@ -117,7 +118,7 @@ def descendants(pid: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def serve_room(workers: int, checkpoint_dir: Path, log_path: Path, env: dict):
+def serve_room(workers: int, checkpoint_dir: Path, log_path: Path, env: dict, room_args: tuple = ()):
     """`vae-explorer room --workers N --bind 127.0.0.1` on a free port: yields (base_url, launcher pid). With one
     worker the launcher becomes the Streamlit server; with more it supervises them and Caddy."""
     port = free_port()
@@ -125,7 +126,7 @@ def serve_room(workers: int, checkpoint_dir: Path, log_path: Path, env: dict):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "VAE_CHECKPOINT_DIR": str(checkpoint_dir),
            "VAE_WARM_ANOMALY_SCORES": "0", "VAE_ROOM_DATA_DIR": str(Path(checkpoint_dir).parent / "room-data"), **env}
     cmd = [sys.executable, "-m", "explorer.room.launcher", "room", "--workers", str(workers), "--bind", "127.0.0.1",
-           "--port", str(port), "--token", env["VAE_PRESENTER_TOKEN"]]
+           "--port", str(port), "--token", env["VAE_PRESENTER_TOKEN"], *room_args]
     start = time.perf_counter()
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -273,7 +274,8 @@ def the_room(args, tmp: Path, log: Path, token: str):
         yield args.url.rstrip("/"), args.pid
         return
     env = {"VAE_PRESENTER_TOKEN": token, **dict(kv.split("=", 1) for kv in args.env)}
-    with serve_room(args.workers, tmp / "checkpoints", log, env) as room:
+    room_args = ("--no-presenter-worker",) if args.no_presenter_worker else ()
+    with serve_room(args.workers, tmp / "checkpoints", log, env, room_args) as room:
         yield room
 
 
@@ -296,7 +298,7 @@ def run_scenario(sc: Scenario, args, browser) -> Outcome:
         log = tmp / "room.log"
         with the_room(args, tmp, log, token) as (url, room_pid):
             if not sc.burst and not args.url:
-                wait_warm(log, args.workers)
+                wait_warm(log, len(streamlit_pids(room_pid)))  # the presenter's worker too, when there is one
             probe = ServerProbe(room_pid) if room_pid else None
             spy = None
             if args.profile and room_pid:
@@ -575,6 +577,8 @@ def main() -> None:
                         help="the burst connects within this many seconds of the room answering (default 10)")
     parser.add_argument("--workers", type=int, default=1,
                         help="Streamlit workers of each fresh room (vae-explorer room --workers N; default 1)")
+    parser.add_argument("--no-presenter-worker", action="store_true",
+                        help="fresh rooms without the presenter's own worker (vae-explorer room --no-presenter-worker)")
     parser.add_argument("--url", help="use this running room (http://127.0.0.1:PORT/) instead of starting one; its "
                                       "memory and CPU are measured only with --pid; no training scenarios")
     parser.add_argument("--pid", type=int, help="with --url: the room's top process (the launcher), to measure it")

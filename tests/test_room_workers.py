@@ -1,7 +1,8 @@
 """A room of two workers, started for real as `python -m explorer.room.launcher room --workers 2 --bind 127.0.0.1`:
 both workers serve behind Caddy, a browser's cookie keeps it on its worker (websocket included), an upload through the
-proxy is accepted, a picture a page sent is still there after the student moved on, a killed worker is restarted
-while its browsers are served by the other, and SIGTERM stops every process of the room.
+proxy is accepted, a picture a page sent is still there after the student moved on, the presenter's link and browser
+reach the presenter's own worker and nothing else does, a killed worker is restarted while its browsers are served by
+another, and SIGTERM stops every process of the room.
 
 Which worker answered is read from the X-Worker header the room's proxy adds (explorer.room.proxy)."""
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import http.client
 import io
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -27,11 +29,12 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.streamlit_client import StreamlitTab
-from explorer.room.proxy import COOKIE, WORKER_HEADER
+from explorer.room.proxy import COOKIE, PRESENTER_COOKIE, WORKER_HEADER
 
 ROOT = Path(__file__).resolve().parents[1]
-START_TIMEOUT = 120.0  # s: two Streamlit processes and Caddy on a busy 2-core machine
+START_TIMEOUT = 120.0  # s: three Streamlit processes and Caddy on a busy 2-core machine
 XSRF = "_streamlit_xsrf"
+TOKEN = "t" * 24
 
 
 def free_port() -> int:
@@ -121,7 +124,7 @@ class Room:
         with open(self.log, "w") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "explorer.room.launcher", "room", "--workers", str(workers), "--bind",
-                 "127.0.0.1", "--port", str(self.port), "--token", "t" * 24],
+                 "127.0.0.1", "--port", str(self.port), "--token", TOKEN],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         wait_for(lambda: "The room is open" in self.output() or self.proc.poll() is not None, START_TIMEOUT,
                  "the room's workers to answer")
@@ -144,6 +147,12 @@ class Room:
             if worker is None or header(headers, WORKER_HEADER) == worker:
                 return set_cookies(headers), header(headers, WORKER_HEADER)
         raise AssertionError(f"no new browser was sent to {worker}")
+
+    def presenter_link(self) -> tuple[dict, str, list]:
+        """What the presenter's link (?presenter=<token>) gets: its cookies, its worker and its headers."""
+        status, headers, _ = get(self.port, f"/?presenter={TOKEN}")
+        assert status == 303  # the app takes the token out of the address bar (explorer.room.presenter_link)
+        return set_cookies(headers), header(headers, WORKER_HEADER), headers
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -169,6 +178,41 @@ def test_both_workers_serve_the_room_behind_its_one_port(room):
     workers = room.workers_seen()
     assert len(workers) == 2 and all(w.startswith("127.0.0.1:") for w in workers), workers
     assert all(answers(int(w.rsplit(":", 1)[1])) for w in workers)  # and each answers on loopback itself
+
+
+def test_the_presenters_link_is_served_by_a_worker_of_its_own_which_sets_the_route_cookie(room):
+    cookies, presenter, headers = room.presenter_link()
+    assert presenter.startswith("127.0.0.1:") and presenter not in room.workers_seen()
+    assert worker_pid(room.proc, presenter)  # a Streamlit process of the room, the third one
+    route = cookies.get(PRESENTER_COOKIE)
+    assert route and TOKEN not in route and len(route) >= 16
+    line = next(v for k, v in headers if k.lower() == "set-cookie" and v.startswith(f"{PRESENTER_COOKIE}="))
+    assert {"Path=/", "HttpOnly", "SameSite=Lax"} <= {part.strip() for part in line.split(";")}
+
+
+def test_every_request_with_the_route_cookie_goes_to_the_presenters_worker_websocket_and_static_files_included(room):
+    cookies, presenter, _ = room.presenter_link()
+    health = [get(room.port, cookies=cookies)[1] for _ in range(10)]
+    assert {header(h, WORKER_HEADER) for h in health} == {presenter}
+    status, headers, page = get(room.port, "/", cookies=cookies)
+    assert status == 200 and header(headers, WORKER_HEADER) == presenter
+    script = "/" + re.search(r'src="\./(static/[^"]+\.js)"', page.decode()).group(1)  # the page's own script
+    status, js_headers, _ = get(room.port, script, cookies=cookies)
+    assert status == 200 and header(js_headers, WORKER_HEADER) == presenter
+    # its websocket's session lives on the presenter's worker: a PUT straight to that worker finds it
+    cookies |= set_cookies(health[0])  # Streamlit's XSRF cookie, which its health answer set
+    assert asyncio.run(session_upload(room.port, cookies, put_to=int(presenter.rsplit(":", 1)[1]))) == 204
+
+
+def test_no_route_cookie_a_wrong_route_id_or_a_wrong_token_never_reaches_the_presenters_worker(room):
+    presenter = room.presenter_link()[1]
+    assert presenter not in room.workers_seen()
+    wrong_route = {PRESENTER_COOKIE: "x" * 22}
+    assert presenter not in {header(get(room.port, cookies=wrong_route)[1], WORKER_HEADER) for _ in range(20)}
+    for guess in ("wrong", TOKEN[:-1], TOKEN + "t", f"{TOKEN}%20"):
+        status, headers, _ = get(room.port, f"/?presenter={guess}")
+        assert status == 303 and header(headers, WORKER_HEADER) not in ("", presenter), guess
+        assert PRESENTER_COOKIE not in set_cookies(headers), guess
 
 
 async def session_upload(port: int, cookies: dict, put_to: int | None = None, xsrf: str | None = None) -> int:
@@ -263,11 +307,23 @@ def test_a_killed_worker_is_restarted_and_its_browsers_are_served_by_the_other_m
     wait_for(lambda: len(room.workers_seen(20)) == 2, 60, "the proxy to send new browsers to the restarted worker")
 
 
+def test_a_killed_presenters_worker_leaves_the_presenter_on_an_audience_worker_until_it_is_back(room):
+    cookies, presenter, _ = room.presenter_link()
+    pid = worker_pid(room.proc, presenter)
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not alive(pid), 10, "the killed worker to go")
+    status, headers, body = get(room.port, cookies=cookies)
+    assert status == 200 and body == b"ok" and header(headers, WORKER_HEADER) in room.workers_seen(20)
+    wait_for(lambda: answers(int(presenter.rsplit(":", 1)[1])), START_TIMEOUT, "the presenter's worker to restart")
+    wait_for(lambda: header(get(room.port, cookies=cookies)[1], WORKER_HEADER) == presenter, 60,
+             "the proxy to send the presenter to its restarted worker")
+
+
 def test_sigterm_stops_every_process_of_the_room(tmp_path):
     r = Room(tmp_path)
     try:
         processes = children_of(r.proc.pid)
-        assert len(processes) >= 3  # two workers and Caddy
+        assert len(processes) >= 4  # two workers, the presenter's worker and Caddy
         r.proc.send_signal(signal.SIGTERM)
         assert r.proc.wait(30) == 0
         wait_for(lambda: not any(alive(p) for p in processes), 15, "every worker and the proxy to stop")

@@ -15,7 +15,9 @@ valid on the others) and the checkpoint folder (trained models; its lock file le
 worker that dies is started again; its browsers reconnect through Caddy to another worker and rerun their page there
 from its link (the view is in the URL; the rest of the session, e.g. the presenter role, is asked for again). With
 one worker there is nothing to balance: Streamlit serves the room's port itself and takes this process over, as it
-always has."""
+always has. With two or more, the presenter gets one more worker of their own (unless --no-presenter-worker): a
+worker is one Python interpreter, so a presenter sharing one with half the room waits behind students' page runs at
+every click; Caddy routes the presenter's link and browser there (explorer.room.proxy)."""
 from __future__ import annotations
 
 import argparse
@@ -30,7 +32,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from explorer.room.proxy import HEALTH_URI, caddy_command, caddyfile
+from explorer.room.proxy import HEALTH_URI, PLAIN, PresenterRoute, caddy_command, caddyfile
 from explorer.room.roles import MIN_TOKEN_LENGTH, QUERY
 from explorer.room.workers import Child, Supervisor
 from vae_core.settings import AUDIENCE_URL_ENV, TOKEN_ENV
@@ -62,8 +64,9 @@ EVERY_INTERFACE = ("0.0.0.0", "::", "")
 
 @dataclass(frozen=True)
 class RoomPlan:
-    """What `vae-explorer room ARGS` runs: one Streamlit command per worker (on `worker_ports`), their shared
-    environment, the lines to print; with more than one worker, Caddy on bind:port in front of them."""
+    """What `vae-explorer room ARGS` runs: one Streamlit command per worker (on `worker_ports`, the same order; the
+    presenter's worker last when there is one), their shared environment, the lines to print; with more than one
+    worker, Caddy on bind:port in front of them."""
     commands: list[list[str]]
     worker_ports: list[int]
     env: dict
@@ -71,13 +74,28 @@ class RoomPlan:
     port: int
     bind: str
     proxy_secret: str  # keys the affinity cookie's HMAC
+    presenter_port: int | None = None  # the presenter's own worker
+    route_id: str = ""  # the presenter's route cookie value (a secret of its own, not the token)
 
     @property
     def proxied(self) -> bool:
         return len(self.commands) > 1
 
+    @property
+    def audience_ports(self) -> list[int]:
+        return [p for p in self.worker_ports if p != self.presenter_port]
+
     def caddyfile(self) -> str:
-        return caddyfile(self.port, self.bind, [f"127.0.0.1:{p}" for p in self.worker_ports], self.proxy_secret)
+        presenter = None
+        if self.presenter_port is not None:
+            presenter = PresenterRoute(f"127.0.0.1:{self.presenter_port}", self.env[TOKEN_ENV], self.route_id)
+        return caddyfile(self.port, self.bind, [f"127.0.0.1:{p}" for p in self.audience_ports], self.proxy_secret,
+                         presenter)
+
+    def worker_names(self) -> list[str]:
+        """The supervisor's name for each worker, in `worker_ports`' order."""
+        return [("presenter's worker" if port == self.presenter_port else f"worker {i + 1}")
+                for i, port in enumerate(self.worker_ports)]
 
 
 def free_ports(n: int) -> list[int]:
@@ -100,7 +118,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="Streamlit processes serving the room (default: one per core, here %(default)s)")
     p.add_argument("--token", default=None,
-                   help=f"the presenter token, at least {MIN_TOKEN_LENGTH} characters (default: a new random one)")
+                   help=f"the presenter token, at least {MIN_TOKEN_LENGTH} characters: letters, digits, - _ . ~ "
+                        "(default: a new random one)")
+    p.add_argument("--no-presenter-worker", dest="presenter_worker", action="store_false",
+                   help="with two or more workers, serve the presenter from the audience's workers instead of a "
+                        "worker of their own (one process less)")
     return p
 
 
@@ -111,6 +133,8 @@ def plan(argv: list[str], environ: dict | None = None) -> RoomPlan:
     if args.token is not None and len(args.token) < MIN_TOKEN_LENGTH:
         p.error(f"--token must be at least {MIN_TOKEN_LENGTH} characters long (it is the only key to the presenter's "
                 f"controls); leave it out for a random one")
+    if args.token is not None and not PLAIN.fullmatch(args.token):
+        p.error("--token: letters, digits and - _ . ~ only (it goes into the presenter's link as it is)")
     if not 1 <= args.workers <= 64:
         p.error(f"--workers: 1 to 64 (got {args.workers})")
     environ = os.environ if environ is None else environ
@@ -122,21 +146,25 @@ def plan(argv: list[str], environ: dict | None = None) -> RoomPlan:
     # browser.serverAddress set: Streamlit prints this one URL instead of looking the machine's public address up
     # on the internet (what it does when it serves every interface).
     public = ["--browser.serverAddress", host, "--browser.serverPort", str(args.port)]
+    presenter_port = None
     if args.workers == 1:
         ports = [args.port]
         commands = [streamlit_command(args.bind, ["--server.port", str(args.port), *public, *extra])]
     else:
-        ports = free_ports(args.workers)
+        ports = free_ports(args.workers + args.presenter_worker)
+        presenter_port = ports[-1] if args.presenter_worker else None
         commands = [streamlit_command("127.0.0.1", ["--server.port", str(port), *public, *extra])
                     for port in ports]
     local = "localhost" if args.bind in (*EVERY_INTERFACE, "127.0.0.1") else args.bind
     serving = ("one Streamlit process" if args.workers == 1 else
-               f"{args.workers} Streamlit workers behind Caddy, one browser per worker by cookie")
+               f"{args.workers} Streamlit workers behind Caddy, one browser per worker by cookie"
+               + (", and one for the presenter" if presenter_port else ""))
     lines = ["", f"  VAE Latent Explorer -- room mode ({serving}, listening on {args.bind}:{args.port})", "",
              f"  Presenter (you; keep it to yourself):  http://{local}:{args.port}/?{QUERY}={token}",
              f"     or from another device:             {audience}?{QUERY}={token}",
              f"  Audience (project this, or the QR code in your sidebar):  {audience}", ""]
-    return RoomPlan(commands, ports, env, lines, args.port, args.bind, secrets.token_urlsafe(16))
+    return RoomPlan(commands, ports, env, lines, args.port, args.bind, secrets.token_urlsafe(16), presenter_port,
+                    secrets.token_urlsafe(16))
 
 
 def run_room(room: RoomPlan) -> int:
@@ -151,12 +179,15 @@ def run_room(room: RoomPlan) -> int:
     with tempfile.TemporaryDirectory(prefix="vae-room-") as run:
         run = Path(run)
         config = run / "Caddyfile"
+        # the Caddyfile holds the presenter's token and route id when the presenter has a worker (Caddy matches them):
+        # readable by this user only, in a folder only this user can enter, removed when the room closes
+        config.touch(mode=0o600)
         config.write_text(room.caddyfile())
-        # Caddy gets no secrets, and keeps its data (it stores nothing without TLS) in the run folder, not in $HOME
+        # Caddy gets no other secret, and keeps its data (it stores nothing without TLS) in the run folder, not $HOME
         proxy_env = {k: v for k, v in os.environ.items() if k not in (TOKEN_ENV, COOKIE_SECRET_ENV)}
         proxy_env.update(XDG_DATA_HOME=str(run / "data"), XDG_CONFIG_HOME=str(run / "config"))
-        children = [Child(f"worker {i + 1}", command, room.env, health_url=f"http://127.0.0.1:{port}{HEALTH_URI}")
-                    for i, (command, port) in enumerate(zip(room.commands, room.worker_ports, strict=True))]
+        children = [Child(name, command, room.env, health_url=f"http://127.0.0.1:{port}{HEALTH_URI}")
+                    for name, command, port in zip(room.worker_names(), room.commands, room.worker_ports, strict=True)]
         children.append(Child("proxy", caddy_command(config), proxy_env, log_file=run / "caddy.log"))
         supervisor = Supervisor(children, ROOT)
         try:

@@ -12,7 +12,7 @@ import pytest
 
 from explorer.page.public_text import public
 from explorer.room import launcher as room
-from explorer.room.proxy import COOKIE, caddy_binary
+from explorer.room.proxy import COOKIE, PRESENTER_COOKIE, caddy_binary
 from vae_core.settings import AUDIENCE_URL_ENV, TOKEN_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +82,8 @@ def test_browser_messages_name_files_not_absolute_paths():
 
 def test_a_room_of_workers_runs_one_streamlit_per_worker_on_loopback_behind_caddy_on_the_rooms_port():
     plan = room.plan(["--workers", "3", "--port", "8600", "--host", "192.0.2.7"], environ={})
-    assert plan.proxied and len(plan.commands) == 3 and len(set(plan.worker_ports)) == 3 and 8600 not in plan.worker_ports
+    # three for the audience and one for the presenter
+    assert plan.proxied and len(plan.commands) == 4 and len(set(plan.worker_ports)) == 4 and 8600 not in plan.worker_ports
     for command, port in zip(plan.commands, plan.worker_ports, strict=True):
         assert command[command.index("--server.address") + 1] == "127.0.0.1"
         assert command[command.index("--server.port") + 1] == str(port)
@@ -90,7 +91,7 @@ def test_a_room_of_workers_runs_one_streamlit_per_worker_on_loopback_behind_cadd
     config = plan.caddyfile()
     assert "http://:8600 {" in config and "bind 0.0.0.0" in config  # every interface by default
     assert f"lb_policy cookie {COOKIE} {plan.proxy_secret}" in config  # sticky by cookie, never by client address
-    assert " ".join(f"127.0.0.1:{p}" for p in plan.worker_ports) in config and "health_uri /_stcore/health" in config
+    assert " ".join(f"127.0.0.1:{p}" for p in plan.audience_ports) in config and "health_uri /_stcore/health" in config
     assert plan.env[AUDIENCE_URL_ENV] == "http://192.0.2.7:8600/"
     assert len(plan.env[room.COOKIE_SECRET_ENV]) >= 32  # one secret, in the one environment every worker gets
     assert any("3 Streamlit workers behind Caddy" in line for line in plan.lines)
@@ -98,7 +99,41 @@ def test_a_room_of_workers_runs_one_streamlit_per_worker_on_loopback_behind_cadd
 
 def test_the_default_is_one_worker_per_core(monkeypatch):
     monkeypatch.setattr(room.os, "cpu_count", lambda: 5)
-    assert len(room.plan(["--host", "192.0.2.7"], environ={}).commands) == 5
+    assert len(room.plan(["--host", "192.0.2.7"], environ={}).audience_ports) == 5
+
+
+def test_the_presenters_link_and_route_cookie_lead_to_a_worker_of_its_own_and_everything_else_to_the_audiences():
+    plan = room.plan(["--workers", "2", "--port", "8600", "--host", "192.0.2.7"], environ={})
+    token, route, config = plan.env[room.TOKEN_ENV], plan.route_id, plan.caddyfile()
+    presenter = f"127.0.0.1:{plan.presenter_port}"
+    audience = " ".join(f"127.0.0.1:{p}" for p in plan.audience_ports)
+    assert plan.presenter_port in plan.worker_ports and len(plan.audience_ports) == 2
+    assert "presenter's worker" in plan.worker_names() and len(set(plan.worker_names())) == 3
+    assert len(route) >= 16 and route != token and route != plan.proxy_secret
+    link, browser, everyone = config.split("\thandle")[1:]  # the three handle blocks, first match wins, in order
+    assert link.startswith(" @presenter_link {") and f"@presenter_link query presenter={token}\n" in config
+    assert f'header_down +Set-Cookie "{PRESENTER_COOKIE}={route}; Path=/; HttpOnly; SameSite=Lax"' in link
+    assert browser.startswith(" @presenter_browser {")
+    assert f"@presenter_browser header Cookie *{PRESENTER_COOKIE}={route}*\n" in config
+    for block in (link, browser):  # the presenter's worker first, the audience's as its fallback
+        assert f"reverse_proxy {presenter} {audience} {{" in block and "lb_policy first" in block
+        assert "health_uri /_stcore/health" in block and "header_down X-Worker" in block
+    assert everyone.startswith(" {") and f"reverse_proxy {audience} {{" in everyone and presenter not in everyone
+    assert f"lb_policy cookie {COOKIE} {plan.proxy_secret}" in everyone
+    assert "Set-Cookie" not in browser + everyone
+    assert any("and one for the presenter" in line for line in plan.lines)
+    audience_line = next(line for line in plan.lines if "Audience" in line)
+    assert token not in audience_line and route not in "\n".join(plan.lines)
+
+
+def test_no_presenter_worker_and_a_one_worker_room_have_no_presenter_route():
+    off = room.plan(["--workers", "2", "--no-presenter-worker", "--host", "192.0.2.7"], environ={})
+    assert off.presenter_port is None and len(off.commands) == 2 == len(off.audience_ports)
+    config = off.caddyfile()
+    assert "presenter" not in config and PRESENTER_COOKIE not in config and off.env[room.TOKEN_ENV] not in config
+    assert config.count("reverse_proxy 127.0.0.1:") == 1 and f"lb_policy cookie {COOKIE}" in config
+    one = room.plan(["--workers", "1", "--host", "192.0.2.7"], environ={})
+    assert one.presenter_port is None and len(one.commands) == 1 and not one.proxied
 
 
 def test_bind_chooses_the_listening_address_and_a_loopback_room_prints_its_own_address():
@@ -109,8 +144,9 @@ def test_bind_chooses_the_listening_address_and_a_loopback_room_prints_its_own_a
     assert "bind 127.0.0.1" in two.caddyfile() and two.env[AUDIENCE_URL_ENV] == "http://127.0.0.1:8601/"
 
 
-def test_the_rooms_caddyfile_is_one_caddy_accepts(tmp_path):
-    plan = room.plan(["--workers", "2", "--bind", "127.0.0.1", "--port", "8602"], environ={})
+@pytest.mark.parametrize("presenter", [[], ["--no-presenter-worker"]], ids=["presenter's worker", "none"])
+def test_the_rooms_caddyfile_is_one_caddy_accepts(tmp_path, presenter):
+    plan = room.plan(["--workers", "2", "--bind", "127.0.0.1", "--port", "8602", *presenter], environ={})
     config = tmp_path / "Caddyfile"
     config.write_text(plan.caddyfile())
     done = subprocess.run([caddy_binary(), "validate", "--config", str(config), "--adapter", "caddyfile"],
@@ -126,6 +162,9 @@ def test_a_kept_cookie_secret_is_used_and_a_short_token_is_refused(capsys):
     assert "at least 16 characters" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         room.plan(["--workers", "0"], environ={})
+    with pytest.raises(SystemExit):  # it goes into the link and the proxy's configuration as it is
+        room.plan(["--token", 'a-long-enough-token" }'], environ={})
+    assert "letters, digits" in capsys.readouterr().err
 
 
 def test_a_replica_with_training_off_refuses_every_training(monkeypatch, tmp_path):
