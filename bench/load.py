@@ -2,7 +2,7 @@
 
 Each scenario starts a fresh room as `vae-explorer room --workers N --bind 127.0.0.1` does (explorer.room.launcher: a
 free port, a temporary VAE_CHECKPOINT_DIR, a presenter token; with N > 1, N Streamlit workers behind Caddy with cookie
-affinity, and the presenter's own worker) -- or, with --url, uses a room already running on this machine -- and
+affinity; with --presenter-worker, the presenter's own worker too) -- or, with --url, uses a room already running on this machine -- and
 then, at the same time:
 - the audience: N students, each a Streamlit tab over the websocket protocol (no browser each: that would measure
   Chromium), in a process of their own (bench/load_audience.py: arrival over a few seconds, open the root, the latent
@@ -274,7 +274,7 @@ def the_room(args, tmp: Path, log: Path, token: str):
         yield args.url.rstrip("/"), args.pid
         return
     env = {"VAE_PRESENTER_TOKEN": token, **dict(kv.split("=", 1) for kv in args.env)}
-    room_args = ("--no-presenter-worker",) if args.no_presenter_worker else ()
+    room_args = ("--presenter-worker",) if args.presenter_worker else ()
     with serve_room(args.workers, tmp / "checkpoints", log, env, room_args) as room:
         yield room
 
@@ -577,8 +577,8 @@ def main() -> None:
                         help="the burst connects within this many seconds of the room answering (default 10)")
     parser.add_argument("--workers", type=int, default=1,
                         help="Streamlit workers of each fresh room (vae-explorer room --workers N; default 1)")
-    parser.add_argument("--no-presenter-worker", action="store_true",
-                        help="fresh rooms without the presenter's own worker (vae-explorer room --no-presenter-worker)")
+    parser.add_argument("--presenter-worker", action="store_true",
+                        help="fresh rooms with the presenter's own worker (vae-explorer room --presenter-worker)")
     parser.add_argument("--url", help="use this running room (http://127.0.0.1:PORT/) instead of starting one; its "
                                       "memory and CPU are measured only with --pid; no training scenarios")
     parser.add_argument("--pid", type=int, help="with --url: the room's top process (the launcher), to measure it")

@@ -1,4 +1,5 @@
-"""A room of two workers, started for real as `python -m explorer.room.launcher room --workers 2 --bind 127.0.0.1`:
+"""A room of two workers, started for real as `python -m explorer.room.launcher room --workers 2 --bind 127.0.0.1
+--presenter-worker`:
 both workers serve behind Caddy, a browser's cookie keeps it on its worker (websocket included), an upload through the
 proxy is accepted, a picture a page sent is still there after the student moved on, the presenter's link and browser
 reach the presenter's own worker and nothing else does, a killed worker is restarted while its browsers are served by
@@ -124,7 +125,7 @@ class Room:
         with open(self.log, "w") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "explorer.room.launcher", "room", "--workers", str(workers), "--bind",
-                 "127.0.0.1", "--port", str(self.port), "--token", TOKEN],
+                 "127.0.0.1", "--port", str(self.port), "--token", TOKEN, "--presenter-worker"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         wait_for(lambda: "The room is open" in self.output() or self.proc.poll() is not None, START_TIMEOUT,
                  "the room's workers to answer")

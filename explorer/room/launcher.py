@@ -15,9 +15,10 @@ valid on the others) and the checkpoint folder (trained models; its lock file le
 worker that dies is started again; its browsers reconnect through Caddy to another worker and rerun their page there
 from its link (the view is in the URL; the rest of the session, e.g. the presenter role, is asked for again). With
 one worker there is nothing to balance: Streamlit serves the room's port itself and takes this process over, as it
-always has. With two or more, the presenter gets one more worker of their own (unless --no-presenter-worker): a
-worker is one Python interpreter, so a presenter sharing one with half the room waits behind students' page runs at
-every click; Caddy routes the presenter's link and browser there (explorer.room.proxy)."""
+always has. With two or more and --presenter-worker, the presenter gets one more worker of their own: a worker is one
+Python interpreter, so a presenter sharing one with half the room can wait behind students' page runs at a click;
+Caddy routes the presenter's link and browser there (explorer.room.proxy). It is off by default: on 2 cores it
+measured no clear gain for ~0.9 GB more memory (docs/room.md)."""
 from __future__ import annotations
 
 import argparse
@@ -120,9 +121,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--token", default=None,
                    help=f"the presenter token, at least {MIN_TOKEN_LENGTH} characters: letters, digits, - _ . ~ "
                         "(default: a new random one)")
-    p.add_argument("--no-presenter-worker", dest="presenter_worker", action="store_false",
-                   help="with two or more workers, serve the presenter from the audience's workers instead of a "
-                        "worker of their own (one process less)")
+    p.add_argument("--presenter-worker", action="store_true",
+                   help="with two or more workers, one more worker for the presenter alone (one process and "
+                        "~0.9 GB more; docs/room.md)")
     return p
 
 

@@ -81,7 +81,7 @@ def test_browser_messages_name_files_not_absolute_paths():
 
 
 def test_a_room_of_workers_runs_one_streamlit_per_worker_on_loopback_behind_caddy_on_the_rooms_port():
-    plan = room.plan(["--workers", "3", "--port", "8600", "--host", "192.0.2.7"], environ={})
+    plan = room.plan(["--workers", "3", "--port", "8600", "--host", "192.0.2.7", "--presenter-worker"], environ={})
     # three for the audience and one for the presenter
     assert plan.proxied and len(plan.commands) == 4 and len(set(plan.worker_ports)) == 4 and 8600 not in plan.worker_ports
     for command, port in zip(plan.commands, plan.worker_ports, strict=True):
@@ -103,7 +103,7 @@ def test_the_default_is_one_worker_per_core(monkeypatch):
 
 
 def test_the_presenters_link_and_route_cookie_lead_to_a_worker_of_its_own_and_everything_else_to_the_audiences():
-    plan = room.plan(["--workers", "2", "--port", "8600", "--host", "192.0.2.7"], environ={})
+    plan = room.plan(["--workers", "2", "--port", "8600", "--host", "192.0.2.7", "--presenter-worker"], environ={})
     token, route, config = plan.env[room.TOKEN_ENV], plan.route_id, plan.caddyfile()
     presenter = f"127.0.0.1:{plan.presenter_port}"
     audience = " ".join(f"127.0.0.1:{p}" for p in plan.audience_ports)
@@ -126,8 +126,8 @@ def test_the_presenters_link_and_route_cookie_lead_to_a_worker_of_its_own_and_ev
     assert token not in audience_line and route not in "\n".join(plan.lines)
 
 
-def test_no_presenter_worker_and_a_one_worker_room_have_no_presenter_route():
-    off = room.plan(["--workers", "2", "--no-presenter-worker", "--host", "192.0.2.7"], environ={})
+def test_by_default_and_in_a_one_worker_room_there_is_no_presenter_route():
+    off = room.plan(["--workers", "2", "--host", "192.0.2.7"], environ={})
     assert off.presenter_port is None and len(off.commands) == 2 == len(off.audience_ports)
     config = off.caddyfile()
     assert "presenter" not in config and PRESENTER_COOKIE not in config and off.env[room.TOKEN_ENV] not in config
@@ -144,7 +144,7 @@ def test_bind_chooses_the_listening_address_and_a_loopback_room_prints_its_own_a
     assert "bind 127.0.0.1" in two.caddyfile() and two.env[AUDIENCE_URL_ENV] == "http://127.0.0.1:8601/"
 
 
-@pytest.mark.parametrize("presenter", [[], ["--no-presenter-worker"]], ids=["presenter's worker", "none"])
+@pytest.mark.parametrize("presenter", [["--presenter-worker"], []], ids=["presenter's worker", "none"])
 def test_the_rooms_caddyfile_is_one_caddy_accepts(tmp_path, presenter):
     plan = room.plan(["--workers", "2", "--bind", "127.0.0.1", "--port", "8602", *presenter], environ={})
     config = tmp_path / "Caddyfile"
