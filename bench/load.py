@@ -2,8 +2,8 @@
 
 Each scenario starts a fresh room as `vae-explorer room --workers N --bind 127.0.0.1` does (explorer.room.launcher: a
 free port, a temporary VAE_CHECKPOINT_DIR, a presenter token; with N > 1, N Streamlit workers behind Caddy with cookie
-affinity; with --presenter-worker, the presenter's own worker too) -- or, with --url, uses a room already running on this machine -- and
-then, at the same time:
+affinity; with --presenter-worker, the presenter's own worker too) -- or, with --url, uses a room already running on
+this machine -- and then, at the same time:
 - the audience: N students, each a Streamlit tab over the websocket protocol (no browser each: that would measure
   Chromium), in a process of their own (bench/load_audience.py: arrival over a few seconds, open the root, the latent
   map, the decoder grid, then one click / slider move every 2-3 s, seeded); every action is timed from its rerun
