@@ -136,12 +136,17 @@ def wait_idle(page, timeout_ms: float = 60_000) -> None:
 
 
 # Counts the app's script runs that start from now on (Streamlit marks the app root with its script state).
-ARM_RUNS_JS = """() => { const root = document.querySelector('[data-testid=stApp]');
-  window.__runs = 0; if (window.__runObserver) window.__runObserver.disconnect();
+# Counts the app's runs from now on: any change in the document while the app root says a script runs. The whole
+# document is watched, not the root element alone, because React may replace the root during a run (an observer on
+# the old element would never see the run end). A page that navigated has a new window with no counter: its own
+# first run came after the action, so a missing counter counts as a run.
+ARM_RUNS_JS = """() => { window.__runs = 0; if (window.__runObserver) window.__runObserver.disconnect();
   window.__runObserver = new MutationObserver(() => {
-    if (root.getAttribute('data-test-script-state') !== 'notRunning') window.__runs++; });
-  window.__runObserver.observe(root, {attributes: true, attributeFilter: ['data-test-script-state']}); }"""
-RAN_JS = """() => window.__runs > 0 && !!document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')"""
+    const root = document.querySelector('[data-testid=stApp]');
+    if (root && root.getAttribute('data-test-script-state') !== 'notRunning') window.__runs++; });
+  window.__runObserver.observe(document.documentElement, {attributes: true, childList: true, subtree: true}); }"""
+RAN_JS = """() => (window.__runs === undefined || window.__runs > 0)
+  && !!document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')"""
 
 
 @contextlib.contextmanager
