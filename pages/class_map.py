@@ -62,7 +62,7 @@ def _layer(_snap: Snapshot, version: tuple[int, int], model_name: str, thumbnail
 
 
 def _backdrop():
-    return cache.latent_backdrop(key, "The class's drawings among the test digits", height=MAP_HEIGHT)
+    return cache.latent_backdrop(key, "Drawings over the test digits", height=MAP_HEIGHT)
 
 
 if presenter:
