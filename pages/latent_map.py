@@ -27,7 +27,6 @@ REGION = "latent_region"
 VERSIONS = "latent_chart_versions"  # per map: bumped to redraw it without a stale highlight
 MAP_NAMES = {"vae": "VAE", "pca": "PCA"}
 GALLERY = 100  # digits of a selection shown (evenly spread over it)
-MAP_HEIGHT = {False: 620, True: 1000}  # px, by show_digits: digits need the room (~24 px each at full width)
 LINKED = {"digit": SELECTED, "colour_by": "latent_colour_by", "show_digits": "latent_show_digits"}  # link -> state
 
 link_slot = us.titled("Latent map: VAE vs PCA")
@@ -103,7 +102,7 @@ def _clear_region() -> None:
 def _map_figure(which: str, region: dict | None):
     """(one map, a caption on its digits or None): one figure per model and view, shared by every session and rerun
     (explorer.cache.figures), so a click costs no rebuild and sends the same figure again."""
-    return cache.latent_map(key, which, MAP_HEIGHT[show_digits], show_prior, show_digits, region=region, **colour)
+    return cache.latent_map(key, which, cache.LATENT_MAP_HEIGHT[show_digits], show_prior, show_digits, region=region, **colour)
 
 
 def _selection_panel(region: dict) -> None:

@@ -30,7 +30,9 @@ from explorer.cache.drawn_digits import (  # noqa: F401
     picture_digit,
 )
 from explorer.cache.figures import (  # noqa: F401
+    LATENT_MAP_HEIGHT,
     decoder_grid,
+    first_latent_maps,
     interpolation_map,
     latent_map,
 )

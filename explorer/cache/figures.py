@@ -26,6 +26,7 @@ from explorer.render.figures import (
 
 # the latent map's two maps: (coordinate name, title, the least half range its axes span)
 LATENT_MAPS = {"vae": ("z", "VAE: latent means μ(x)", 3.2), "pca": ("PC", "PCA-2D of the pixels", 0.0)}
+LATENT_MAP_HEIGHT = {False: 620, True: 1000}  # px, by show_digits: digits need the room (~24 px each at full width)
 
 
 def latent_map(key, which: str, height: int, show_prior: bool, show_digits: bool,
@@ -39,6 +40,13 @@ def latent_map(key, which: str, height: int, show_prior: bool, show_digits: bool
     if region is None:
         return _latent_map(key, which, height, show_prior, show_digits, values, value_name, None)
     return _latent_map_with_region(key, which, height, show_prior, show_digits, values, value_name, region)
+
+
+def first_latent_maps(key) -> None:
+    """Build both maps as the latent-map page first shows them (label colours, the prior's circles, no digits, no
+    selection): the server's warm-up does, so the first visitor's page sends them without building them."""
+    for which in LATENT_MAPS:
+        latent_map(key, which, LATENT_MAP_HEIGHT[False], show_prior=True, show_digits=False)
 
 
 def _build_latent_map(key, which, height, show_prior, show_digits, values, value_name, region):

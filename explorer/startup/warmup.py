@@ -1,15 +1,16 @@
 """Load the shipped default model and compute what its pages show first while the server starts, so the first
 visitor does not wait for it.
 
-Importing torch takes seconds, loading the model and reading the test digits a little more; done on the first page
-request, they would come after the browser has loaded Streamlit, one after the other. app.py starts `warm_up` in a
-background thread from the server's lifespan, so the work overlaps the browser's own start. The thread fills the same
-caches the pages read (explorer.cache); a page that needs an entry still being computed waits for it instead of
-computing it twice. Nothing here can fail the server: without MNIST or with a broken default checkpoint the
-warm-up stops and the pages report the problem as usual.
+Importing torch takes seconds, loading the model, reading the test digits and building the latent map's figures a
+little more. app.py's lifespan runs `warm_up` before the server answers (/_stcore/health says "ok" only afterwards), so
+a page opened on a server that is up finds it all done; the training imports and the anomaly scores follow in a
+background thread once serving has started. The warm-up fills the same caches the pages read (explorer.cache).
+Nothing here can fail the server: without MNIST or with a broken default checkpoint the warm-up stops and the pages
+report the problem as usual.
 """
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import sys
@@ -35,7 +36,8 @@ def warm_up() -> list[str]:
 
     done = ["import"]
     steps = (("model", cache.load_model), ("test latents", cache.test_latents),
-             ("PCA of the test digits", cache.pca_test_codes), ("embedding scores", cache.embedding_metrics))
+             ("PCA of the test digits", cache.pca_test_codes), ("embedding scores", cache.embedding_metrics),
+             ("latent map figures", cache.first_latent_maps))
     try:
         key = ModelKey.of(DEFAULT_CHECKPOINT)
         for name, step in steps:
@@ -94,8 +96,7 @@ def _quietly_timed(what: str, steps) -> None:
     print(f"  {what} ({', '.join(done)}) took {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
 
 
-def _run_and_log() -> None:
-    _quietly_timed("Warm-up of the default model", warm_up)
+def _run_later_steps() -> None:
     time.sleep(TRAINING_IMPORT_DELAY)
     prepare_training()
     if not settings.warm_anomaly_scores():  # VAE_WARM_ANOMALY_SCORES=0: the browser tests need the CPU themselves
@@ -112,8 +113,14 @@ SWITCH_INTERVAL = 0.001
 
 @asynccontextmanager
 async def lifespan(app) -> AsyncIterator[None]:
-    """Lifespan of the Streamlit app (st.App): once the runtime is up, shorten the GIL switch interval and start the
-    warm-up thread, then serve at once."""
+    """Lifespan of the Streamlit app (st.App): shorten the GIL switch interval, warm the default model's caches, and
+    only then serve; the training imports and anomaly scores follow in a background thread.
+
+    The server answers /_stcore/health once this returns, so a page opened on a server that says it is up finds
+    torch imported and the default model's first views computed (a worker restarted in a room stays out of the
+    proxy's rotation until then). Done while a first browser loads, the same imports took twice as long, competing with
+    the page's own requests for the GIL (docs/performance.md, First view)."""
     sys.setswitchinterval(SWITCH_INTERVAL)
-    threading.Thread(target=_run_and_log, name="warm-up", daemon=True).start()
+    await asyncio.to_thread(_quietly_timed, "Warm-up of the default model", warm_up)
+    threading.Thread(target=_run_later_steps, name="warm-up", daemon=True).start()
     yield

@@ -1,5 +1,6 @@
-"""app.py and explorer.startup.warmup: `streamlit run app.py` serves navigation.py and warms the default model's caches in a
-background thread as the server starts; the warm-up fills the caches the pages read and never fails the server."""
+"""app.py and explorer.startup.warmup: `streamlit run app.py` serves navigation.py and warms the default model's caches
+before it answers, then imports the training code and scores in a background thread; the warm-up fills the caches the
+pages read and never fails the server."""
 import asyncio
 import json
 import subprocess
@@ -19,12 +20,13 @@ from explorer.model.files import DEFAULT_CHECKPOINT
 from explorer.startup import warmup
 
 ROOT = Path(__file__).resolve().parents[2]
-STEPS = ["import", "model", "test latents", "PCA of the test digits", "embedding scores"]
+STEPS = ["import", "model", "test latents", "PCA of the test digits", "embedding scores", "latent map figures"]
 
 
 def clear_caches():
     for cached in (cache.load_model, cache.test_latents, cache.pca_test_codes, cache.embedding_metrics):
         cached.clear()
+    cache.figures._latent_map.clear()
 
 
 def test_streamlit_run_app_py_serves_navigation_py_with_the_warm_up():
@@ -55,6 +57,10 @@ def test_warm_up_fills_the_caches_the_latent_map_reads(real_data, monkeypatch):
     assert cache.pca_test_codes(key).shape == (10_000, 2)
     assert set(cache.embedding_metrics(key)) == {"vae_knn_accuracy", "vae_trustworthiness",
                                                   "pca_knn_accuracy", "pca_trustworthiness"}
+    monkeypatch.setattr(cache.figures, "digit_scatter", must_not_run)  # the page's first maps are built already
+    for which in ("vae", "pca"):
+        fig, caption = cache.latent_map(key, which, cache.LATENT_MAP_HEIGHT[False], True, False)
+        assert caption is None and len(fig.data) >= 10  # one trace per digit class
 
 
 def test_warm_up_without_mnist_loads_the_model_and_stops_quietly(no_mnist):
@@ -73,30 +79,30 @@ def test_warm_up_with_a_broken_default_checkpoint_stops_quietly(tmp_path, monkey
     assert done[0] == "import" and done[1].startswith("stopped: Checkpoint") and len(done) == 2
 
 
-def test_lifespan_starts_the_warm_up_in_a_thread_and_serves_at_once(monkeypatch):
-    started, release = threading.Event(), threading.Event()
+def test_lifespan_serves_once_the_warm_up_is_done_and_imports_for_training_in_a_thread(monkeypatch):
+    warmed, release = threading.Event(), threading.Event()
 
-    def slow_warm_up():
-        started.set()
-        release.wait(10)
+    def warm_up():
+        warmed.set()
         return ["import"]
 
-    later = []  # the thread's later steps, run at once and recorded, so it ends inside this test
-    monkeypatch.setattr(warmup, "warm_up", slow_warm_up)
+    later = []  # the thread's later steps, held until released and recorded, so it ends inside this test
+    monkeypatch.setattr(warmup, "warm_up", warm_up)
     monkeypatch.setattr(warmup, "TRAINING_IMPORT_DELAY", 0.0)
     monkeypatch.setattr(warmup, "ANOMALY_SCORES_DELAY", 0.0)
-    monkeypatch.setattr(warmup, "prepare_training", lambda: later.append("training imports"))
+    monkeypatch.setattr(warmup, "prepare_training", lambda: release.wait(10) and later.append("training imports"))
     monkeypatch.setattr(warmup, "prepare_anomaly_scores", lambda: later.append("anomaly scores") or [])
     monkeypatch.setenv(vc.settings.WARM_ANOMALY_ENV, "1")
 
     async def serve():
         async with warmup.lifespan(None):
-            return started.wait(10)  # entered while the warm-up is still running: serving is not held up
+            return warmed.is_set()  # the server answers only from here on
 
     interval = sys.getswitchinterval()
     try:
         assert asyncio.run(serve())
         assert any(t.name == "warm-up" and t.is_alive() for t in threading.enumerate())
+        assert later == []  # the training imports come after serving has started
         assert sys.getswitchinterval() == pytest.approx(warmup.SWITCH_INTERVAL)
     finally:
         release.set()
