@@ -1,8 +1,9 @@
 """VAE Latent Explorer: `streamlit run app.py`.
 
 Serves navigation.py (the navigation over pages/, the shared sidebar) as a Streamlit app whose lifespan warms the default
-model's caches before the server answers (explorer/startup/warmup.py), instead of on the first page request. `streamlit run navigation.py` also works, without the warm-up. In room mode the server also turns
-a presenter link into a cookie before any page loads (explorer/room/presenter_link.py) and ignores the protocol's
+model's caches before the server answers (explorer/startup/warmup.py), instead of on the first page request.
+`streamlit run navigation.py` also works, without the warm-up. In room mode the server also turns a presenter link
+into a cookie before any page loads (explorer/room/presenter_link.py) and ignores the protocol's
 owner-only messages, such as clearing every cache (explorer/startup/owner_messages.py)."""
 import numpy  # noqa: F401 -- imported here, before the server takes sessions: see below
 import pandas  # noqa: F401 -- likewise

@@ -102,7 +102,8 @@ def _clear_region() -> None:
 def _map_figure(which: str, region: dict | None):
     """(one map, a caption on its digits or None): one figure per model and view, shared by every session and rerun
     (explorer.cache.figures), so a click costs no rebuild and sends the same figure again."""
-    return cache.latent_map(key, which, cache.LATENT_MAP_HEIGHT[show_digits], show_prior, show_digits, region=region, **colour)
+    height = cache.LATENT_MAP_HEIGHT[show_digits]
+    return cache.latent_map(key, which, height, show_prior, show_digits, region=region, **colour)
 
 
 def _selection_panel(region: dict) -> None:
