@@ -11,7 +11,7 @@ claim_from_url()  # first, before the heavy imports below: ?presenter=<token> le
 
 from explorer.model.link import note_linked_model  # noqa: E402
 from explorer.render.palette import colour_key_figure  # noqa: E402
-from explorer.render.styles import CRISP_CSS, PHONE_CSS  # noqa: E402
+from explorer.render.styles import CRISP_CSS, PHONE_CSS, TAP_SELECTS_JS  # noqa: E402
 from explorer.shell.presentation import presenting, render_presentation  # noqa: E402
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
@@ -38,6 +38,7 @@ with st.sidebar:
     # multi-MB bundle while this process imports torch (seconds each), instead of one after the other.
     # tests/app/test_import_order.py fails if torch is imported before this chart is sent.
     st.plotly_chart(colour_key_figure(), key="app_colour_key", theme=None, config={"staticPlot": True})
+    st.html(TAP_SELECTS_JS, unsafe_allow_javascript=True)  # our own script: a tap on a chart selects (styles.py)
 
 from explorer.startup.imports import import_app_modules  # noqa: E402
 

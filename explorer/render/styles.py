@@ -40,3 +40,19 @@ PHONE_CSS = f"""<style>
   {WRAPPER}:has(> .st-key-phone_picture) ~ * {{ order: 2; }}
 }}
 </style>"""
+
+# A touch screen: one tap on a chart's point selects it, as a click does with a mouse. Plotly selects the point under
+# a click from its last hover, and a touch screen has no hover before the tap: the first tap only showed the point's
+# label and the second selected it (the decoder grid decoded on the second tap). A touch on a chart's plot area now
+# first moves Plotly's hover there, so the tap's own click finds the point. Inert without touch.
+TAP_SELECTS_JS = """<script>
+if (!window.__vaeTapSelects) {
+  window.__vaeTapSelects = true;
+  document.addEventListener("touchstart", (event) => {
+    const touch = event.touches[0];
+    const plotArea = event.target.closest && event.target.closest(".js-plotly-plot .nsewdrag");
+    if (!touch || !plotArea) return;
+    plotArea.dispatchEvent(new MouseEvent("mousemove", {clientX: touch.clientX, clientY: touch.clientY, bubbles: true}));
+  }, {capture: true, passive: true});
+}
+</script>"""

@@ -78,7 +78,7 @@ def test_every_page_fits_a_phone_and_shows_its_picture_in_the_first_screen(phone
     assert top < PHONE["height"], f"/{slug}: its picture starts at {top:.0f} px, below the first screen"
 
 
-def test_tapping_a_decoder_grid_cell_decodes_it(phone):
+def test_one_tap_on_a_decoder_grid_cell_decodes_it(phone):
     url, page = phone
     open_on_phone(page, url, "decoder_grid")
     page.locator('[data-testid="stMain"] .js-plotly-plot').first.scroll_into_view_if_needed()
@@ -88,11 +88,7 @@ def test_tapping_a_decoder_grid_cell_decodes_it(phone):
     target = page.evaluate(f"(() => {{ const d = document.querySelector('[data-testid=stMain] .js-plotly-plot')"
                            f"._fullData[{cells}]; return [d.x[3 * 20 + 15], d.y[3 * 20 + 15]]; }})()")
     x, y = page.evaluate(POINT_JS, [0, cells, 3 * 20 + 15])
-    # Plotly picks the point a click lands on from its hover: on a touch screen the first tap shows the cell's hover
-    # label and the next tap on it selects it
-    page.touchscreen.tap(x, y)
-    page.locator(".hoverlayer .hovertext").first.wait_for(state="attached", timeout=30_000)
-    page.touchscreen.tap(x, y)
+    page.touchscreen.tap(x, y)  # one tap, as with a mouse click (explorer.render.styles.TAP_SELECTS_JS)
     heading = page.wait_for_function(
         "() => [...document.querySelectorAll('h3')].map(h => h.textContent)"
         ".find(t => t.startsWith('z = (') && !t.includes('+0.00, +0.00'))", timeout=30_000).json_value()
@@ -101,4 +97,18 @@ def test_tapping_a_decoder_grid_cell_decodes_it(phone):
     assert abs(z[0] - target[0]) <= step and abs(z[1] - target[1]) <= step, (z, target)
     page.get_by_text(heading).first.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "phone_decoder_grid_tapped.png"))
+    assert page.locator(EXCEPTION).count() == 0
+
+
+def test_one_tap_on_a_latent_map_dot_shows_that_digit(phone):
+    url, page = phone
+    open_on_phone(page, url, "latent_map")
+    chart = page.locator('[data-testid="stMain"] .js-plotly-plot').first
+    chart.scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelector('[data-testid=stMain] .js-plotly-plot')._fullData")
+    assert page.get_by_text("Click a dot on either map").count() == 1  # nothing selected yet
+    x, y = page.evaluate(POINT_JS, [0, 1, 0])  # the first test digit labelled 1 on the VAE map
+    page.touchscreen.tap(x, y)
+    page.get_by_text(re.compile(r"^test #\d+$")).first.wait_for(timeout=30_000)
+    assert page.get_by_text("Click a dot on either map").count() == 0
     assert page.locator(EXCEPTION).count() == 0
