@@ -2,11 +2,11 @@
 visitor does not wait for it.
 
 Importing torch takes seconds, loading the model, reading the test digits and building the latent map's figures a
-little more. app.py's lifespan runs `warm_up` before the server answers (/_stcore/health says "ok" only afterwards), so
-a page opened on a server that is up finds it all done; the training imports and the anomaly scores follow in a
-background thread once serving has started. The warm-up fills the same caches the pages read (explorer.cache).
-Nothing here can fail the server: without MNIST or with a broken default checkpoint the warm-up stops and the pages
-report the problem as usual.
+little more. app.py's lifespan runs `warm_up`, then imports what a training needs, before the server answers
+(/_stcore/health says "ok" only afterwards): a page opened on a server that is up finds it all done. The anomaly
+scores (if asked for) follow in a background thread once serving has started. The warm-up fills the same caches the
+pages read (explorer.cache). Nothing here can fail the server: without MNIST or with a broken default checkpoint the
+warm-up stops and the pages report the problem as usual.
 """
 from __future__ import annotations
 
@@ -77,13 +77,8 @@ def prepare_anomaly_scores() -> list[str]:
     return done
 
 
-# Seconds after the training imports before scoring: the room's first page loads come first.
+# Seconds after serving starts before scoring: the room's first page loads come first.
 ANOMALY_SCORES_DELAY = 20.0
-
-# Seconds after the warm-up before prepare_training: its imports hold the GIL, and a fresh server's first browser
-# may still be loading; run at once, they delay its first latent map.
-TRAINING_IMPORT_DELAY = 20.0
-
 
 def _quietly_timed(what: str, steps) -> None:
     """Run steps() with Streamlit's missing-context warnings muted, and log what it did and how long it took."""
@@ -96,9 +91,7 @@ def _quietly_timed(what: str, steps) -> None:
     print(f"  {what} ({', '.join(done)}) took {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
 
 
-def _run_later_steps() -> None:
-    time.sleep(TRAINING_IMPORT_DELAY)
-    prepare_training()
+def _score_later() -> None:
     if not settings.warm_anomaly_scores():  # VAE_WARM_ANOMALY_SCORES=0: the browser tests need the CPU themselves
         return
     time.sleep(ANOMALY_SCORES_DELAY)
@@ -113,14 +106,16 @@ SWITCH_INTERVAL = 0.001
 
 @asynccontextmanager
 async def lifespan(app) -> AsyncIterator[None]:
-    """Lifespan of the Streamlit app (st.App): shorten the GIL switch interval, warm the default model's caches, and
-    only then serve; the training imports and anomaly scores follow in a background thread.
+    """Lifespan of the Streamlit app (st.App): shorten the GIL switch interval, warm the default model's caches and
+    import the training code, and only then serve; the anomaly scores (if asked for) follow in a background thread.
 
     The server answers /_stcore/health once this returns, so a page opened on a server that says it is up finds
-    torch imported and the default model's first views computed (a worker restarted in a room stays out of the
-    proxy's rotation until then). Done while a first browser loads, the same imports took twice as long, competing with
-    the page's own requests for the GIL (docs/performance.md, First view)."""
+    torch imported and the default model's first views computed, and no import holds the GIL while the room's first
+    pages run (a worker restarted in a room stays out of the proxy's rotation until then). Done while a first browser
+    loads, the same imports took twice as long, competing with the page's own requests for the GIL, and the training
+    imports (~2 s of CPU) slowed the clicks they landed among (docs/performance.md)."""
     sys.setswitchinterval(SWITCH_INTERVAL)
     await asyncio.to_thread(_quietly_timed, "Warm-up of the default model", warm_up)
-    threading.Thread(target=_run_later_steps, name="warm-up", daemon=True).start()
+    await asyncio.to_thread(prepare_training)
+    threading.Thread(target=_score_later, name="warm-up", daemon=True).start()
     yield

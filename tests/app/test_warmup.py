@@ -79,38 +79,30 @@ def test_warm_up_with_a_broken_default_checkpoint_stops_quietly(tmp_path, monkey
     assert done[0] == "import" and done[1].startswith("stopped: Checkpoint") and len(done) == 2
 
 
-def test_lifespan_serves_once_the_warm_up_is_done_and_imports_for_training_in_a_thread(monkeypatch):
-    warmed, release = threading.Event(), threading.Event()
-
-    def warm_up():
-        warmed.set()
-        return ["import"]
-
-    later = []  # the thread's later steps, held until released and recorded, so it ends inside this test
-    monkeypatch.setattr(warmup, "warm_up", warm_up)
-    monkeypatch.setattr(warmup, "TRAINING_IMPORT_DELAY", 0.0)
+def test_lifespan_serves_once_warm_and_imported_for_training_and_scores_in_a_thread(monkeypatch):
+    release = threading.Event()
+    steps = []  # in the order they ran; the scoring is held until released, so it ends inside this test
+    monkeypatch.setattr(warmup, "warm_up", lambda: steps.append("warm-up") or ["import"])
+    monkeypatch.setattr(warmup, "prepare_training", lambda: steps.append("training imports"))
     monkeypatch.setattr(warmup, "ANOMALY_SCORES_DELAY", 0.0)
-    monkeypatch.setattr(warmup, "prepare_training", lambda: release.wait(10) and later.append("training imports"))
-    monkeypatch.setattr(warmup, "prepare_anomaly_scores", lambda: later.append("anomaly scores") or [])
+    monkeypatch.setattr(warmup, "prepare_anomaly_scores", lambda: release.wait(10) and steps.append("scores") or [])
     monkeypatch.setenv(vc.settings.WARM_ANOMALY_ENV, "1")
 
     async def serve():
         async with warmup.lifespan(None):
-            return warmed.is_set()  # the server answers only from here on
+            return list(steps)  # the server answers only from here on
 
     interval = sys.getswitchinterval()
     try:
-        assert asyncio.run(serve())
-        assert any(t.name == "warm-up" and t.is_alive() for t in threading.enumerate())
-        assert later == []  # the training imports come after serving has started
+        assert asyncio.run(serve()) == ["warm-up", "training imports"]
+        assert any(t.name == "warm-up" and t.is_alive() for t in threading.enumerate())  # the scoring, after
         assert sys.getswitchinterval() == pytest.approx(warmup.SWITCH_INTERVAL)
     finally:
         release.set()
         sys.setswitchinterval(interval)
     for thread in [t for t in threading.enumerate() if t.name == "warm-up"]:
         thread.join(10)
-    assert later == ["training imports", "anomaly scores"]
-    assert not any(t.name == "warm-up" for t in threading.enumerate())
+    assert steps == ["warm-up", "training imports", "scores"]
 
 
 # prepare_training() in a process of its own, as the server's first training would find it: what was imported and
