@@ -7,12 +7,10 @@ ensure_navigation()  # first, before torch is imported: a deep link on a fresh s
 import numpy as np
 import streamlit as st
 
-import vae_core as vc
+from explorer import cache
 from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.guards import mnist_advice, mnist_or_none, page_model
-from explorer.render.digit_images import digit
-from explorer.render.figures import loss_curves
 
 N_SHOWN = 10
 CURVE_TERMS = {"−ELBO (total)": "loss", "Reconstruction": "reconstruction", "KL": "kl"}
@@ -21,7 +19,6 @@ link_slot = us.titled("Variational autoencoder on MNIST, with a 2-D latent space
 key, ckpt = page_model(latent_2d=False)  # curves, digits and prior samples need no 2-D latent
 with link_slot:
     us.copy_link(us.model_schema("overview", us.model_names()), {"model": model_name(key.path)})  # the model alone
-model = ckpt.model
 
 # on a phone, folded to its first lines (a tap unfolds it): the curves and digits start in the first screen
 text, maths = st.container(key="phone_fold_overview").columns([1.1, 1], gap="large")
@@ -46,17 +43,18 @@ with maths:
 st.header("Training curves")
 term = st.radio("Show", list(CURVE_TERMS), horizontal=True, key="overview_curve_term")
 if ckpt.history:
-    st.plotly_chart(loss_curves(ckpt.history, CURVE_TERMS[term], label=term), key="overview_curves",
+    st.plotly_chart(cache.overview_curves(key, CURVE_TERMS[term], term), key="overview_curves",
                     theme=None)  # keep the large projector fonts
 else:
     st.info("This checkpoint stores no training history.")
 
 
-def digit_row(label: str, images, captions) -> None:
-    """A label, then the digits in one row of columns, each large and crisp (nearest-neighbour upscaled)."""
+def digit_row(label: str, pictures: list[str], captions) -> None:
+    """A label, then the digits in one row of columns, each large and crisp (nearest-neighbour upscaled PNGs, made once
+    per model and view by explorer.cache.overview)."""
     st.markdown(f"**{label}**")
-    for col, image, caption in zip(st.columns(len(images)), images, captions, strict=True):
-        col.image(digit(image, side=model.config.image_size, px=224), caption=caption, width="stretch")
+    for col, picture, caption in zip(st.columns(len(pictures)), pictures, captions, strict=True):
+        col.image(picture, caption=caption, width="stretch")
 
 
 st.header("Test digits and their reconstructions")
@@ -74,12 +72,12 @@ else:
         idx = np.array([np.flatnonzero(test_y == d)[0] for d in range(10)])
     else:
         idx = np.arange(start, start + N_SHOWN)
-    recon = vc.reconstruct(model, test_x[idx])
-    digit_row("Test digits (label, #index)", test_x[idx], [f"{test_y[i]}  (#{i})" for i in idx])
-    digit_row("Their reconstructions: the decoder applied to μ(x)", recon, [None] * N_SHOWN)
+    digits, reconstructions = cache.overview_digits(key, tuple(int(i) for i in idx))
+    digit_row("Test digits (label, #index)", digits, [f"{test_y[i]}  (#{i})" for i in idx])
+    digit_row("Their reconstructions: the decoder applied to μ(x)", reconstructions, [None] * N_SHOWN)
 
 st.header("Samples from the prior")
 st.caption("z drawn from N(0, I) and decoded — the decoder alone, no data needed.")
 seed = st.number_input("Sample seed", 0, 1_000_000, 0, key="overview_prior_seed")
-z, samples = vc.sample_prior(model, N_SHOWN, seed=int(seed))
+z, samples = cache.overview_prior_samples(key, N_SHOWN, int(seed))
 digit_row("Decoded p(x|z), with z", samples, [", ".join(f"{v:+.1f}" for v in row[:2]).join("()") for row in z])

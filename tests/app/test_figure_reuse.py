@@ -82,3 +82,31 @@ def test_the_closeup_built_without_validation_is_a_valid_plotly_figure():
     validated = go.Figure(fig.to_dict())  # raises on a property Plotly does not know
     assert json.loads(pio.to_json(fig)) == json.loads(pio.to_json(validated))
     assert len(validated.layout.shapes) == 2 and validated.layout.xaxis.title.text == "z₁"
+
+
+def test_the_overview_makes_its_curves_and_digits_once_for_every_rerun_and_session(real_data, monkeypatch):
+    from explorer.cache import overview
+
+    made = {"curves": 0, "digits": 0}
+
+    def counted(name, original):
+        def call(*args, **kwargs):
+            made[name] += 1
+            return original(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(overview, "loss_curves", counted("curves", overview.loss_curves))
+    monkeypatch.setattr(overview, "digit", counted("digits", overview.digit))
+    for cached in (overview.overview_curves, overview.overview_digits, overview.overview_prior_samples):
+        cached.clear()
+    first = AppTest.from_file(str(PAGES / "overview.py"), default_timeout=90).run()
+    assert not first.exception, first.exception
+    assert made == {"curves": 1, "digits": 30}  # ten test digits, their reconstructions, ten prior samples
+    images = [image.proto.imgs[0].url for image in first.get("image")]
+    assert len(images) == 30 and all(url.startswith("data:image/png") for url in images)
+    first.run()
+    second = AppTest.from_file(str(PAGES / "overview.py"), default_timeout=90).run()
+    assert made == {"curves": 1, "digits": 30}
+    assert [image.proto.imgs[0].url for image in second.get("image")] == images
+    second.number_input(key="overview_prior_seed").set_value(1).run()  # other samples: ten new pictures only
+    assert made == {"curves": 1, "digits": 40}
