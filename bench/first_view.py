@@ -4,11 +4,17 @@ WebGL layer of its first chart holding >= 2000 drawn pixels), against the same f
 Streamlit page that draws one 10k-point scattergl. Rounds alternate app / floor, each on a fresh server and a fresh
 browser page (no cached bundles: a new browser context each); the ratio is of the medians.
 
-Run: VAE_DATA_DIR=../shared/data .venv/bin/python bench/first_view.py [--rounds 3]
+With --profile, each page load is also profiled over Chrome's DevTools protocol (the browser's main thread, from
+opening the page to the scatter drawn) and split into Plotly's bundle and charts, the rest of the page's scripts and
+the browser's own work -- where the gap to the floor is spent. The profiler slows the page a little: time and
+profile are best read from separate runs.
+
+Run: VAE_DATA_DIR=../shared/data .venv/bin/python bench/first_view.py [--rounds 3] [--profile]
 """
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import os
 import statistics
@@ -55,32 +61,59 @@ def serve(script: str, checkpoints: Path, log: Path, timeout: float = 90.0):
                 proc.kill()
 
 
-def first_view(browser, script: str, path: str) -> float:
-    """Seconds from opening `path` on a fresh server of `script` to its first chart's points drawn."""
+def first_view(browser, script: str, path: str, profile: bool = False) -> tuple[float, dict | None]:
+    """(seconds from opening `path` on a fresh server of `script` to its first chart's points drawn, the browser
+    main thread's busy seconds by kind over that time if `profile`, else None)."""
     with tempfile.TemporaryDirectory(prefix="vae-first-view-") as tmp, \
             serve(script, Path(tmp) / "checkpoints", Path(tmp) / "streamlit.log") as url:
         context = browser.new_context(viewport={"width": 1600, "height": 1000})
         page = context.new_page()
+        if profile:
+            cdp = context.new_cdp_session(page)
+            cdp.send("Profiler.enable")
+            cdp.send("Profiler.setSamplingInterval", {"interval": 500})  # microseconds
+            cdp.send("Profiler.start")
         t0 = time.perf_counter()
         page.goto(f"{url}/{path}")
         page.wait_for_function(DRAWN, timeout=SLOW, polling="raf")
         seconds = time.perf_counter() - t0
+        split = busy_by_kind(cdp.send("Profiler.stop")["profile"]) if profile else None
         context.close()
-        return seconds
+        return seconds, split
+
+
+def busy_by_kind(profile: dict) -> dict[str, float]:
+    """Seconds of a DevTools CPU profile by what ran: Plotly's chunk (its bundle and charts), the page's other
+    scripts (Streamlit's React app), the browser's own work (layout, style, paint, GC: "(program)", "(root)" and
+    "(garbage collector)"); idle time left out."""
+    nodes = {node["id"]: node["callFrame"] for node in profile["nodes"]}
+    kinds = collections.Counter()
+    for sample, delta in zip(profile["samples"], profile["timeDeltas"], strict=True):
+        frame = nodes[sample]
+        if frame["functionName"] == "(idle)":
+            continue
+        name = frame["url"].rsplit("/", 1)[-1]
+        kind = ("Plotly" if name.startswith("PlotlyChart") else "scripts" if name
+                else "browser" if frame["functionName"] in ("(program)", "(garbage collector)", "(root)") else "scripts")
+        kinds[kind] += delta / 1e6
+    return {"busy": sum(kinds.values()), **kinds}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="also profile the browser's main thread")
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     times = {"app": [], "floor": []}
     with chromium() as page:
         browser = page.context.browser
         for _ in range(args.rounds):
-            times["app"].append(first_view(browser, "app.py", "latent_map"))
-            times["floor"].append(first_view(browser, "bench/floor_page.py", ""))
-            print(f"  app {times['app'][-1]:.2f} s, floor {times['floor'][-1]:.2f} s", file=sys.stderr, flush=True)
+            for name, script, path in (("app", "app.py", "latent_map"), ("floor", "bench/floor_page.py", "")):
+                seconds, split = first_view(browser, script, path, args.profile)
+                times[name].append(seconds)
+                shown = f" (main thread {', '.join(f'{k} {v:.2f} s' for k, v in split.items())})" if split else ""
+                print(f"  {name} {seconds:.2f} s{shown}", file=sys.stderr, flush=True)
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     app, floor = statistics.median(times["app"]), statistics.median(times["floor"])
     print(f"/latent_map first view: median {app:.2f} s ({', '.join(f'{t:.2f}' for t in times['app'])})")
