@@ -126,6 +126,24 @@ def test_conv_round_trip(tmp_path):
     assert ckpt.pca == {} and ckpt.test_latents == {} and ckpt.snapshots == {}  # none stored: the app computes them
 
 
+def test_a_model_with_another_activation_round_trips_and_computes_the_same(tmp_path):
+    model = vc.VAE(vc.ModelConfig(hidden=(16, 8), activation="tanh")).eval()
+    ckpt = vc.load_checkpoint(vc.save_checkpoint(tmp_path / "tanh.pt", model))
+    assert ckpt.model.config.activation == "tanh"
+    x = torch.rand(5, 784)
+    assert torch.equal(ckpt.model.encode(x)[0], model.encode(x)[0])
+    assert torch.equal(ckpt.model.decode(torch.ones(3, 2)), model.decode(torch.ones(3, 2)))
+
+
+def test_a_model_config_from_before_the_activation_field_loads_as_leaky_relu(saved):
+    stored = {k: v for k, v in saved[1].config.to_dict().items() if k != "activation"}
+    _rewrite(saved[0], model_config=stored)
+    ckpt = vc.load_checkpoint(saved[0])
+    assert ckpt.model.config.activation == "leaky_relu"
+    assert any(isinstance(m, torch.nn.LeakyReLU) for m in ckpt.model.modules())
+    assert _same_tensors(saved[1].state_dict(), ckpt.model.state_dict())
+
+
 def test_a_one_dimensional_latent_model_loads(tmp_path):
     """latent_dim 1 is a legal model; whether the app can draw it is the app's decision, not the loader's."""
     model = vc.VAE(vc.ModelConfig(latent_dim=1, hidden=(16,))).eval()

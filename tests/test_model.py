@@ -33,6 +33,33 @@ def test_config_is_frozen_and_validated():
     assert vc.ModelConfig(**vc.ModelConfig(hidden=[8, 4]).to_dict()) == vc.ModelConfig(hidden=(8, 4))
 
 
+@pytest.mark.parametrize("arch, hidden", [("mlp", (16, 8)), ("conv", (4, 8))])
+def test_every_hidden_layer_uses_the_configured_activation(arch, hidden):
+    expected = {"leaky_relu": torch.nn.LeakyReLU, "elu": torch.nn.ELU, "silu": torch.nn.SiLU, "tanh": torch.nn.Tanh}
+    assert set(expected) == set(vc.ACTIVATIONS)
+    for name, layer in expected.items():
+        model = vc.VAE(vc.ModelConfig(arch=arch, hidden=hidden, activation=name))
+        kinds = {type(m) for m in model.modules() if type(m) in expected.values()}
+        assert kinds == {layer}
+        n_linear = sum(isinstance(m, (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d))
+                       for m in model.modules())
+        assert sum(isinstance(m, layer) for m in model.modules()) == n_linear - 2  # all but each half's last layer
+
+
+def test_the_default_activation_is_the_leaky_relu_older_models_were_built_with():
+    assert vc.ModelConfig().activation == "leaky_relu"
+    slopes = {m.negative_slope for m in vc.VAE(vc.ModelConfig()).modules() if isinstance(m, torch.nn.LeakyReLU)}
+    assert slopes == {0.2}
+    config = vc.ModelConfig(hidden=(8, 4), activation="silu")
+    assert vc.ModelConfig(**config.to_dict()) == config and config.to_dict()["activation"] == "silu"
+
+
+@pytest.mark.parametrize("bad", ["relu", "Tanh", "", None, 3, ["tanh"]])
+def test_an_unknown_activation_is_refused_naming_the_choices(bad):
+    with pytest.raises(ConfigError, match=r"^activation: must be one of 'leaky_relu', 'elu', 'silu', 'tanh'"):
+        vc.ModelConfig(activation=bad)
+
+
 def test_kl_is_zero_at_the_prior_and_positive_elsewhere():
     zeros = torch.zeros(4, 2)
     assert torch.allclose(kl_divergence(zeros, zeros), torch.zeros(4))

@@ -19,9 +19,10 @@ def test_the_quick_preset_is_a_short_filmed_onecycle_run_of_a_2d_model():
     quick = vc.PRESETS["quick"]
     assert quick is vc.QUICK and quick.name == "quick" and quick.label and quick.description
     mc, tc = quick.model_config, quick.train_config
-    assert mc.latent_dim == 2 and mc.arch == "mlp"
+    assert mc.latent_dim == 2 and mc.arch == "mlp" and mc.activation == "tanh"
     assert tc.lr_schedule == "onecycle" and 0 < tc.warmup < 1
-    assert tc.epochs <= 16 and tc.batch_size >= 256 and tc.threads == vc.AUTO_THREADS
+    assert tc.epochs <= 20 and tc.batch_size >= 256 and tc.threads == vc.AUTO_THREADS
+    assert not tc.binarize  # trained on the grey levels its test -ELBO is measured on
     assert tc.precision == "auto" and tc.data_bias
     assert tc.snapshot_size == vc.PRESET_FILM_DIGITS > 0  # filmed, like every run of the form
     assert tc.train_subset == 0 and tc.test_subset == 0  # all of MNIST: the 30 s are measured on the full set
@@ -43,7 +44,7 @@ def test_the_quick_preset_trains_on_a_small_subset_films_and_learns(real_data):
     assert len(result.history) == config.epochs
     first, last = result.history[0]["test_loss"], result.history[-1]["test_loss"]
     assert math.isfinite(last) and last < first
-    assert last < 300  # an untrained model scores ~545 nats; 32 steps of a one-cycle run get well below 300
+    assert last < 300  # an untrained model scores ~545 nats; 108 steps of a one-cycle run get well below 300
     assert result.snapshots["means"].shape == (1 + config.epochs, 200, 2)  # the start, then every epoch's end
     assert result.history[-1]["lr"] < config.lr / 100  # one-cycle anneals to ~0 by the last step
     assert {row["device"] for row in result.history} == {str(vc.pick_device(config.device))}
@@ -184,3 +185,17 @@ def test_this_process_own_cpu_time_counts_as_idle_cores(monkeypatch):
     monkeypatch.setattr(train_module.time, "process_time", lambda: next(cpu))
     monkeypatch.setattr(train_module.time, "sleep", lambda seconds: None)
     assert train_module._idle_cores(2, 0.2) == pytest.approx(2 * 50 / 200 + 1.5)
+
+
+def test_the_cli_trains_the_quick_preset_with_its_activation_unless_a_flag_replaces_it():
+    cli = importlib.import_module("vae_core.cli")
+
+    def configs(*flags):
+        return cli._configs(cli._parser().parse_args(["train", "--out", "m.pt", *flags]), lambda make: make())
+
+    assert configs("--preset", "quick")[0] == vc.QUICK.model_config
+    assert configs("--preset", "quick", "--activation", "silu")[0].activation == "silu"
+    assert configs("--preset", "quick", "--activation", "silu")[0].hidden == vc.QUICK.model_config.hidden
+    assert configs()[0].activation == "leaky_relu"
+    with pytest.raises(SystemExit):
+        configs("--activation", "relu")

@@ -22,7 +22,7 @@ _PUBLIC = {
     "checkpoint": ("Checkpoint", "CheckpointDiskFullError", "CheckpointError", "CheckpointExistsError",
                    "load_checkpoint", "remove_stale_temp_files", "save_checkpoint"),
     "comparison": ("ACTIVE_THRESHOLD", "COMPARED_FIGURES", "best_of", "model_figures"),
-    "config": ("ARCHITECTURES", "AUTO_THREADS", "ConfigError", "ModelConfig", "TrainConfig"),
+    "config": ("ACTIVATIONS", "ARCHITECTURES", "AUTO_THREADS", "ConfigError", "ModelConfig", "TrainConfig"),
     "corruption": ("corrupt", "damaged"),
     "data": ("DOWNLOAD_COMMAND", "MnistNotFoundError", "load_mnist", "mnist_missing_advice"),
     "file_lock": ("FolderBusyError", "training_lock"),

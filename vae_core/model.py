@@ -1,6 +1,7 @@
 """The VAE: encoder -> (mu, logvar) of q(z|x), reparameterised sample, decoder -> Bernoulli logits."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
 
 import torch
@@ -9,24 +10,30 @@ from torch import nn
 
 from .config import ModelConfig
 
+# ModelConfig.activation -> a new layer of it (config.ACTIVATIONS names the same keys)
+ACTIVATION_LAYERS: dict[str, Callable[[], nn.Module]] = {
+    "leaky_relu": lambda: nn.LeakyReLU(0.2), "elu": nn.ELU, "silu": nn.SiLU, "tanh": nn.Tanh,
+}
 
-def _mlp(sizes: list[int]) -> nn.Sequential:
+
+def _mlp(sizes: list[int], activation: str) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
-            layers.append(nn.LeakyReLU(0.2))
+            layers.append(ACTIVATION_LAYERS[activation]())
     return nn.Sequential(*layers)
 
 
 def _conv_encoder(cfg: ModelConfig) -> nn.Sequential:
     c1, c2 = cfg.hidden
     side = cfg.image_size // 4
+    act = ACTIVATION_LAYERS[cfg.activation]
     return nn.Sequential(
         nn.Unflatten(1, (1, cfg.image_size, cfg.image_size)),
-        nn.Conv2d(1, c1, 4, 2, 1), nn.LeakyReLU(0.2),  # 28 -> 14
-        nn.Conv2d(c1, c2, 4, 2, 1), nn.LeakyReLU(0.2),  # 14 -> 7
-        nn.Flatten(), nn.Linear(c2 * side * side, 256), nn.LeakyReLU(0.2),
+        nn.Conv2d(1, c1, 4, 2, 1), act(),  # 28 -> 14
+        nn.Conv2d(c1, c2, 4, 2, 1), act(),  # 14 -> 7
+        nn.Flatten(), nn.Linear(c2 * side * side, 256), act(),
         nn.Linear(256, 2 * cfg.latent_dim),
     )
 
@@ -34,11 +41,12 @@ def _conv_encoder(cfg: ModelConfig) -> nn.Sequential:
 def _conv_decoder(cfg: ModelConfig) -> nn.Sequential:
     c1, c2 = cfg.hidden
     side = cfg.image_size // 4
+    act = ACTIVATION_LAYERS[cfg.activation]
     return nn.Sequential(
-        nn.Linear(cfg.latent_dim, 256), nn.LeakyReLU(0.2),
-        nn.Linear(256, c2 * side * side), nn.LeakyReLU(0.2),
+        nn.Linear(cfg.latent_dim, 256), act(),
+        nn.Linear(256, c2 * side * side), act(),
         nn.Unflatten(1, (c2, side, side)),
-        nn.ConvTranspose2d(c2, c1, 4, 2, 1), nn.LeakyReLU(0.2),  # 7 -> 14
+        nn.ConvTranspose2d(c2, c1, 4, 2, 1), act(),  # 7 -> 14
         nn.ConvTranspose2d(c1, 1, 4, 2, 1),  # 14 -> 28
         nn.Flatten(),
     )
@@ -54,8 +62,8 @@ class VAE(nn.Module):
             self.encoder, self.decoder = _conv_encoder(config), _conv_decoder(config)
         else:
             sizes = [config.n_pixels, *config.hidden]
-            self.encoder = _mlp([*sizes, 2 * config.latent_dim])
-            self.decoder = _mlp([config.latent_dim, *reversed(sizes)])
+            self.encoder = _mlp([*sizes, 2 * config.latent_dim], config.activation)
+            self.decoder = _mlp([config.latent_dim, *reversed(sizes)], config.activation)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (N, pixels) in [0, 1] -> mean and log-variance of q(z|x), each (N, latent_dim)."""

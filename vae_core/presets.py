@@ -1,8 +1,8 @@
 """Named training presets: a ModelConfig and a TrainConfig that go together, for the app's form and the CLI.
 
-"quick" is the live-demo preset: large batches under a one-cycle learning rate for a few epochs, on one CPU
-thread, filmed like every run of the app's form. docs/training-speed.md has the measurements behind each choice,
-the command that reproduces them, and how far it is from the issue's 30-second goal.
+"quick" is the live-demo preset: a small tanh MLP, large batches under a one-cycle learning rate for a few epochs,
+on the CPU threads left idle, filmed like every run of the app's form. docs/training-speed.md has the measurements
+behind each choice and the command that reproduces them.
 """
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ QUICK = Preset(
     name="quick",
     label="Quick (live demo)",
     description="A short, filmed one-cycle run of large batches on the whole training set, for live demos.",
-    model_config=ModelConfig(arch="mlp", hidden=(400, 400)),
-    train_config=TrainConfig(epochs=12, batch_size=384, lr=6e-3, lr_schedule="onecycle", warmup=0.15,
+    # tanh rather than the default leaky ReLU: in a short run it reaches a lower loss and latent means whose classes
+    # overlap less (their 5-NN accuracy); 256 units a layer make 18 epochs cost about what 12 of 400 did
+    model_config=ModelConfig(arch="mlp", hidden=(256, 256), activation="tanh"),
+    train_config=TrainConfig(epochs=18, batch_size=384, lr=1e-2, lr_schedule="onecycle", warmup=0.15,
                              threads=AUTO_THREADS, precision="auto", data_bias=True, snapshot_size=PRESET_FILM_DIGITS),
 )
 
