@@ -150,7 +150,7 @@ def _progress_body() -> None:
 def _preset_summary(preset: vc.Preset) -> dict:
     """A preset's settings as one caption (its fields are fixed)."""
     m, t = preset.model_config, preset.train_config
-    st.caption(f"{preset.description} {m.arch} {', '.join(map(str, m.hidden))}; {t.epochs} epochs of batch "
+    st.caption(f"{preset.description} {m.arch} {', '.join(map(str, m.hidden))}, {m.activation}; {t.epochs} epochs of batch "
                f"{t.batch_size}, {t.lr_schedule} learning rate peaking at {t.lr:g}; the whole training set.")
     return {}
 
