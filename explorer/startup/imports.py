@@ -32,8 +32,8 @@ def import_app_modules() -> None:
 
 def import_training_modules() -> None:
     """What the first training imports lazily: constructing torch.optim.Adam pulls in ~900 modules (torch._dynamo,
-    sympy, ...). Done by the warm-up, under the same lock, after the first page's data is ready -- so a
-    training started later imports nothing, and the warm-up's gc.freeze() covers those modules too."""
+    sympy, ...). Done by the server's lifespan, under the same lock, after the warm-up and before the server answers --
+    so a training started later imports nothing, and the lifespan's gc.freeze() covers those modules too."""
     with _LOCK:
         import torch
 
