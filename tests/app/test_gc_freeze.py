@@ -18,3 +18,16 @@ def test_freezes_live_objects_once_per_page():
     finally:
         gc.unfreeze()
         freeze_long_lived_objects.clear()
+
+
+def test_streamlit_does_not_collect_garbage_after_every_script_run():
+    """Each run's full collection walks every session's objects: under a room's load it was a fifth of an action's
+    CPU (docs/performance.md); the app's config turns it off, and Streamlit reads that setting."""
+    import tomllib
+    from pathlib import Path
+
+    from streamlit import config
+
+    path = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
+    assert tomllib.loads(path.read_text())["runner"]["postScriptGC"] is False
+    assert "runner.postScriptGC" in config._config_options_template  # the option exists under this name
