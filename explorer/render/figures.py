@@ -9,17 +9,24 @@ from explorer.render.palette import DIGIT_COLOURS, FLAGGED, SCORE_COLOURSCALE
 
 FONT_SIZE = 18
 HIGHLIGHT = "#111111"
+# Room for the tick labels and title of a y axis (left) and an x axis (bottom) at FONT_SIZE, set rather than
+# measured: with Plotly's automargin (on in its default template) the browser draws each chart once, finds the
+# labels need more than the margin given, and draws it again -- a second draw of a 10k-point map on every load.
+AXES_MARGIN = dict(l=72, b=64)
+FIXED_AXIS = dict(automargin=False)
 
 
 def _layout(fig: go.Figure, height: int, xtitle: str, ytitle: str, equal: bool = True) -> go.Figure:
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=40, b=10), font=dict(size=FONT_SIZE),
+        height=height, margin=dict(AXES_MARGIN, r=10, t=40), font=dict(size=FONT_SIZE),
         legend=dict(title_text="", font=dict(size=FONT_SIZE), itemsizing="constant", orientation="h",
                     yanchor="bottom", y=1.0, xanchor="left", x=0.0),
         hoverlabel=dict(font_size=FONT_SIZE), dragmode="pan", clickmode="event+select",
     )
-    fig.update_xaxes(title_text=xtitle, zeroline=True, zerolinecolor="#bbbbbb", tickfont=dict(size=FONT_SIZE - 2))
-    fig.update_yaxes(title_text=ytitle, zeroline=True, zerolinecolor="#bbbbbb", tickfont=dict(size=FONT_SIZE - 2))
+    fig.update_xaxes(title_text=xtitle, zeroline=True, zerolinecolor="#bbbbbb", tickfont=dict(size=FONT_SIZE - 2),
+                     **FIXED_AXIS)
+    fig.update_yaxes(title_text=ytitle, zeroline=True, zerolinecolor="#bbbbbb", tickfont=dict(size=FONT_SIZE - 2),
+                     **FIXED_AXIS)
     if equal:  # a plot taller than wide (a phone) keeps its square at the top, under its title and legend
         fig.update_xaxes(constrain="domain")
         fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain", constraintoward="top")
@@ -166,9 +173,9 @@ def posterior_closeup(codes: np.ndarray, labels: np.ndarray, index: int, sigma, 
         notes.append(dict(x=centre[0] + s * sigma[0] * 0.7071, y=centre[1] + s * sigma[1] * 0.7071, text=f"{s:g}σ",
                           showarrow=False, xanchor="left", yanchor="bottom", bgcolor="rgba(255,255,255,0.8)",
                           font=dict(size=FONT_SIZE - 4, color=HIGHLIGHT)))
-    axis = dict(zeroline=False, tickfont=dict(size=FONT_SIZE - 2), constrain="domain")
+    axis = dict(zeroline=False, tickfont=dict(size=FONT_SIZE - 2), constrain="domain", **FIXED_AXIS)
     return go.Figure(data=[neighbours, mean], layout=dict(
-        height=height, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=FONT_SIZE), showlegend=False,
+        height=height, margin=dict(AXES_MARGIN, r=10, t=10), font=dict(size=FONT_SIZE), showlegend=False,
         hoverlabel=dict(font=dict(size=FONT_SIZE)), dragmode=False, clickmode="event+select", shapes=shapes,
         annotations=notes, xaxis=dict(title=dict(text="z₁"), range=[centre[0] - half, centre[0] + half], **axis),
         yaxis=dict(title=dict(text="z₂"), range=[centre[1] - half, centre[1] + half], scaleanchor="x", scaleratio=1,
@@ -308,9 +315,10 @@ def loss_curves(history: list[dict], term: str = "loss", label: str = "−ELBO",
                         marker=dict(size=12, symbol="diamond"))
     n = epochs or max(x, default=1)
     fig.update_layout(height=height, font=dict(size=font_size), template="plotly_white", hovermode="x unified",
-                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
-                      xaxis=dict(title="epoch", dtick=max(1, n // 10), **({"range": [0.5, n + 0.5]} if epochs else {})),
-                      yaxis=dict(title=f"{label} (nats / image)"))
+                      margin=dict(AXES_MARGIN, r=10, t=30), legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+                      xaxis=dict(title="epoch", dtick=max(1, n // 10), **FIXED_AXIS,
+                                 **({"range": [0.5, n + 0.5]} if epochs else {})),
+                      yaxis=dict(title=f"{label} (nats / image)", **FIXED_AXIS))
     return fig
 
 

@@ -110,3 +110,22 @@ def test_the_overview_makes_its_curves_and_digits_once_for_every_rerun_and_sessi
     assert [image.proto.imgs[0].url for image in second.get("image")] == images
     second.number_input(key="overview_prior_seed").set_value(1).run()  # other samples: ten new pictures only
     assert made == {"curves": 1, "digits": 40}
+
+
+def test_the_maps_grid_closeup_and_curves_leave_room_for_their_axes_so_the_browser_draws_them_once():
+    """With Plotly's automargin the browser draws a chart, finds its tick labels need more margin than given and
+    draws it again; these figures set margins wide enough instead, and turn automargin off on every axis."""
+    rng = np.random.default_rng(2)
+    codes, labels = rng.normal(size=(500, 2)), rng.integers(0, 10, 500)
+    history = [{"epoch": e, **{f"{s}_loss": 150.0 - e for s in ("train", "test")}} for e in (1, 2, 3)]
+    built = {
+        "latent map": digit_scatter(codes, labels, title="map"),
+        "scored map": digit_scatter(codes, labels, values=rng.normal(size=500), value_name="score"),
+        "decoder grid": figures.decoder_grid_figure("data:image/png;base64,", 10, (-3.0, 3.0)),
+        "close-up": posterior_closeup(codes, labels, 3, np.array([0.1, 0.2])),
+        "loss curves": figures.loss_curves(history),
+    }
+    for name, fig in built.items():
+        layout = go.Figure(fig.to_dict()).layout
+        assert layout.xaxis.automargin is False and layout.yaxis.automargin is False, name
+        assert layout.margin.l >= 60 and layout.margin.b >= 60, name
