@@ -31,11 +31,14 @@ def warm_up() -> list[str]:
 
     import_app_modules()  # torch: the slow part, and the reason this runs in a thread (holding the import lock)
     from explorer import cache
+    from explorer.cache.result_store import stable_key
     from explorer.model.choice import ModelKey
     from explorer.model.files import DEFAULT_CHECKPOINT
 
     done = ["import"]
-    steps = (("model", cache.load_model), ("test latents", cache.test_latents),
+    # the fingerprint: the hash of the checkpoint's bytes that names its shared results (the latent map asks whether
+    # its anomaly scores are stored at its first run)
+    steps = (("model", cache.load_model), ("checkpoint fingerprint", stable_key), ("test latents", cache.test_latents),
              ("PCA of the test digits", cache.pca_test_codes), ("embedding scores", cache.embedding_metrics),
              ("latent map figures", cache.first_latent_maps))
     try:

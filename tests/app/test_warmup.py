@@ -15,18 +15,20 @@ import explorer.model.files
 import vae_core as vc
 from explorer import cache
 from explorer.cache import anomaly_scores
+from explorer.cache import result_store
 from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
 from explorer.startup import warmup
 
 ROOT = Path(__file__).resolve().parents[2]
-STEPS = ["import", "model", "test latents", "PCA of the test digits", "embedding scores", "latent map figures"]
+STEPS = ["import", "model", "checkpoint fingerprint", "test latents", "PCA of the test digits", "embedding scores", "latent map figures"]
 
 
 def clear_caches():
     for cached in (cache.load_model, cache.test_latents, cache.pca_test_codes, cache.embedding_metrics):
         cached.clear()
     cache.figures._latent_map.clear()
+    result_store._content_digest.cache_clear()
 
 
 def test_streamlit_run_app_py_serves_navigation_py_with_the_warm_up():
@@ -57,6 +59,9 @@ def test_warm_up_fills_the_caches_the_latent_map_reads(real_data, monkeypatch):
     assert cache.pca_test_codes(key).shape == (10_000, 2)
     assert set(cache.embedding_metrics(key)) == {"vae_knn_accuracy", "vae_trustworthiness",
                                                   "pca_knn_accuracy", "pca_trustworthiness"}
+    misses = result_store._content_digest.cache_info().misses  # the checkpoint's bytes are hashed already
+    assert result_store.checkpoint_fingerprint(str(key.path), key.mtime) is not None
+    assert result_store._content_digest.cache_info().misses == misses
     monkeypatch.setattr(cache.figures, "digit_scatter", must_not_run)  # the page's first maps are built already
     for which in ("vae", "pca"):
         fig, caption = cache.latent_map(key, which, cache.LATENT_MAP_HEIGHT[False], True, False)
@@ -66,8 +71,8 @@ def test_warm_up_fills_the_caches_the_latent_map_reads(real_data, monkeypatch):
 def test_warm_up_without_mnist_loads_the_model_and_stops_quietly(no_mnist):
     clear_caches()
     done = warmup.warm_up()
-    assert done[:2] == ["import", "model"]
-    assert done[2].startswith("stopped: MnistNotFoundError") and len(done) == 3
+    assert done[:3] == ["import", "model", "checkpoint fingerprint"]
+    assert done[3].startswith("stopped: MnistNotFoundError") and len(done) == 4
 
 
 def test_warm_up_with_a_broken_default_checkpoint_stops_quietly(tmp_path, monkeypatch):
