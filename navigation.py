@@ -10,7 +10,7 @@ from explorer.room.roles import claim_from_url
 claim_from_url()  # first, before the heavy imports below: ?presenter=<token> leaves the address bar at once
 
 from explorer.model.link import note_linked_model  # noqa: E402
-from explorer.render.palette import colour_key_figure  # noqa: E402
+from explorer.render.palette import colour_key_html  # noqa: E402
 from explorer.render.styles import CRISP_CSS, PHONE_CSS, TAP_SELECTS_JS  # noqa: E402
 from explorer.shell.presentation import presenting, render_presentation  # noqa: E402
 
@@ -34,10 +34,7 @@ render_presentation()  # presenting: larger type, no sidebar or toolbar, and the
 with st.sidebar:
     sidebar = st.container()  # filled below, once the model code is imported
     st.caption("Digit colours on every map")
-    # Sent before the import below, and drawn with Plotly: on a fresh server the browser then loads Plotly's
-    # multi-MB bundle while this process imports torch (seconds each), instead of one after the other.
-    # tests/app/test_import_order.py fails if torch is imported before this chart is sent.
-    st.plotly_chart(colour_key_figure(), key="app_colour_key", theme=None, config={"staticPlot": True})
+    st.html(colour_key_html())  # HTML, not a chart: the page's own maps are the first charts the browser draws
     st.html(TAP_SELECTS_JS, unsafe_allow_javascript=True)  # our own script: a tap on a chart selects (styles.py)
 
 from explorer.startup.imports import import_app_modules  # noqa: E402

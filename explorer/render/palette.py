@@ -1,10 +1,8 @@
 """The colours every page uses (the digits' are the engine's, vae_core.palette), and a small key to them for the
-sidebar. Imports only Plotly and that torch-free module, so navigation.py can draw the key before it imports torch."""
+sidebar. Imports only that torch-free module, so navigation.py can draw the key before it imports torch."""
 from __future__ import annotations
 
 import functools
-
-import plotly.graph_objects as go
 
 from vae_core.palette import DIGIT_COLOURS
 
@@ -15,15 +13,11 @@ FLAGGED = DIGIT_COLOURS[3]  # histogram bars above the threshold: the palette's 
 
 
 @functools.cache
-def colour_key_figure() -> go.Figure:
-    """The ten digits in a row, each a dot of its colour with the digit on it. Built once per process (building it
-    cost ~6 ms of every page run) and shared by every session: never modify it."""
-    fig = go.Figure(go.Scatter(
-        x=list(range(10)), y=[0] * 10, mode="markers+text", text=[str(d) for d in range(10)],
-        marker=dict(size=26, color=list(DIGIT_COLOURS)), textfont=dict(size=15, color="white"), hoverinfo="skip",
-    ))
-    fig.update_layout(height=44, margin=dict(l=4, r=4, t=4, b=4), showlegend=False,
-                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
-    fig.update_xaxes(visible=False, range=[-0.6, 9.6], fixedrange=True)
-    fig.update_yaxes(visible=False, fixedrange=True)
-    return fig
+def colour_key_html() -> str:
+    """The ten digits in a row, each a dot of its colour with the digit on it, as HTML for st.html: the browser lays
+    it out with the page's text, where a Plotly chart here would be one more chart to draw before the page's own."""
+    dot = ("display:inline-flex;align-items:center;justify-content:center;width:26px;height:26px;"
+           "border-radius:50%;color:#fff;font-size:15px;font-weight:600;line-height:1")
+    dots = "".join(f'<span style="{dot};background:{colour}">{digit}</span>'
+                   for digit, colour in enumerate(DIGIT_COLOURS))
+    return f'<div data-testid="digit-colour-key" style="display:flex;flex-wrap:wrap;gap:3px">{dots}</div>'

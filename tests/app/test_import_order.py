@@ -1,6 +1,6 @@
-"""The two import-order workarounds of a fresh server's first page (docs/performance.md: "Speed workarounds"), each guarded:
-navigation.py sends the colour key before torch is imported, and every page runs its deep-link guard before it
-imports torch. Each check runs in a fresh interpreter, where torch is not imported yet."""
+"""The import-order workaround of a fresh server's first page (docs/performance.md: "Speed workarounds"), guarded:
+every page runs its deep-link guard before it imports torch. Each check runs in a fresh interpreter, where torch is
+not imported yet."""
 import json
 import subprocess
 import sys
@@ -35,25 +35,6 @@ except Exception as e:
 print(json.dumps({"outcome": outcome, "torch": "torch" in sys.modules}))
 """
 
-# Runs navigation.py in AppTest, noting whether torch was imported when each Plotly chart was sent.
-COLOUR_KEY_PROBE = """
-import sys, json
-import streamlit as st
-from streamlit.testing.v1 import AppTest
-
-sent = {}
-original = st.plotly_chart
-
-def recording_plotly_chart(*args, **kwargs):
-    sent.setdefault(kwargs.get("key"), "torch" in sys.modules)
-    return original(*args, **kwargs)
-
-st.plotly_chart = recording_plotly_chart
-at = AppTest.from_file("navigation.py", default_timeout=120).run()
-print(json.dumps({"sent": sent, "torch_after": "torch" in sys.modules, "exception": [str(e.value) for e in at.exception]}))
-"""
-
-
 def probe(code: str, *args: str) -> dict:
     run = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stderr[-2000:]
@@ -65,10 +46,3 @@ def test_a_deep_linked_page_reruns_through_navigation_before_importing_torch(pag
     result = probe(GUARD_PROBE, str(page))
     assert result["outcome"] == "reran", f"{page.name}: the deep-link guard did not rerun ({result['outcome']})"
     assert not result["torch"], f"{page.name} imports torch before its ensure_navigation() guard"
-
-
-def test_the_colour_key_is_sent_before_torch_is_imported():
-    result = probe(COLOUR_KEY_PROBE)
-    assert not result["exception"], result["exception"]
-    assert result["sent"].get("app_colour_key") is False, f"torch was imported before the colour key: {result}"
-    assert result["torch_after"], "navigation.py no longer imports torch at all: this test guards nothing"

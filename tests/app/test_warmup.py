@@ -14,14 +14,14 @@ from streamlit.web.server.app_discovery import discover_asgi_app
 import explorer.model.files
 import vae_core as vc
 from explorer import cache
-from explorer.cache import anomaly_scores
-from explorer.cache import result_store
+from explorer.cache import anomaly_scores, result_store
 from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
 from explorer.startup import warmup
 
 ROOT = Path(__file__).resolve().parents[2]
-STEPS = ["import", "model", "checkpoint fingerprint", "test latents", "PCA of the test digits", "embedding scores", "latent map figures"]
+STEPS = ["import", "model", "checkpoint fingerprint", "test latents", "PCA of the test digits", "embedding scores",
+         "latent map figures"]
 
 
 def clear_caches():
