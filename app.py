@@ -7,19 +7,19 @@ into a cookie before any page loads (explorer/room/presenter_link.py) and ignore
 owner-only messages, such as clearing every cache (explorer/startup/owner_messages.py)."""
 import numpy  # noqa: F401 -- imported here, before the server takes sessions: see below
 import pandas  # noqa: F401 -- likewise
+import plotly.graph_objects as go
 import streamlit as st
 from starlette.middleware import Middleware
 
-from explorer.render.palette import colour_key_figure
 from explorer.room.presenter_link import PresenterLink
 from explorer.startup import owner_messages
 from explorer.startup.warmup import lifespan
 
 # numpy, pandas and Plotly are imported once, in this one thread, before any session runs. Imported later by many session
 # threads and the warm-up at once (a room opening the link together), CPython's per-module locks can hand some threads
-# a half-initialised numpy or pandas ("partially initialized module" errors in the colour key, which runs before
+# a half-initialised numpy or pandas ("partially initialized module" errors in navigation.py, which runs before
 # explorer/startup/imports.py's lock; Plotly and the Draw page's canvas reach for pandas).
-colour_key_figure()  # loads Plotly's lazily imported figure and validator classes, likewise
+go.Figure(go.Scatter(x=[0], y=[0]))  # loads Plotly's lazily imported figure and validator classes, likewise
 owner_messages.install()  # in the server's process, before any session: room mode ignores clear_cache & co.
 
 app = st.App("navigation.py", lifespan=lifespan, middleware=[Middleware(PresenterLink)])
