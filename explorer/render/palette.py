@@ -16,8 +16,8 @@ FLAGGED = DIGIT_COLOURS[3]  # histogram bars above the threshold: the palette's 
 def colour_key_html() -> str:
     """The ten digits in a row, each a dot of its colour with the digit on it, as HTML for st.html: the browser lays
     it out with the page's text, where a Plotly chart here would be one more chart to draw before the page's own."""
-    dot = ("display:inline-flex;align-items:center;justify-content:center;width:26px;height:26px;"
-           "border-radius:50%;color:#fff;font-size:15px;font-weight:600;line-height:1")
+    dot = ("display:inline-flex;align-items:center;justify-content:center;width:23px;height:23px;"
+           "border-radius:50%;color:#fff;font-size:14px;font-weight:600;line-height:1")
     dots = "".join(f'<span style="{dot};background:{colour}">{digit}</span>'
                    for digit, colour in enumerate(DIGIT_COLOURS))
     return f'<div data-testid="digit-colour-key" style="display:flex;flex-wrap:wrap;gap:3px">{dots}</div>'
