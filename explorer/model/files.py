@@ -3,6 +3,7 @@
 (The file format itself is vae_core.checkpoint; this module only knows folders and names.)"""
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -31,9 +32,16 @@ def shipped_checkpoints() -> list[Path]:
     return [p for p in (DEFAULT_CHECKPOINT, *COMPARISON_CHECKPOINTS) if p.is_file()]
 
 
+@functools.lru_cache(maxsize=1024)
+def _resolved(path: str) -> Path:
+    """The path with its links followed, once per process and name: the picker asks it of every model at every
+    page run, and each resolution is a system call per folder of the path."""
+    return Path(path).resolve()
+
+
 def is_shipped(path: str | Path) -> bool:
-    resolved = Path(path).resolve()
-    return any(resolved == p.resolve() for p in (DEFAULT_CHECKPOINT, *COMPARISON_CHECKPOINTS))
+    resolved = _resolved(str(path))
+    return any(resolved == _resolved(str(p)) for p in (DEFAULT_CHECKPOINT, *COMPARISON_CHECKPOINTS))
 
 
 def list_checkpoints(directory: Path | None = None) -> list[Path]:
