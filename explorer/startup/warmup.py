@@ -40,7 +40,7 @@ def warm_up() -> list[str]:
     # its anomaly scores are stored at its first run)
     steps = (("model", cache.load_model), ("checkpoint fingerprint", stable_key), ("test latents", cache.test_latents),
              ("PCA of the test digits", cache.pca_test_codes), ("embedding scores", cache.embedding_metrics),
-             ("latent map figures", cache.first_latent_maps))
+             ("latent map figures", cache.first_latent_maps), ("decoder grid figure", _first_decoder_grid))
     try:
         key = ModelKey.of(DEFAULT_CHECKPOINT)
         for name, step in steps:
@@ -49,6 +49,16 @@ def warm_up() -> list[str]:
     except Exception as e:  # noqa: BLE001 -- a page shows the same error to the user, with its fix
         done.append(f"stopped: {type(e).__name__}: {e}")
     return done
+
+
+def _first_decoder_grid(key) -> None:
+    """The decoder grid's picture and figure as its page first shows them (its link's defaults): each worker of a
+    room otherwise decodes and encodes them at its first student's open of that page."""
+    from explorer import cache
+    from explorer.page.url_state import decoder_grid_schema
+
+    view = decoder_grid_schema([]).defaults()
+    cache.decoder_grid(key, view["grid"], -view["extent"], view["extent"], view["overlay"])
 
 
 def prepare_training() -> None:

@@ -21,13 +21,14 @@ from explorer.startup import warmup
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = ["import", "model", "checkpoint fingerprint", "test latents", "PCA of the test digits", "embedding scores",
-         "latent map figures"]
+         "latent map figures", "decoder grid figure"]
 
 
 def clear_caches():
     for cached in (cache.load_model, cache.test_latents, cache.pca_test_codes, cache.embedding_metrics):
         cached.clear()
     cache.figures._latent_map.clear()
+    cache.figures.decoder_grid.clear()
     result_store._content_digest.cache_clear()
 
 
@@ -62,6 +63,8 @@ def test_warm_up_fills_the_caches_the_latent_map_reads(real_data, monkeypatch):
     misses = result_store._content_digest.cache_info().misses  # the checkpoint's bytes are hashed already
     assert result_store.checkpoint_fingerprint(str(key.path), key.mtime) is not None
     assert result_store._content_digest.cache_info().misses == misses
+    monkeypatch.setattr(cache.figures, "decoder_grid_figure", must_not_run)  # and the decoder grid's figure
+    cache.decoder_grid(key, 20, -3.0, 3.0, False)
     monkeypatch.setattr(cache.figures, "digit_scatter", must_not_run)  # the page's first maps are built already
     for which in ("vae", "pca"):
         fig, caption = cache.latent_map(key, which, cache.LATENT_MAP_HEIGHT[False], True, False)
