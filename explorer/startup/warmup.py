@@ -62,9 +62,9 @@ def _first_decoder_grid(key) -> None:
 
 
 def prepare_training() -> None:
-    """Import what the first training imports, and freeze it. Streamlit collects garbage after every script run, and
-    the objects Adam's lazy imports leave behind (over a hundred thousand) would make that collection cost every
-    session's every run once a training has run. Imported early and frozen, they cost nothing."""
+    """Import what the first training imports, and freeze it. A full garbage collection walks every object not
+    frozen, and the objects Adam's lazy imports leave behind (over a hundred thousand) would make each one cost more
+    once a training has run. Imported early and frozen, they cost nothing."""
     from explorer.startup.imports import import_training_modules
 
     import_training_modules()
