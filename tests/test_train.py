@@ -284,3 +284,16 @@ def test_the_estimate_counts_every_film_frame_with_its_grid_and_the_filmed_digit
     scripted_timings(monkeypatch, 0.01, 0.002, 0.004, 0.006)
     film = parts(epochs=2, test_subset=128, snapshot_size=64)["film"]
     assert film == pytest.approx(3 * 0.006)  # frames before training and after each of the 2 epochs of 10 steps
+
+
+def test_the_frames_of_a_slow_model_are_timed_once_each_to_bound_the_estimates_own_time(monkeypatch):
+    calls = []
+
+    def timed(fn, device, warmup, repeats, max_seconds=0.4):
+        calls.append((warmup, repeats))
+        return [0.01, 1.0, 0.3, 0.4][len(calls) - 1]  # an evaluation of 1 s for 128 images: a slow model
+
+    monkeypatch.setattr(train_module, "_seconds_per_call", timed)
+    film = parts(epochs=2, test_subset=128, snapshot_size=64)["film"]
+    assert calls[2:] == [(0, 1), (0, 1)]  # the two frames: no warm-up, one call
+    assert film == pytest.approx(3 * 0.4)

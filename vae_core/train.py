@@ -483,11 +483,16 @@ def training_time_parts(model_config: ModelConfig, train_config: TrainConfig,
                                          max_seconds=0.2) / timed
         film_seconds = 0.0
         if n_film:
+            shown = min(timed, n_film)
+            # a frame costs less than scoring its digits and the grid's 144: when that is long (the largest models),
+            # one call each, which bounds the estimate's own time; else a warm-up and the median of two
+            quick = eval_seconds * (shown + 144) <= ESTIMATE_STEP_SECONDS
+
             def frame_seconds(n: int) -> float:  # one frame of a film of n digits: their means and the grid
                 film = FilmRecorder(images[:n], torch.zeros(n, dtype=torch.int64), torch.arange(n), steps, tc.epochs)
-                return _seconds_per_call(lambda: film.record(model, 0), device, warmup=1, repeats=2, max_seconds=0.1)
+                return _seconds_per_call(lambda: film.record(model, 0), device, warmup=1 if quick else 0,
+                                         repeats=2 if quick else 1, max_seconds=0.1)
 
-            shown = min(timed, n_film)
             grid = frame_seconds(1)  # the decoded grid and its compression: the same whatever the digits filmed
             encode = max(frame_seconds(shown) - grid, 0.0) * n_film / shown
             film_seconds = frame_count(tc.epochs, steps) * (grid + encode)
