@@ -37,14 +37,20 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     preset = vc.PRESETS[args.preset]
-    estimate = vc.estimate_training_seconds(preset.model_config, preset.train_config)
+    parts = vc.training_time_parts(preset.model_config, preset.train_config)
+    estimate = sum(parts.values())
     print(f"torch {torch.__version__}, preset {preset.name!r}: {preset.model_config} / {preset.train_config}")
     result, seconds = time_preset(preset, args.seed)
     frames = len(result.snapshots.get("steps", ()))
-    print(f"estimate      : {estimate:6.1f} s  (vc.estimate_training_seconds, before training)")
+    print(f"estimate      : {estimate:6.1f} s  (vc.estimate_training_seconds, before training: "
+          + ", ".join(f"{name} {part:.1f} s" for name, part in parts.items()) + ")")
     print(f"wall-clock    : {seconds:6.1f} s  (vc.train on {result.device}, data loading and {frames} film frames "
           f"included)")
-    print(f"test -ELBO    : {result.history[-1]['test_loss']:6.2f} nats  (target <= 145)")
+    epochs = [row["seconds"] for row in result.history]
+    print(f"epochs        : {sum(epochs):6.1f} s  (steps and evaluation; {min(epochs):.2f}-{max(epochs):.2f} s each, "
+          f"the last {epochs[-1]:.2f} s with the whole test set's evaluation)")
+    print(f"test -ELBO    : {result.history[-1]['test_loss']:6.2f} nats  (target <= 145, on "
+          f"{result.history[-1]['test_images']:,} test digits)")
     print(f"5-NN accuracy : {knn_of(result.model):6.4f}  (target >= 0.80)")
 
 

@@ -156,7 +156,7 @@ def test_a_one_dimensional_latent_model_loads(tmp_path):
     assert ckpt.snapshots["means"].shape == (2, 4, 1) and not vc.has_grids(ckpt.snapshots)  # no grid for a 1-D latent
 
 
-NEWER_TRAIN_FIELDS = ("precision", "data_bias")  # TrainConfig fields added after version 1 was written
+NEWER_TRAIN_FIELDS = ("precision", "data_bias", "eval_subset")  # TrainConfig fields added after version 1 was written
 
 
 def _v1_payload(model, with_extras: bool) -> dict:
@@ -196,6 +196,21 @@ def test_a_training_config_from_before_the_mean_image_bias_reads_as_a_zero_bias_
     torch.save(payload, tmp_path / "old.pt")
     config = vc.load_checkpoint(tmp_path / "old.pt").train_config
     assert config.data_bias is False and config.precision == "fp32"
+
+
+def test_a_training_config_from_before_the_evaluation_subset_reads_as_scoring_every_epoch_on_all(tmp_path,
+                                                                                                  tiny_model):
+    payload = _v1_payload(tiny_model, with_extras=False)
+    torch.save(payload, tmp_path / "old.pt")
+    assert vc.load_checkpoint(tmp_path / "old.pt").train_config.eval_subset == 0
+
+
+def test_an_evaluation_subset_and_the_rows_saying_how_many_digits_were_scored_round_trip(tmp_path, tiny_model):
+    config = vc.TrainConfig(epochs=2, snapshot_size=40, eval_subset=40)
+    history = [{**_row(1), "test_images": 40}, {**_row(2), "test_images": 10_000}]
+    ckpt = vc.load_checkpoint(vc.save_checkpoint(tmp_path / "m.pt", tiny_model, config, history))
+    assert ckpt.train_config == config and ckpt.train_config.eval_subset == 40
+    assert [row["test_images"] for row in ckpt.history] == [40, 10_000]
 
 
 def test_a_version_2_file_loads_without_a_film(saved):

@@ -208,9 +208,9 @@ def test_without_a_preset_the_defaults_are_the_configs_filmed_as_before():
 
 def test_the_new_training_flags_set_their_fields():
     _, train = configs("--lr-schedule", "onecycle", "--warmup", "0.1", "--threads", "-1", "--precision", "bf16",
-                       "--zero-bias", "--binarize")
+                       "--zero-bias", "--binarize", "--eval-subset", "500")
     assert train == vc.TrainConfig(lr_schedule="onecycle", warmup=0.1, threads=vc.AUTO_THREADS, precision="bf16",
-                                   data_bias=False, binarize=True, snapshot_size=2000)
+                                   data_bias=False, binarize=True, snapshot_size=2000, eval_subset=500)
     assert configs("--precision", "auto")[1].precision == "auto" and configs()[1].data_bias  # the mean-image bias
 
 
@@ -254,6 +254,13 @@ def test_force_replaces_an_existing_checkpoint(tmp_path, capsys, tiny_runs):
     assert main(["train", *SMALL, "--out", str(out), "--force"]) == 0
     assert vc.load_checkpoint(out).model_config.hidden == (16,)
     assert f"saved {out}" in capsys.readouterr().out
+
+
+def test_each_epoch_line_says_when_its_test_figure_is_on_a_sample(tmp_path, capsys, tiny_runs):
+    assert main(["train", *SMALL, "--epochs", "2", "--eval-subset", "16", "--out", str(tmp_path / "m.pt")]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
+    assert len(lines) == 2 and "on 16 test digits" in lines[0]
+    assert "on 64 test digits" in lines[1]  # the last epoch: all of this run's (tiny) test set
 
 
 def test_the_checkpoint_records_the_presets_settings_with_the_flags_given(tmp_path, capsys, tiny_runs):

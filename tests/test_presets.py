@@ -25,6 +25,7 @@ def test_the_quick_preset_is_a_short_filmed_onecycle_run_of_a_2d_model():
     assert not tc.binarize  # trained on the grey levels its test -ELBO is measured on
     assert tc.precision == "auto" and tc.data_bias
     assert tc.snapshot_size == vc.PRESET_FILM_DIGITS > 0  # filmed, like every run of the form
+    assert tc.eval_subset == tc.snapshot_size  # the epochs before the last are scored on the filmed digits
     assert tc.train_subset == 0 and tc.test_subset == 0  # all of MNIST: the 30 s are measured on the full set
     assert tc.device == "auto" and tc.beta == 1.0
 
@@ -38,7 +39,7 @@ def test_a_preset_takes_replaced_fields_and_checks_them_again():
 
 def test_the_quick_preset_trains_on_a_small_subset_films_and_learns(real_data):
     quick = vc.PRESETS["quick"]
-    config = quick.with_train(train_subset=2048, test_subset=512, snapshot_size=200)
+    config = quick.with_train(train_subset=2048, test_subset=512, snapshot_size=200, eval_subset=200)
     threads = torch.get_num_threads()
     result = vc.train(quick.model_config, config, show_bar=False)
     assert len(result.history) == config.epochs
@@ -46,6 +47,7 @@ def test_the_quick_preset_trains_on_a_small_subset_films_and_learns(real_data):
     assert math.isfinite(last) and last < first
     assert last < 300  # an untrained model scores ~545 nats; 108 steps of a one-cycle run get well below 300
     assert result.snapshots["means"].shape == (1 + config.epochs, 200, 2)  # the start, then every epoch's end
+    assert [row["test_images"] for row in result.history] == [200] * (config.epochs - 1) + [512]
     assert result.history[-1]["lr"] < config.lr / 100  # one-cycle anneals to ~0 by the last step
     assert {row["device"] for row in result.history} == {str(vc.pick_device(config.device))}
     assert torch.get_num_threads() == threads  # the preset's thread setting is undone after the run

@@ -2,14 +2,16 @@
 the time budget, chunked evaluation and the time estimate."""
 import importlib
 import math
+from dataclasses import replace
 
 import pytest
 import torch
 
 import vae_core as vc
+from vae_core.analysis import elbo_by_chunk
 from vae_core.config import ConfigError
 from vae_core.model import negative_elbo
-from vae_core.train import TrainingTimeout, device_problem, evaluate_loss, pick_device
+from vae_core.train import TrainingTimeout, device_problem, evaluate_loss, evaluation_rows, pick_device
 
 CFG = vc.ModelConfig(hidden=(32, 16))
 
@@ -158,6 +160,64 @@ def test_evaluate_loss_in_chunks_equals_one_pass(tiny_data):
     assert model.training  # the mode it was in
 
 
+def test_evaluating_some_rows_scores_them_as_a_whole_evaluation_would_and_draws_the_same_noise(tiny_data):
+    torch.manual_seed(0)
+    model = vc.VAE(CFG)
+    test_x = tiny_data[1]
+    rows = torch.tensor([3, 10, 11, 40, 63])
+    torch.manual_seed(1)
+    per_image = torch.cat([loss for loss, _, _ in elbo_by_chunk(model, test_x)])
+    after_whole = torch.get_rng_state()
+    torch.manual_seed(1)
+    sample = evaluate_loss(model, test_x, rows=rows)
+    assert sample[0].item() == pytest.approx(per_image[rows].mean().item(), rel=1e-5)
+    assert sample[0].item() != pytest.approx(per_image.mean().item(), rel=1e-3)  # not the whole set's mean
+    assert torch.equal(torch.get_rng_state(), after_whole)  # the generator advanced as a whole evaluation's does
+
+
+# --- how much of the test set each epoch is scored on (TrainConfig.eval_subset) ---
+
+def test_by_default_every_epoch_is_scored_on_the_whole_test_set(tiny_data):
+    result = vc.train(CFG, vc.TrainConfig(epochs=3, batch_size=64), data=tiny_data, show_bar=False)
+    assert vc.TrainConfig().eval_subset == 0
+    assert [row["test_images"] for row in result.history] == [64, 64, 64]
+
+
+def test_an_evaluation_subset_scores_the_epochs_before_the_last_on_a_sample_and_the_last_on_all(tiny_data):
+    whole = vc.train(CFG, vc.TrainConfig(epochs=3, batch_size=64), data=tiny_data, show_bar=False)
+    sampled = vc.train(CFG, vc.TrainConfig(epochs=3, batch_size=64, eval_subset=16), data=tiny_data, show_bar=False)
+    assert [row["test_images"] for row in sampled.history] == [16, 16, 64]
+    assert sampled.history[0]["test_loss"] != whole.history[0]["test_loss"]  # a sample's figure, not the set's
+    assert sampled.history[-1]["test_loss"] == whole.history[-1]["test_loss"]  # the last epoch: the whole set
+
+
+def test_an_evaluation_subset_leaves_the_trained_model_exactly_as_it_was(tiny_data):
+    config = vc.TrainConfig(epochs=3, batch_size=32, seed=5, snapshot_size=16)
+    whole = vc.train(CFG, config, data=tiny_data, show_bar=False)
+    sampled = vc.train(CFG, replace(config, eval_subset=16), data=tiny_data, show_bar=False)
+    a, b = whole.model.state_dict(), sampled.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [r["train_loss"] for r in whole.history] == [r["train_loss"] for r in sampled.history]
+    assert torch.equal(whole.snapshots["means"], sampled.snapshots["means"])
+
+
+def test_the_evaluation_sample_is_the_filmed_digits_when_it_is_as_large_as_the_film(tiny_data):
+    config = vc.TrainConfig(epochs=1, batch_size=64, seed=3, snapshot_size=20, eval_subset=20)
+    filmed = vc.train(CFG, config, data=tiny_data, show_bar=False).snapshots["indices"]
+    assert torch.equal(evaluation_rows(config, 64), filmed)
+    assert evaluation_rows(replace(config, seed=4), 64).tolist() != filmed.tolist()  # drawn with the run's seed
+    assert evaluation_rows(replace(config, eval_subset=0), 64) is None
+    assert evaluation_rows(replace(config, eval_subset=64), 64) is None  # as large as the test set: all of it
+
+
+def test_an_evaluation_subset_must_be_a_whole_number_from_zero():
+    with pytest.raises(ConfigError) as caught:
+        vc.TrainConfig(eval_subset=-1)
+    assert [p.split(":")[0] for p in caught.value.problems] == ["eval_subset"]
+    with pytest.raises(ConfigError, match="eval_subset"):
+        vc.TrainConfig(eval_subset=2.5)
+
+
 # --- the time estimate ---
 
 def test_the_estimate_is_positive_and_leaves_the_random_state_alone():
@@ -167,14 +227,73 @@ def test_the_estimate_is_positive_and_leaves_the_random_state_alone():
     assert torch.equal(torch.get_rng_state(), state)
 
 
-def test_the_estimate_scales_with_epochs_steps_and_test_images(monkeypatch):
-    timings = iter([0.01, 0.002] * 4)  # a step of 128 images, then a test pass of 128 images, per call
-    monkeypatch.setattr(train_module, "_seconds_per_call", lambda *args, **kwargs: next(timings))
-    estimate = lambda **fields: vc.estimate_training_seconds(CFG, vc.TrainConfig(**fields), n_train=1280)
-    one = estimate(epochs=1, test_subset=128)
-    assert one == pytest.approx(10 * 0.01 + 0.002)
-    assert estimate(epochs=4, test_subset=128) == pytest.approx(4 * one)
-    # a batch of 256 is timed at 128 images and scaled: the same seconds per image, half the steps
-    assert estimate(epochs=1, test_subset=128, batch_size=256) == pytest.approx(5 * 0.02 + 0.002)
-    assert estimate(epochs=1, test_subset=0) == pytest.approx(10 * 0.01 + 10_000 / 128 * 0.002)  # all 10,000
+def scripted_timings(monkeypatch, *seconds):
+    """_seconds_per_call returns these in turn (each call still runs fn once, as the estimate's real work); returns
+    the batch sizes the optimiser steps saw."""
+    timings, stepped = iter(seconds), []
 
+    def timed(fn, *args, **kwargs):
+        fn()
+        return next(timings)
+
+    def recording_elbo(logits, x, *args):
+        stepped.append(len(x))
+        return negative_elbo(logits, x, *args)
+
+    monkeypatch.setattr(train_module, "_seconds_per_call", timed)
+    monkeypatch.setattr(train_module, "negative_elbo", recording_elbo)  # the estimate's steps, not its evaluation
+    return stepped
+
+
+def parts(**fields):
+    return train_module.training_time_parts(CFG, vc.TrainConfig(**fields), n_train=1280)
+
+
+def test_the_estimate_scales_with_epochs_steps_and_test_images(monkeypatch):
+    scripted_timings(monkeypatch, *[0.01, 0.002] * 4)  # a step of 128 images, then an evaluation, per estimate
+    one = parts(epochs=1, test_subset=128)
+    # 10 steps of 0.01 s; the evaluation timed on all 128 test images (fewer than a 0.05-s step trains), once
+    assert one == pytest.approx({"steps": 10 * 0.01, "evaluation": 0.002, "film": 0.0})
+    assert parts(epochs=4, test_subset=128) == pytest.approx({"steps": 0.4, "evaluation": 4 * 0.002, "film": 0.0})
+    # all 10,000 test digits: the evaluation is timed on the 640 images a 0.05-s step trains, and scaled
+    assert parts(epochs=1)["evaluation"] == pytest.approx(10_000 / 640 * 0.002)
+    assert vc.estimate_training_seconds(CFG, vc.TrainConfig(epochs=1, test_subset=128), n_train=1280) == \
+        pytest.approx(sum(one.values()))
+
+
+def test_a_short_step_is_timed_again_at_the_runs_own_batch_size(monkeypatch):
+    stepped = scripted_timings(monkeypatch, 0.001, 0.0024, 0.002)  # 128 images, then 384: less per image
+    assert parts(epochs=2, batch_size=384, test_subset=128)["steps"] == pytest.approx(2 * 4 * 0.0024)
+    assert set(stepped) == {128, 384}
+
+
+def test_a_long_step_is_scaled_from_128_images_without_timing_the_runs_batch(monkeypatch):
+    stepped = scripted_timings(monkeypatch, 0.1, 0.002)  # 0.1 s for 128 images: 0.3 s for the run's 384
+    assert parts(epochs=2, batch_size=384, test_subset=128)["steps"] == pytest.approx(2 * 4 * 0.3)
+    assert set(stepped) == {128}
+
+
+def test_the_estimate_scores_the_epochs_before_the_last_on_the_evaluation_subset(monkeypatch):
+    scripted_timings(monkeypatch, *[0.01, 0.002] * 2)  # 0.002 s for 128 test images
+    assert parts(epochs=3, test_subset=128)["evaluation"] == pytest.approx(3 * 0.002)
+    assert parts(epochs=3, test_subset=128, eval_subset=16)["evaluation"] == pytest.approx((2 * 16 + 128) / 128 * 0.002)
+
+
+def test_the_estimate_counts_every_film_frame_with_its_grid_and_the_filmed_digits(monkeypatch):
+    # a step, an evaluation, a frame of one digit (the grid, mostly), a frame of the 64 filmed digits
+    scripted_timings(monkeypatch, 0.01, 0.002, 0.004, 0.006)
+    film = parts(epochs=2, test_subset=128, snapshot_size=64)["film"]
+    assert film == pytest.approx(3 * 0.006)  # frames before training and after each of the 2 epochs of 10 steps
+
+
+def test_the_frames_of_a_slow_model_are_timed_once_each_to_bound_the_estimates_own_time(monkeypatch):
+    calls = []
+
+    def timed(fn, device, warmup, repeats, max_seconds=0.4):
+        calls.append((warmup, repeats))
+        return [0.01, 1.0, 0.3, 0.4][len(calls) - 1]  # an evaluation of 1 s for 128 images: a slow model
+
+    monkeypatch.setattr(train_module, "_seconds_per_call", timed)
+    film = parts(epochs=2, test_subset=128, snapshot_size=64)["film"]
+    assert calls[2:] == [(0, 1), (0, 1)]  # the two frames: no warm-up, one call
+    assert film == pytest.approx(3 * 0.4)

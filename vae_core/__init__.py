@@ -40,7 +40,7 @@ _PUBLIC = {
     "settings": ("BUDGET_ENV", "DATA_ENV", "DEFAULT_CHECKPOINT", "data_dir", "max_train_minutes"),
     "presets": ("PRESETS", "PRESET_FILM_DIGITS", "QUICK", "Preset"),
     "train": ("Progress", "TrainingCancelled", "TrainingDiverged", "device_label", "estimate_training_seconds",
-              "on_compute_device", "pick_device", "train", "training_device_line"),
+              "on_compute_device", "pick_device", "train", "training_device_line", "training_time_parts"),
 }
 _HOME = {name: module for module, names in _PUBLIC.items() for name in names}
 

@@ -124,10 +124,12 @@ def pixel_blend(x0, x1, steps: int = 10) -> np.ndarray:
     return (1 - t) * x0 + t * x1
 
 
-def elbo_by_chunk(model: VAE, x: torch.Tensor, batch_size: int | None = None):
+def elbo_by_chunk(model: VAE, x: torch.Tensor, batch_size: int | None = None, noise: torch.Tensor | None = None):
     """Yield (-ELBO, reconstruction, KL) per image, chunk by chunk, one z sample each. The noise for every image is
-    drawn up front (N x latent_dim floats, from torch's global generator), so chunking does not change the result."""
-    noise = torch.randn(len(x), model.config.latent_dim, device=x.device, dtype=x.dtype)
+    drawn up front (N x latent_dim floats, from torch's global generator) unless given, so chunking does not change
+    the result."""
+    if noise is None:
+        noise = torch.randn(len(x), model.config.latent_dim, device=x.device, dtype=x.dtype)
     for chunk, eps in zip(_chunks(x, model, batch_size), _chunks(noise, model, batch_size), strict=True):
         mu, logvar = model.encode(chunk)
         yield negative_elbo(model.decode(mu + eps * torch.exp(0.5 * logvar)), chunk, mu, logvar)

@@ -33,6 +33,7 @@ from .metrics import BINARIZE_SEED, binarized_figures, evaluate_model
 from .presets import PRESET_FILM_DIGITS, PRESETS
 from .settings import BUDGET_ENV, DEFAULT_CHECKPOINT, max_train_minutes
 from .train import (
+    MNIST_TEST,
     TrainingCancelled,
     TrainingDiverged,
     device_problem,
@@ -51,7 +52,8 @@ MODEL_FLAGS = (("arch", "arch"), ("hidden", "hidden"), ("latent_dim", "latent_di
 TRAIN_FLAGS = (("epochs", "epochs"), ("batch_size", "batch_size"), ("lr", "lr"), ("lr_schedule", "lr_schedule"),
                ("warmup", "warmup"), ("beta", "beta"), ("binarize", "binarize"), ("seed", "seed"),
                ("device", "device"), ("threads", "threads"), ("precision", "precision"),
-               ("zero_bias", "data_bias"), ("train_subset", "train_subset"), ("snapshot_size", "snapshot_size"))
+               ("zero_bias", "data_bias"), ("train_subset", "train_subset"), ("snapshot_size", "snapshot_size"),
+               ("eval_subset", "eval_subset"))
 
 
 def _default(field: str, config=BASE_TRAIN) -> str:
@@ -110,6 +112,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--train-subset", type=int, help="train on the first N images only (default 0 = all 60,000)")
     t.add_argument("--snapshot-size", type=int,
                    help=f"test digits filmed as it trains, 0 = no film ({_default('snapshot_size')})")
+    t.add_argument("--eval-subset", type=int,
+                   help="score every epoch but the last on this many fixed test digits, 0 = the whole test set every "
+                        f"epoch; the last epoch is always scored on the whole set ({_default('eval_subset')})")
     t.add_argument("--iwae-k", type=int, default=0, help="also store an IWAE estimate with k samples")
     t.add_argument("--out", required=True, help="checkpoint path to write (atomically), ending in .pt")
     t.add_argument("--force", action="store_true", help="replace --out if it exists (never done without this flag)")
@@ -143,8 +148,9 @@ def _evaluate(model, iwae_k: int, trust_points: int, device: str = "auto") -> tu
 def _print_epoch(p) -> None:
     if p.step == p.steps:  # the end-of-epoch call
         row = p.history[-1]
+        sample = f", on {row['test_images']:,} test digits" if row["test_images"] < MNIST_TEST else ""
         tqdm.write(f"epoch {row['epoch']:3d}  train -ELBO {row['train_loss']:7.2f}  test -ELBO {row['test_loss']:7.2f}"
-                   f"  (KL {row['test_kl']:.2f}, {row['seconds']:.1f} s)")
+                   f"  (KL {row['test_kl']:.2f}{sample}, {row['seconds']:.1f} s)")
 
 
 def _report(metrics: dict) -> str:

@@ -157,6 +157,10 @@ class TrainConfig:
     # rather than the average brightness of each pixel
     data_bias: bool = True
     snapshot_size: int = 0  # film this many fixed test digits' latent means (and a decoded grid) as it trains (0 = off)
+    # the test figures of every epoch but the last are taken on this many fixed test digits, a sample drawn with the
+    # run's seed (the filmed digits when it equals snapshot_size); 0 = the whole test set after every epoch. The last
+    # epoch is always scored on the whole test set, and each history row says how many digits its figures are on
+    eval_subset: int = 0
 
     def __post_init__(self):
         lim = LIMITS
@@ -173,6 +177,7 @@ class TrainConfig:
             _int_problem("train_subset", self.train_subset, 0, note=" (0 = all 60,000)"),
             _int_problem("test_subset", self.test_subset, 0, note=" (0 = all 10,000)"),
             _int_problem("snapshot_size", self.snapshot_size, 0, note=" (0 = off)"),
+            _int_problem("eval_subset", self.eval_subset, 0, note=" (0 = the whole test set every epoch)"),
             None if isinstance(self.warmup, Real) and not isinstance(self.warmup, bool) and 0 < self.warmup < 1 else
             f"warmup: must be a number between 0 and 1, a share of the steps (got {self.warmup!r})",
             _int_problem("threads", self.threads, AUTO_THREADS, 256, note=" (0 = torch's setting, -1 = automatic)"),

@@ -17,6 +17,7 @@ from .analysis import elbo_by_chunk
 from .config import AUTO_THREADS, ConfigError, ModelConfig, TrainConfig, device_type_problem, run_problems
 from .data import load_mnist
 from .film import FilmRecorder
+from .limits import frame_count
 from .model import VAE, negative_elbo
 from .settings import BUDGET_ENV, max_train_minutes
 
@@ -130,24 +131,43 @@ class Progress:
 @dataclass
 class TrainResult:
     model: VAE
-    history: list[dict]  # per epoch: train/test loss (-ELBO), reconstruction and kl (nats/image), lr, seconds
+    # per epoch: train/test loss (-ELBO), reconstruction and kl (nats/image), test_images (how many test digits the
+    # test figures are on: TrainConfig.eval_subset), lr, seconds
+    history: list[dict]
     snapshots: dict = field(default_factory=dict)  # the training film (film.py's layout), or {}
     device: str = "cpu"
     seconds: float = 0.0
 
 
 @torch.no_grad()
-def evaluate_loss(model: VAE, images: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
+def evaluate_loss(model: VAE, images: torch.Tensor, batch_size: int | None = None,
+                  rows: torch.Tensor | None = None) -> torch.Tensor:
     """Mean (-ELBO, reconstruction, KL) over images, one z sample each, as a 3-tensor (no host sync).
     Chunks of `batch_size` images, by default as many as fit the activation budget (limits.chunk_size); the
-    result does not depend on the chunking (the noise is drawn up front, see analysis.elbo_by_chunk)."""
+    result does not depend on the chunking (the noise is drawn up front, see analysis.elbo_by_chunk).
+    rows: score only these images (indices into `images`). Their noise is still drawn for every image and the rows'
+    taken, so torch's global generator advances as a whole evaluation's does, and a training's later steps -- hence
+    its model -- do not depend on how much of the test set its intermediate evaluations scored."""
     was_training = model.training
     model.eval()
+    noise = None
+    if rows is not None:
+        noise = torch.randn(len(images), model.config.latent_dim, device=images.device, dtype=images.dtype)[rows]
+        images = images[rows]
     sums = torch.zeros(3, device=images.device)
-    for loss, rec, kl in elbo_by_chunk(model, images, batch_size):
+    for loss, rec, kl in elbo_by_chunk(model, images, batch_size, noise):
         sums += torch.stack([loss.sum(), rec.sum(), kl.sum()])
     model.train(was_training)
     return sums / len(images)
+
+
+def evaluation_rows(tc: TrainConfig, n_test: int) -> torch.Tensor | None:
+    """The test digits (sorted indices into the run's test set) every epoch but the last is scored on, or None for
+    the whole set: a sample of tc.eval_subset drawn with the run's seed -- the digits the film shows when
+    eval_subset equals snapshot_size (the film draws its sample first from a generator seeded the same)."""
+    if not tc.eval_subset or tc.eval_subset >= n_test:
+        return None
+    return torch.randperm(n_test, generator=torch.Generator().manual_seed(tc.seed))[: tc.eval_subset].sort().values
 
 
 @dataclass
@@ -294,6 +314,9 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
         film = FilmRecorder(test_x[idx.to(device)], test_y[idx.to(device)], idx, steps, tc.epochs)
         film.record(model, 0)
 
+    eval_rows = evaluation_rows(tc, len(test_x))
+    if eval_rows is not None:
+        eval_rows = eval_rows.to(device)
     history: list[dict] = []
     start = time.perf_counter()
     bar = tqdm(total=tc.epochs * steps, desc="training", unit="step", disable=not show_bar, leave=False)
@@ -329,7 +352,8 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
                             Progress(epoch, tc.epochs, step, steps, history, sums, seen, film)) is False:
                         raise TrainingCancelled(f"training cancelled in epoch {epoch}, step {step}")
             train_stats = (sums / len(train_x)).tolist()
-            test_stats = evaluate_loss(model, test_x).tolist()
+            sample = None if epoch == tc.epochs else eval_rows  # the last epoch: always the whole test set
+            test_stats = evaluate_loss(model, test_x, rows=sample).tolist()
             if not all(map(math.isfinite, test_stats)):
                 raise TrainingDiverged(f"the test loss became NaN or infinite after epoch {epoch}; nothing was saved")
             budget.check(epoch / tc.epochs, f"evaluating epoch {epoch} of {tc.epochs}")
@@ -337,6 +361,7 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
                 "epoch": epoch,
                 "train_loss": train_stats[0], "train_reconstruction": train_stats[1], "train_kl": train_stats[2],
                 "test_loss": test_stats[0], "test_reconstruction": test_stats[1], "test_kl": test_stats[2],
+                "test_images": len(test_x) if sample is None else len(sample),
                 "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - epoch_start,
                 "device": str(device), "precision": "bf16" if bf16 else "fp32",
             })
@@ -363,8 +388,14 @@ def _start_at_mean_image(model: VAE, train_x: torch.Tensor) -> None:
         last.bias.fill_(torch.logit(mean.mean()).item())
 
 
-ESTIMATE_BATCH = 128  # images per timed step: seconds per image at 128 and at 4096 differ by < 10% for the largest
-# allowed models here (conv 128/128: 2.95 vs 2.69 ms; mlp 2048/384: 0.16 vs 0.17 ms), so larger batches are scaled
+ESTIMATE_BATCH = 128  # images per probe step: every estimate times a few steps this size first
+# a step the probe predicts at most this long is timed again at the run's own batch size: small batches cost more per
+# image than large ones (a fixed overhead per step), so scaling the probe overestimates a run of large batches of a
+# small model (the Quick preset's by 60-80 %); slower steps are scaled from the probe, which bounds the estimate's own
+# time for the largest allowed models (seconds per image at 128 and 4096 differ by < 10 % for those)
+ESTIMATE_STEP_SECONDS = 0.05
+# evaluation and the film are timed on as many images as one ESTIMATE_STEP_SECONDS step trains (at least the probe's),
+# up to the largest set the run scores, and scaled to each set's size
 
 
 def _seconds_per_call(fn: Callable[[], object], device: torch.device, warmup: int, repeats: int,
@@ -394,33 +425,76 @@ def _seconds_per_call(fn: Callable[[], object], device: torch.device, warmup: in
 
 
 def estimate_training_seconds(model_config: ModelConfig, train_config: TrainConfig, n_train: int | None = None) -> float:
-    """Seconds `train(model_config, train_config)` should take on this machine, from timing real optimiser steps of
-    this model on random images on the configured device (2 warm-up + 3 timed, fewer for slow models, at up to
-    ESTIMATE_BATCH images, scaled to the batch size), times the steps of every epoch, plus the per-epoch test
-    evaluation timed the same way, on train_config.threads CPU threads as the run uses. n_train: training images
-    (default: train_subset, else all 60,000). Leaves torch's random state and thread count as they were.
-    Takes ~0.3 s for the default model here, ~1.5 s for the slowest allowed."""
+    """Seconds `train(model_config, train_config)` should take on this machine: the sum of training_time_parts."""
+    return sum(training_time_parts(model_config, train_config, n_train).values())
+
+
+def training_time_parts(model_config: ModelConfig, train_config: TrainConfig,
+                        n_train: int | None = None) -> dict[str, float]:
+    """Seconds a run of these configs should spend in its optimiser steps ("steps"), its test evaluations
+    ("evaluation") and its film ("film"), from timing what the run does with this model on random images on the
+    configured device, on train_config.threads CPU threads as the run uses: optimiser steps (with the run's scheduler
+    and loss bookkeeping) at the run's batch size when a step is short (ESTIMATE_STEP_SECONDS), else at
+    ESTIMATE_BATCH images scaled to it; the test evaluation after every epoch as train_config.eval_subset says (a
+    sample between epochs, the whole test set after the last); one film frame (its means and decoded grid) times the
+    frames `frame_steps` takes, when snapshot_size is set. Data loading and thread sampling are not counted (a few
+    tenths of a second). n_train: training images (default: train_subset, else all 60,000). Leaves torch's random
+    state and thread count as they were. Takes ~0.5 s for the default model and the Quick preset here, ~1.5 s for the
+    slowest allowed."""
     tc = train_config
     n_train = n_train or min(tc.train_subset or MNIST_TRAIN, MNIST_TRAIN)
     n_test = min(tc.test_subset or MNIST_TEST, MNIST_TEST)
+    n_between = n_test if not tc.eval_subset else min(tc.eval_subset, n_test)  # images scored after epochs 1..E-1
+    n_film = min(tc.snapshot_size, n_test)  # the film shows test digits
+    steps = math.ceil(n_train / tc.batch_size)
     device = pick_device(tc.device)
-    measured = min(tc.batch_size, ESTIMATE_BATCH)
     with torch.random.fork_rng(devices=[]), cpu_threads(tc.threads):
         model = VAE(model_config).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, fused=device.type in ("cpu", "cuda"))
-        x = torch.rand(measured, model_config.n_pixels, device=device)
+        scheduler = lr_scheduler(optimizer, tc, tc.epochs * steps)
         autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=uses_bf16(tc, device))
+        sums = torch.zeros(3, device=device)
 
-        def step() -> None:
+        def step(x: torch.Tensor) -> None:  # the training loop's step, as train() runs it
+            nonlocal sums
             with autocast:
                 logits, mu, logvar = model(x)
-            loss, _, _ = negative_elbo(logits.float(), x, mu.float(), logvar.float(), tc.beta)
+            loss, rec, kl = negative_elbo(logits.float(), x, mu.float(), logvar.float(), tc.beta)
             optimizer.zero_grad(set_to_none=True)
             loss.mean().backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            sums += torch.stack([(rec + kl).sum(), rec.sum(), kl.sum()]).detach()
 
-        step_seconds = _seconds_per_call(step, device, warmup=2, repeats=3) * tc.batch_size / measured
-        model.eval()
-        with torch.no_grad():
-            eval_seconds = _seconds_per_call(lambda: evaluate_loss(model, x), device, warmup=1, repeats=2)
-    return tc.epochs * (math.ceil(n_train / tc.batch_size) * step_seconds + n_test / measured * eval_seconds)
+        probe = min(tc.batch_size, ESTIMATE_BATCH)
+        x = torch.rand(probe, model_config.n_pixels, device=device)
+        per_image = _seconds_per_call(lambda: step(x), device, warmup=2, repeats=3) / probe
+        if tc.batch_size > probe and per_image * tc.batch_size <= ESTIMATE_STEP_SECONDS:
+            x = torch.rand(tc.batch_size, model_config.n_pixels, device=device)
+            # a new shape: oneDNN builds its kernels in the first calls, so more warm-up; these steps are short, so
+            # the median of more of them (up to 0.4 s) steadies the figure against the scheduler's hiccups
+            per_image = _seconds_per_call(lambda: step(x), device, warmup=4, repeats=15) / tc.batch_size
+        step_seconds = per_image * tc.batch_size
+
+        timed = min(max(probe, int(ESTIMATE_STEP_SECONDS / max(per_image, 1e-9))), n_test)
+        images = torch.rand(timed, model_config.n_pixels, device=device)
+        eval_seconds = _seconds_per_call(lambda: evaluate_loss(model, images), device, warmup=1, repeats=2,
+                                         max_seconds=0.2) / timed
+        film_seconds = 0.0
+        if n_film:
+            shown = min(timed, n_film)
+            # a frame costs less than scoring its digits and the grid's 144: when that is long (the largest models),
+            # one call each, which bounds the estimate's own time; else a warm-up and the median of two
+            quick = eval_seconds * (shown + 144) <= ESTIMATE_STEP_SECONDS
+
+            def frame_seconds(n: int) -> float:  # one frame of a film of n digits: their means and the grid
+                film = FilmRecorder(images[:n], torch.zeros(n, dtype=torch.int64), torch.arange(n), steps, tc.epochs)
+                return _seconds_per_call(lambda: film.record(model, 0), device, warmup=1 if quick else 0,
+                                         repeats=2 if quick else 1, max_seconds=0.1)
+
+            grid = frame_seconds(1)  # the decoded grid and its compression: the same whatever the digits filmed
+            encode = max(frame_seconds(shown) - grid, 0.0) * n_film / shown
+            film_seconds = frame_count(tc.epochs, steps) * (grid + encode)
+    return {"steps": tc.epochs * steps * step_seconds,
+            "evaluation": ((tc.epochs - 1) * n_between + n_test) * eval_seconds, "film": film_seconds}
