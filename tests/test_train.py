@@ -297,3 +297,53 @@ def test_the_frames_of_a_slow_model_are_timed_once_each_to_bound_the_estimates_o
     film = parts(epochs=2, test_subset=128, snapshot_size=64)["film"]
     assert calls[2:] == [(0, 1), (0, 1)]  # the two frames: no warm-up, one call
     assert film == pytest.approx(3 * 0.4)
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def windows(fallback, clock, seconds_per_step: list[float], steps: int = 20) -> list[bool]:
+    """Time windows of `steps` steps at these seconds per step; what stepped() answered after each."""
+    answers = []
+    for s in seconds_per_step:
+        fallback.restart()
+        clock.now += s * steps
+        answers.append(fallback.stepped(steps))
+    return answers
+
+
+def test_automatic_threads_drop_to_one_when_steps_stay_three_times_slower():
+    from vae_core.train import ThreadFallback
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        clock = FakeClock()
+        fallback = ThreadFallback(True, clock)
+        # a single slow window (a stall) changes nothing; two running after the fastest do
+        assert windows(fallback, clock, [0.010, 0.012, 0.040, 0.011, 0.035]) == [False] * 5
+        assert torch.get_num_threads() == 2
+        assert windows(fallback, clock, [0.040]) == [True]
+        assert torch.get_num_threads() == 1
+        assert windows(fallback, clock, [0.5, 0.5]) == [False, False]  # once dropped, it stays quiet
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_chosen_thread_count_is_never_changed_by_the_fallback():
+    from vae_core.train import ThreadFallback
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        clock = FakeClock()
+        fallback = ThreadFallback(False, clock)  # threads set by the user, or a GPU run
+        assert windows(fallback, clock, [0.010, 0.1, 0.1, 0.1]) == [False] * 4
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

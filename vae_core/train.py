@@ -233,6 +233,40 @@ def _idle_cores(cores: int, window: float) -> float:
         return 1.0
 
 
+SLOWDOWN = 3.0  # steps this many times slower than the run's fastest, two windows running: back to one thread
+
+
+class ThreadFallback:
+    """A run on automatic threads (AUTO_THREADS) that chose more than one drops to one thread when its steps slow
+    down SLOWDOWN-fold for two windows of steps running: another process took a core after the run started, and
+    OpenMP's threads then wait for each other at every barrier of a millisecond-long step (epochs 10-25x slower on
+    this 2-core machine, where one thread would be ~2x slower; docs/training-speed.md). Two windows, so a single
+    stall (a frame of the film, the machine's hiccup) does not cost the rest of the run its second thread."""
+
+    def __init__(self, active: bool, clock: Callable[[], float] = time.perf_counter):
+        self.active = active and torch.get_num_threads() > 1
+        self.clock, self.best, self.slow_windows = clock, math.inf, 0
+        self.start, self.steps = clock(), 0
+
+    def restart(self) -> None:
+        """A new window from now: after each window, once the caller's own work is done (a progress report, the
+        evaluation between epochs), so that only steps are timed."""
+        self.start, self.steps = self.clock(), 0
+
+    def stepped(self, steps: int) -> bool:
+        """After `steps` more steps (at a host sync); True when it has just dropped to one thread."""
+        if not self.active:
+            return False
+        per_step = (self.clock() - self.start) / max(steps, 1)
+        self.best = min(self.best, per_step)
+        self.slow_windows = self.slow_windows + 1 if per_step > SLOWDOWN * self.best else 0
+        if self.slow_windows < 2:
+            return False
+        torch.set_num_threads(1)  # train()'s cpu_threads restores the process's setting when the run ends
+        self.active = False
+        return True
+
+
 def bf16_native(device: torch.device) -> bool:
     """True where bfloat16 matrix products run natively: a CPU with AVX512-BF16 or AMX, a CUDA GPU that supports
     bf16. Elsewhere autocast emulates bf16 and a step gets slower, not faster."""
@@ -318,6 +352,7 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
     if eval_rows is not None:
         eval_rows = eval_rows.to(device)
     history: list[dict] = []
+    fallback = ThreadFallback(tc.threads == AUTO_THREADS and device.type == "cpu")
     start = time.perf_counter()
     bar = tqdm(total=tc.epochs * steps, desc="training", unit="step", disable=not show_bar, leave=False)
     try:
@@ -326,6 +361,8 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
             model.train()
             sums = torch.zeros(3, device=device)
             order = torch.randperm(len(train_x), generator=generator).to(device)
+            fallback.restart()
+            last_sync = 0
             for step, idx in enumerate(order.split(tc.batch_size), start=1):
                 x = torch.bernoulli(train_x[idx]) if tc.binarize else train_x[idx]
                 with autocast:
@@ -348,9 +385,12 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
                     if not torch.isfinite(sums).all():  # one sync every progress_every steps
                         raise TrainingDiverged(f"the loss became NaN or infinite in epoch {epoch}, step {step} "
                                                f"(try a lower learning rate than {tc.lr:g}); nothing was saved")
+                    fallback.stepped(step - last_sync)  # timed here: the sync has waited for the steps
+                    last_sync = step
                     if progress is not None and step != steps and progress(
                             Progress(epoch, tc.epochs, step, steps, history, sums, seen, film)) is False:
                         raise TrainingCancelled(f"training cancelled in epoch {epoch}, step {step}")
+                    fallback.restart()
             train_stats = (sums / len(train_x)).tolist()
             sample = None if epoch == tc.epochs else eval_rows  # the last epoch: always the whole test set
             test_stats = evaluate_loss(model, test_x, rows=sample).tolist()
@@ -363,7 +403,7 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
                 "test_loss": test_stats[0], "test_reconstruction": test_stats[1], "test_kl": test_stats[2],
                 "test_images": len(test_x) if sample is None else len(sample),
                 "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - epoch_start,
-                "device": str(device), "precision": "bf16" if bf16 else "fp32",
+                "device": str(device), "precision": "bf16" if bf16 else "fp32", "threads": torch.get_num_threads(),
             })
             bar.set_postfix(epoch=epoch, test_loss=f"{test_stats[0]:.2f}")
             if film is not None:
