@@ -310,6 +310,10 @@ def loss_curves(history: list[dict], term: str = "loss", label: str = "−ELBO",
     for split, dash in (("train", "solid"), ("test", "dash")):
         fig.add_scatter(x=x, y=[h[f"{split}_{term}"] for h in history], name=split, mode="lines+markers",
                         line=dict(width=3, dash=dash), marker=dict(size=8))
+    scored = [h.get("test_images") for h in history]
+    if len({n for n in scored if n}) > 1:  # a run that scored early epochs on a sample (TrainConfig.eval_subset)
+        fig.data[1].update(name=f"test ({min(n for n in scored if n):,} digits until the last epoch)",
+                           customdata=scored, hovertemplate="%{y:.2f} on %{customdata:,} test digits")
     if running is not None:
         fig.add_scatter(x=[running[0]], y=[running[1]], mode="markers", name="this epoch",
                         marker=dict(size=12, symbol="diamond"))

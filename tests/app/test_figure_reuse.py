@@ -129,3 +129,12 @@ def test_the_maps_grid_closeup_and_curves_leave_room_for_their_axes_so_the_brows
         layout = go.Figure(fig.to_dict()).layout
         assert layout.xaxis.automargin is False and layout.yaxis.automargin is False, name
         assert layout.margin.l >= 60 and layout.margin.b >= 60, name
+
+
+def test_loss_curves_say_when_the_early_test_figures_are_on_a_sample():
+    rows = [{"epoch": e, "train_loss": 150.0 - e, "test_loss": 151.0 - e, "test_images": n}
+            for e, n in ((1, 2000), (2, 2000), (3, 10_000))]
+    sampled = figures.loss_curves(rows).data[1]
+    assert "2,000 digits until the last epoch" in sampled.name and list(sampled.customdata) == [2000, 2000, 10_000]
+    whole = figures.loss_curves([{**r, "test_images": 10_000} for r in rows]).data[1]
+    assert whole.name == "test" and whole.customdata is None
