@@ -347,3 +347,19 @@ def test_a_chosen_thread_count_is_never_changed_by_the_fallback():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("two, one, kept", [(0.02, 0.01, 1), (0.01, 0.02, 2)], ids=["busy", "idle"])
+def test_on_automatic_threads_the_estimate_times_one_thread_too_and_goes_on_with_the_faster(monkeypatch, two, one,
+                                                                                            kept):
+    monkeypatch.setattr(train_module, "auto_threads", lambda: 2)
+    threads, timings = [], iter([two, one, 0.002])  # 128 images on two threads, then on one; an evaluation
+
+    def timed(fn, *args, **kwargs):
+        fn()
+        threads.append(torch.get_num_threads())
+        return next(timings)
+
+    monkeypatch.setattr(train_module, "_seconds_per_call", timed)
+    steps = parts(epochs=1, test_subset=128, threads=vc.AUTO_THREADS)["steps"]
+    assert threads == [2, 1, kept] and steps == pytest.approx(10 * min(two, one))

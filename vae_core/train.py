@@ -429,10 +429,12 @@ def _start_at_mean_image(model: VAE, train_x: torch.Tensor) -> None:
 
 
 ESTIMATE_BATCH = 128  # images per probe step: every estimate times a few steps this size first
-# a step the probe predicts at most this long is timed again at the run's own batch size: small batches cost more per
-# image than large ones (a fixed overhead per step), so scaling the probe overestimates a run of large batches of a
-# small model (the Quick preset's by 60-80 %); slower steps are scaled from the probe, which bounds the estimate's own
-# time for the largest allowed models (seconds per image at 128 and 4096 differ by < 10 % for those)
+# a step the probe predicts at most RETIME_STEP_SECONDS long is timed again at the run's own batch size: small batches
+# cost more per image than large ones (a fixed overhead per step), so scaling the probe overestimates a run of large
+# batches of a small model (the Quick preset's by 60-80 %, more under a room's load); slower steps are scaled from the
+# probe, which bounds the estimate's own time for the largest allowed models (seconds per image at 128 and 4096 differ
+# by < 10 % for those)
+RETIME_STEP_SECONDS = 0.1
 ESTIMATE_STEP_SECONDS = 0.05
 # evaluation and the film are timed on as many images as one ESTIMATE_STEP_SECONDS step trains (at least the probe's),
 # up to the largest set the run scores, and scaled to each set's size
@@ -474,7 +476,7 @@ def training_time_parts(model_config: ModelConfig, train_config: TrainConfig,
     """Seconds a run of these configs should spend in its optimiser steps ("steps"), its test evaluations
     ("evaluation") and its film ("film"), from timing what the run does with this model on random images on the
     configured device, on train_config.threads CPU threads as the run uses: optimiser steps (with the run's scheduler
-    and loss bookkeeping) at the run's batch size when a step is short (ESTIMATE_STEP_SECONDS), else at
+    and loss bookkeeping) at the run's batch size when a step is short (RETIME_STEP_SECONDS), else at
     ESTIMATE_BATCH images scaled to it; the test evaluation after every epoch as train_config.eval_subset says (a
     sample between epochs, the whole test set after the last); one film frame (its means and decoded grid) times the
     frames `frame_steps` takes, when snapshot_size is set. Data loading and thread sampling are not counted (a few
@@ -510,7 +512,17 @@ def training_time_parts(model_config: ModelConfig, train_config: TrainConfig,
         probe = min(tc.batch_size, ESTIMATE_BATCH)
         x = torch.rand(probe, model_config.n_pixels, device=device)
         per_image = _seconds_per_call(lambda: step(x), device, warmup=2, repeats=3) / probe
-        if tc.batch_size > probe and per_image * tc.batch_size <= ESTIMATE_STEP_SECONDS:
+        if tc.threads == AUTO_THREADS and device.type == "cpu" and torch.get_num_threads() > 1:
+            # on a busy machine the run falls back to one thread (ThreadFallback), where its OpenMP threads would
+            # wait for each other: time one thread too, and go on with the faster
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            single = _seconds_per_call(lambda: step(x), device, warmup=1, repeats=3) / probe
+            if single < per_image:
+                per_image = single
+            else:
+                torch.set_num_threads(threads)
+        if tc.batch_size > probe and per_image * tc.batch_size <= RETIME_STEP_SECONDS:
             x = torch.rand(tc.batch_size, model_config.n_pixels, device=device)
             # a new shape: oneDNN builds its kernels in the first calls, so more warm-up; these steps are short, so
             # the median of more of them (up to 0.4 s) steadies the figure against the scheduler's hiccups
