@@ -239,9 +239,9 @@ SLOWDOWN = 3.0  # steps this many times slower than the run's fastest, two windo
 class ThreadFallback:
     """A run on automatic threads (AUTO_THREADS) that chose more than one drops to one thread when its steps slow
     down SLOWDOWN-fold for two windows of steps running: another process took a core after the run started, and
-    OpenMP's threads then wait for each other at every barrier of a millisecond-long step (epochs 10-25x slower on
-    this 2-core machine, where one thread would be ~2x slower; docs/training-speed.md). Two windows, so a single
-    stall (a frame of the film, the machine's hiccup) does not cost the rest of the run its second thread."""
+    OpenMP's threads then wait for each other at every barrier of a millisecond-long step, where one thread would
+    only share its core (docs/training-speed.md has the measurements). Two windows, so a single stall (a frame of the
+    film, the machine's hiccup) does not cost the rest of the run its second thread."""
 
     def __init__(self, active: bool, clock: Callable[[], float] = time.perf_counter):
         self.active = active and torch.get_num_threads() > 1

@@ -87,7 +87,7 @@ def decoded_grid(key, grid_size: int, lo: float, hi: float) -> np.ndarray:
 def grid_picture(key, grid_size: int, lo: float, hi: float) -> tuple[str, bytes]:
     """The decoded grid as one mosaic: (PNG data URI for the on-screen figure, PNG bytes of at least ~1000 px
     for download), both upscaled nearest-neighbour so digits stay crisp. A resource: a str and bytes cannot be
-    changed, so every run shares them (as data, each page open unpickled a copy of both, ~3 ms)."""
+    changed, so every run shares them (as data, each page open would unpickle a copy of both)."""
     mosaic = vc.tile(decoded_grid(key, grid_size, lo, hi))
     screen_scale = max(1, -(-800 // mosaic.shape[1]))  # ceil: the figure is drawn ~800 px high
     file_scale = max(1, -(-1000 // mosaic.shape[1]))

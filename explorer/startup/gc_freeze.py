@@ -20,8 +20,8 @@ import streamlit as st
 @st.cache_resource(show_spinner=False)
 def freeze_long_lived_objects(page: str) -> bool:
     """Collect garbage, then exempt everything still alive from future collections. Returns True (a value for the
-    cache); not gc.get_freeze_count(), which walks the whole frozen heap: a quarter of a second of GIL on the first
-    page a fresh server serves, while that page is being sent."""
+    cache); not gc.get_freeze_count(), which walks the whole frozen heap with the GIL held, on the first page a fresh
+    server serves, while that page is being sent (docs/performance.md, Speed workarounds)."""
     gc.collect()
     gc.freeze()
     return True

@@ -14,7 +14,7 @@ import threading
 MODULES = ("torch", "vae_core", "explorer.cache", "explorer.startup.gc_freeze", "explorer.shell.sidebar",
            "explorer.render.figures", "explorer.render.clicks", "explorer.render.digit_images", "explorer.page.guards",
            "explorer.render.grid_geometry",
-           "streamlit.emojis")  # compiles a regex of every emoji (~0.1 s) at a page's first st.info, st.error...
+           "streamlit.emojis")  # compiles a regex of every emoji, else at a page's first st.info, st.error...
 _LOCK = threading.Lock()
 _done = False
 
