@@ -11,4 +11,4 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v redis-server >/dev/null
   fi
 fi
 export VAE_DATA_DIR="${VAE_DATA_DIR:-./data}"
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+exec .venv/bin/python -m pytest -q -p no:cacheprovider --durations=15 "$@"
