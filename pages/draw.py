@@ -149,8 +149,8 @@ def draw_and_see() -> None:
     started = any(cache.jobs.find(job_key) for job_key, _, _ in todo)  # by anyone: its progress is shown here
     if todo and not (started or st.session_state.get(RANK) == key):
         st.info("Its anomaly scores are ranked among the 10,000 test digits', which are scored once per model for "
-                "the whole server: 15 s on a quiet machine, a minute or more on a busy one (the Anomalies page needs "
-                "them too).", icon=":material/hourglass_empty:")
+                "the whole server: about 30 s on a quiet machine, a minute or more on a busy one (the Anomalies page "
+                "needs them too).", icon=":material/hourglass_empty:")
         if may_score(key):
             st.button("Score the test digits and rank this one", key="draw_rank", on_click=st.session_state.update,
                       kwargs={RANK: key}, icon=":material/leaderboard:")

@@ -228,8 +228,8 @@ with downloads[2]:
         st.caption("The CSVs hold the anomaly scores too: " + ", ".join(vc.SCORES) + ".")
     elif may_score(key) and st.button(
             "Add the anomaly scores to the CSVs", key="latent_csv_scores", icon=":material/add:",
-            help="Scores the 10,000 test digits for this model once (15 s on a quiet machine, a minute or more on a "
-                 "busy one), as the Anomalies page does."):
+            help="Scores the 10,000 test digits for this model once (about 30 s on a quiet machine, a minute or more "
+                 "on a busy one), as the Anomalies page does."):
         if await_all(cache.anomaly_scores.needed(key, ("test",)), True, "The anomaly scores"):
             st.rerun()
 with link_slot:  # opening it reruns the page, so its link has the digit a click (a fragment's rerun) selected

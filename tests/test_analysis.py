@@ -107,6 +107,21 @@ def test_knn_accuracy_and_trustworthiness_separate_good_from_bad_embeddings():
     assert set(quality) == {"knn_accuracy", "trustworthiness"}
 
 
+@pytest.mark.parametrize("n, k", [(300, 5), (700, 12)])  # 700 > TRUST_BLOCK: rows in several blocks
+def test_trustworthiness_is_scikit_learns_figure(n, k, monkeypatch):
+    """vae_core's trustworthiness counts ranks rather than sorting; on points without ties it is the same figure."""
+    from sklearn.manifold import trustworthiness
+
+    rng = np.random.default_rng(n)
+    images = rng.random((n, 40))
+    codes = images[:, :2] + rng.normal(0, 0.3, (n, 2))  # a noisy, imperfect embedding
+    assert 0.5 < trust(images, codes, k) < 0.99
+    assert trust(images, codes, k) == pytest.approx(trustworthiness(images, codes, n_neighbors=k), abs=1e-9)
+    subset = np.sort(np.random.default_rng(0).choice(n, n // 2, replace=False))  # trust's seeded subset (seed 0)
+    assert trust(images, codes, k, max_points=n // 2) == pytest.approx(
+        trustworthiness(images[subset], codes[subset], n_neighbors=k), abs=1e-9)
+
+
 def test_stored_encodings_are_used_only_for_the_images_they_were_made_from(tiny_model, monkeypatch):
     images = torch.rand(30, 784)
     stored = vc.encodings_to_store(tiny_model, images)

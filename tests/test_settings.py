@@ -53,6 +53,14 @@ def test_the_accessors_read_the_environment_when_called(monkeypatch, tmp_path):
     assert settings.max_models() == 20
 
 
+def test_the_warm_up_scoring_waits_the_delay_asked_for_and_never_a_negative_or_odd_one(monkeypatch):
+    monkeypatch.delenv(settings.WARM_ANOMALY_DELAY_ENV, raising=False)
+    assert settings.warm_anomaly_delay() == settings.DEFAULT_WARM_ANOMALY_DELAY == 20.0
+    for value, delay in (("0", 0.0), ("2.5", 2.5), ("-3", 0.0), ("soon", 20.0), ("nan", 20.0), ("inf", 20.0)):
+        monkeypatch.setenv(settings.WARM_ANOMALY_DELAY_ENV, value)
+        assert settings.warm_anomaly_delay() == delay, value
+
+
 def test_a_bad_training_budget_is_a_config_error(monkeypatch):
     monkeypatch.setenv(settings.BUDGET_ENV, "soon")
     with pytest.raises(ConfigError, match="VAE_MAX_TRAIN_MINUTES: must be a number of minutes > 0"):

@@ -16,15 +16,38 @@ def knn_accuracy(train_codes, train_labels, test_codes, test_labels, k: int = 5)
 
 
 def trust(images, codes, k: int = 5, max_points: int = 5000, seed: int = 0) -> float:
-    """Trustworthiness (Venna & Kaski 2001) of codes w.r.t. pixel space, on a seeded subset of max_points
-    (the score needs all pairwise distances: O(n^2) memory)."""
-    from sklearn.manifold import trustworthiness
+    """Trustworthiness (Venna & Kaski 2001) of codes w.r.t. pixel space, on a seeded subset of max_points: how far
+    each point's k nearest neighbours in the codes are also near it in pixel space; 1 = all of them are.
+
+    The same figure as scikit-learn's `manifold.trustworthiness` (tests/test_analysis.py compares them), computed
+    without its two n x n index arrays: a neighbour's rank in pixel space is the number of points closer than it,
+    counted over blocks of rows of the distance matrix. At n = 5000: ~5x faster and ~1/4 of the memory
+    (docs/performance.md). Among equally distant points a neighbour takes the best rank, where scikit-learn's
+    argsort picks one order at random."""
+    from sklearn.neighbors import NearestNeighbors  # scikit-learn is imported where used: it takes ~1.9 s
 
     images, codes = np.asarray(images).reshape(len(images), -1), np.asarray(codes)
     if len(images) > max_points:
         idx = np.sort(np.random.default_rng(seed).choice(len(images), max_points, replace=False))
         images, codes = images[idx], codes[idx]
-    return float(trustworthiness(images, codes, n_neighbors=k))
+    n = len(images)
+    if not 0 < k < n / 2:
+        raise ValueError(f"trustworthiness needs k < n / 2, got k = {k} for {n} points")
+    x = images.astype(np.float64)
+    squared = (x * x).sum(1)
+    neighbours = NearestNeighbors(n_neighbors=k).fit(codes).kneighbors(return_distance=False)  # (n, k), self excluded
+    penalty = 0
+    for start in range(0, n, TRUST_BLOCK):
+        rows = slice(start, min(n, start + TRUST_BLOCK))
+        d = squared[rows, None] + squared[None, :] - 2.0 * (x[rows] @ x.T)  # squared distances: same order
+        d[np.arange(d.shape[0]), np.arange(rows.start, rows.stop)] = np.inf  # a point is not its own neighbour
+        to_neighbour = np.take_along_axis(d, neighbours[rows], axis=1)
+        rank = (d[:, :, None] < to_neighbour[:, None, :]).sum(1) + 1  # 1 = the nearest in pixel space
+        penalty += int(np.clip(rank - k, 0, None).sum())
+    return float(1.0 - penalty * 2.0 / (n * k * (2.0 * n - 3.0 * k - 1.0)))
+
+
+TRUST_BLOCK = 256  # rows of the distance matrix at a time: 256 x 5000 x (8 + k) bytes
 
 
 def embedding_quality(train_images, train_labels, test_images, test_labels, train_codes, test_codes,

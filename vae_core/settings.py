@@ -24,6 +24,7 @@ BUDGET_ENV = "VAE_MAX_TRAIN_MINUTES"
 CHECKPOINT_DIR_ENV = "VAE_CHECKPOINT_DIR"
 MAX_MODELS_ENV = "VAE_MAX_MODELS"
 WARM_ANOMALY_ENV = "VAE_WARM_ANOMALY_SCORES"
+WARM_ANOMALY_DELAY_ENV = "VAE_WARM_ANOMALY_DELAY_S"
 TOKEN_ENV = "VAE_PRESENTER_TOKEN"
 AUDIENCE_URL_ENV = "VAE_AUDIENCE_URL"
 TRAINING_ENV = "VAE_TRAINING"
@@ -38,6 +39,7 @@ DEFAULT_DATA_DIR = "./data"
 # 20 min: the app's quick runs (a few epochs of the default model on a subset) take a minute or two, a full
 # 10-epoch run of it a few minutes; rebuilding the shipped 120-epoch default means raising the budget on purpose
 DEFAULT_BUDGET_MINUTES = 20.0
+DEFAULT_WARM_ANOMALY_DELAY = 20.0
 DEFAULT_MAX_MODELS = 20  # app-trained models kept in the folder at most: ~3-13 MB each
 DEFAULT_ROOM_DATA_DIR = "room-data"
 
@@ -56,6 +58,8 @@ SETTINGS = (
     Setting(CHECKPOINT_DIR_ENV, "checkpoints/", "where models trained in the app are written"),
     Setting(MAX_MODELS_ENV, str(DEFAULT_MAX_MODELS), "app-trained models the checkpoint folder may hold"),
     Setting(WARM_ANOMALY_ENV, "1", "0 skips scoring the default model's test digits at start-up"),
+    Setting(WARM_ANOMALY_DELAY_ENV, f"{DEFAULT_WARM_ANOMALY_DELAY:g}",
+            "seconds after start-up before that scoring begins (a room's first page loads come first)"),
     Setting(TOKEN_ENV, "(unset)", "room mode: the presenter's token (`vae-explorer room` sets it)"),
     Setting(AUDIENCE_URL_ENV, "(unset)", "room mode: the link students open (`vae-explorer room` sets it)"),
     Setting(TRAINING_ENV, "on", "off: this server never trains (a cluster's audience replicas; docs/kubernetes.md)"),
@@ -124,6 +128,16 @@ def max_models() -> int:
 def warm_anomaly_scores() -> bool:
     """Whether the app scores the default model's test digits at start-up: yes unless VAE_WARM_ANOMALY_SCORES=0."""
     return _value(WARM_ANOMALY_ENV) != "0"
+
+
+def warm_anomaly_delay() -> float:
+    """Seconds after start-up before the app scores the default model's test digits (VAE_WARM_ANOMALY_DELAY_S, at
+    least 0; DEFAULT_WARM_ANOMALY_DELAY when unset or not a number)."""
+    try:
+        delay = float(_value(WARM_ANOMALY_DELAY_ENV) or DEFAULT_WARM_ANOMALY_DELAY)
+    except ValueError:
+        return DEFAULT_WARM_ANOMALY_DELAY
+    return max(0.0, delay) if math.isfinite(delay) else DEFAULT_WARM_ANOMALY_DELAY
 
 
 def presenter_token() -> str:

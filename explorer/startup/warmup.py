@@ -90,9 +90,6 @@ def prepare_anomaly_scores() -> list[str]:
     return done
 
 
-# Seconds after serving starts before scoring: the room's first page loads come first.
-ANOMALY_SCORES_DELAY = 20.0
-
 def _quietly_timed(what: str, steps) -> None:
     """Run steps() with Streamlit's missing-context warnings muted, and log what it did and how long it took."""
     start, level = time.perf_counter(), _CONTEXT_LOGGER.level
@@ -107,7 +104,7 @@ def _quietly_timed(what: str, steps) -> None:
 def _score_later() -> None:
     if not settings.warm_anomaly_scores():  # VAE_WARM_ANOMALY_SCORES=0: the browser tests need the CPU themselves
         return
-    time.sleep(ANOMALY_SCORES_DELAY)
+    time.sleep(settings.warm_anomaly_delay())  # the room's first page loads come first
     _quietly_timed("Anomaly scores of the default model", prepare_anomaly_scores)
 
 

@@ -135,12 +135,29 @@ def tiny(seed: int) -> vc.VAE:
     return vc.VAE(vc.ModelConfig(hidden=(32,))).eval()
 
 
+@pytest.fixture(scope="module")
+def tiny_metrics(real_data, tmp_path_factory) -> dict[int, dict]:
+    """Per tiny model's seed, the figures a trained checkpoint stores (`python -m vae_core train` stores them too),
+    measured once for the module: the Compare page reads them rather than spending ~15 s per model and test on the
+    5-NN accuracy over the training set and the trustworthiness. The IWAE, what these tests are about, is left out."""
+    (test_x, test_y), train = cache.mnist("test"), cache.mnist("train")
+    metrics = {}
+    for seed in (0, 1):
+        path = vc.save_checkpoint(tmp_path_factory.mktemp("tiny") / "tiny.pt", tiny(seed))
+        fig = vc.model_figures(vc.load_checkpoint(path), test_x, test_y, 0, train=train, compute_iwae=False)
+        metrics[seed] = {"n_test": len(test_x), "vae_knn_accuracy": fig["knn_accuracy"],
+                         "vae_trustworthiness": fig["trustworthiness"],
+                         **{name: fig[name] for name in ("test_loss", "test_reconstruction", "test_kl")}}
+    return metrics
+
+
 @pytest.fixture
-def two_models(tmp_path, monkeypatch) -> tuple[Path, Path]:
-    """A tiny default and a tiny trained model, new for each test (so no shared job of another test applies)."""
+def two_models(tmp_path, monkeypatch, tiny_metrics) -> tuple[Path, Path]:
+    """A tiny default and a tiny trained model with their stored figures, new for each test (so no shared job of
+    another test applies)."""
     default, other = tmp_path / "default.pt", tmp_path / "trained" / "other.pt"
-    vc.save_checkpoint(default, tiny(0))
-    vc.save_checkpoint(other, tiny(1))
+    vc.save_checkpoint(default, tiny(0), metrics=tiny_metrics[0])
+    vc.save_checkpoint(other, tiny(1), metrics=tiny_metrics[1])
     for module in (explorer.model.files, explorer.model.choice, explorer.model.picker):
         monkeypatch.setattr(module, "DEFAULT_CHECKPOINT", default)
     monkeypatch.setattr(explorer.model.files, "COMPARISON_CHECKPOINTS", (), raising=False)

@@ -92,7 +92,7 @@ def test_lifespan_serves_once_warm_and_imported_for_training_and_scores_in_a_thr
     steps = []  # in the order they ran; the scoring is held until released, so it ends inside this test
     monkeypatch.setattr(warmup, "warm_up", lambda: steps.append("warm-up") or ["import"])
     monkeypatch.setattr(warmup, "prepare_training", lambda: steps.append("training imports"))
-    monkeypatch.setattr(warmup, "ANOMALY_SCORES_DELAY", 0.0)
+    monkeypatch.setenv(vc.settings.WARM_ANOMALY_DELAY_ENV, "0")
     monkeypatch.setattr(warmup, "prepare_anomaly_scores", lambda: release.wait(10) and steps.append("scores") or [])
     monkeypatch.setenv(vc.settings.WARM_ANOMALY_ENV, "1")
 
