@@ -90,6 +90,17 @@ def test_scatter_customdata_maps_every_point_back_to_its_test_digit():
             assert labels[i] == int(trace.name) and tuple(codes[i]) == (trace.x[k], trace.y[k])
 
 
+@pytest.mark.parametrize("n, dtype", [(10_000, np.int16), (40_000, np.int32)])
+def test_map_customdata_is_as_small_as_its_indices_allow_and_still_finds_the_digit(n, dtype):
+    rng = np.random.default_rng(1)
+    codes, labels = rng.standard_normal((n, 2)).astype(np.float32), rng.integers(0, 10, n)
+    fig = digit_scatter(codes, labels)
+    assert {t.customdata.dtype for t in fig.data} == {np.dtype(dtype)}
+    last = next(t for t in fig.data if len(t.x))  # the digit of the highest index, as the browser sends its row
+    row = {str(c): int(v) for c, v in enumerate(last.customdata[-1])}
+    assert selected_index(event(point(row, x=last.x[-1], y=last.y[-1]))) == np.flatnonzero(labels == int(last.name))[-1]
+
+
 def test_grid_click_layer_sits_on_the_cell_centres():
     fig = decoder_grid_figure("data:image/png;base64,", 6, (-2.0, 2.0))
     layer = fig.data[-1]
