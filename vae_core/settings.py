@@ -37,7 +37,7 @@ CLASSMAP_HOLD_ENV = "VAE_CLASSMAP_HOLD_ABOVE"
 
 DEFAULT_DATA_DIR = "./data"
 # 20 min: the app's quick runs (a few epochs of the default model on a subset) take a minute or two, a full
-# 10-epoch run of it a few minutes; rebuilding the shipped 120-epoch default means raising the budget on purpose
+# 10-epoch run of it a few minutes; rebuilding the shipped 160-epoch default means raising the budget on purpose
 DEFAULT_BUDGET_MINUTES = 20.0
 DEFAULT_WARM_ANOMALY_DELAY = 20.0
 DEFAULT_MAX_MODELS = 20  # app-trained models kept in the folder at most: ~3-13 MB each
