@@ -21,10 +21,10 @@ def trust(images, codes, k: int = 5, max_points: int = 5000, seed: int = 0) -> f
 
     The same figure as scikit-learn's `manifold.trustworthiness` (tests/test_analysis.py compares them), computed
     without its two n x n index arrays: a neighbour's rank in pixel space is the number of points closer than it,
-    counted over blocks of rows of the distance matrix. At n = 5000: ~5x faster and ~1/4 of the memory
-    (docs/performance.md). Among equally distant points a neighbour takes the best rank, where scikit-learn's
+    counted over blocks of rows of the distance matrix: faster, and in a fraction of the memory (docs/performance.md
+    has both measured). Among equally distant points a neighbour takes the best rank, where scikit-learn's
     argsort picks one order at random."""
-    from sklearn.neighbors import NearestNeighbors  # scikit-learn is imported where used: it takes ~1.9 s
+    from sklearn.neighbors import NearestNeighbors  # scikit-learn is imported where used: its import is slow
 
     images, codes = np.asarray(images).reshape(len(images), -1), np.asarray(codes)
     if len(images) > max_points:

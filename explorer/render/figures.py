@@ -42,8 +42,8 @@ def _padded_range(values: np.ndarray, pad: float = 0.05, at_least: float = 0.0) 
 
 def digit_customdata(indices: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """customdata rows [test index, label] of the points of a digit map, in int16 when every index fits (the 10,000
-    test digits do), else int32: the map's spec, serialised, hashed and sent at every rerun that shows it, is a fifth
-    smaller than with int32 (docs/performance.md)."""
+    test digits do), else int32: the map's spec, which every rerun that shows it serialises, hashes and enqueues,
+    is smaller (docs/performance.md)."""
     indices, labels = np.asarray(indices), np.asarray(labels)
     small = not len(indices) or int(indices.max()) <= np.iinfo(np.int16).max
     return np.column_stack([indices, labels]).astype(np.int16 if small else np.int32)
