@@ -11,6 +11,7 @@ from explorer import cache
 from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.guards import mnist_advice, mnist_or_none, page_model
+from explorer.render.gallery import digit_strip_html
 
 N_SHOWN = 10
 CURVE_TERMS = {"−ELBO (total)": "loss", "Reconstruction": "reconstruction", "KL": "kl"}
@@ -50,11 +51,10 @@ else:
 
 
 def digit_row(label: str, pictures: list[str], captions) -> None:
-    """A label, then the digits in one row of columns, each large and crisp (nearest-neighbour upscaled PNGs, made once
-    per model and view by explorer.cache.overview)."""
+    """A label, then the digits in one row, each large and crisp (nearest-neighbour upscaled PNGs, made once per model
+    and view by explorer.cache.overview); rows of five on a phone."""
     st.markdown(f"**{label}**")
-    for col, picture, caption in zip(st.columns(len(pictures)), pictures, captions, strict=True):
-        col.image(picture, caption=caption, width="stretch")
+    st.html(digit_strip_html(pictures, captions))
 
 
 st.header("Test digits and their reconstructions")

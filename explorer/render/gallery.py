@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from explorer.render.digit_images import data_uri
+from explorer.render.styles import STRIP_CLASS
 
 CELL = "display:flex;flex-direction:column;align-items:center;margin:0"
 CAPTION = "font-size:0.85rem;line-height:1.25;text-align:center;color:#31333f;margin-top:2px"
@@ -29,3 +30,17 @@ def gallery_html(cells: Sequence[tuple[Sequence[np.ndarray], str]], px: int = 72
         figures.append(f'<figure style="{CELL}"><div style="display:flex">{images}</div>'
                        f'<figcaption style="{CAPTION}">{text}</figcaption></figure>')
     return f'<div style="display:flex;flex-wrap:wrap;gap:12px 14px">{"".join(figures)}</div>'
+
+
+def digit_strip_html(pictures: Sequence[str], captions: Sequence[str | None]) -> str:
+    """One row of digits as one HTML block: `pictures` (image URIs) in a grid of as many columns as pictures, each
+    as wide as its column, its caption (None: none) under it; on a phone, rows of styles.STRIP_PHONE_COLUMNS
+    (styles.PHONE_CSS). As st.columns with an st.image each, a phone stacked the columns and showed every digit at the
+    screen's full width, one under the other."""
+    cells = "".join(
+        f'<figure style="{CELL}"><img src="{html.escape(uri, quote=True)}" alt="" '
+        f'style="width:100%;height:auto;aspect-ratio:1">'
+        + (f'<figcaption style="{CAPTION}">{html.escape(caption)}</figcaption>' if caption else "")
+        + "</figure>" for uri, caption in zip(pictures, captions, strict=True))
+    return (f'<div class="{STRIP_CLASS}" style="display:grid;gap:8px;'
+            f'grid-template-columns:repeat({max(1, len(pictures))},minmax(0,1fr))">{cells}</div>')

@@ -12,6 +12,9 @@ CRISP_CSS = "<style>img, .js-plotly-plot image { image-rendering: pixelated; }</
 # - a page's container keyed "phone_fold..." folds to a few lines (a tap unfolds it); one keyed "phone_controls"
 #   moves below the one keyed "phone_picture" (flex order; what followed the picture stays after both).
 PHONE_MAX_PX = 640  # Streamlit stacks columns below this width too
+# - a row of digits (explorer.render.gallery.digit_strip_html) wraps to rows of STRIP_PHONE_COLUMNS.
+STRIP_CLASS = "digit-strip"
+STRIP_PHONE_COLUMNS = 5
 MAIN = '[data-testid="stMainBlockContainer"]'
 TITLE_ROW = f'{MAIN} > [data-testid="stVerticalBlock"] > [data-testid="stLayoutWrapper"]:first-child:has(h1)'
 WRAPPER = '[data-testid="stLayoutWrapper"]'
@@ -38,6 +41,7 @@ PHONE_CSS = f"""<style>
     -webkit-mask-image: none; }}
   {WRAPPER}:has(> .st-key-phone_controls) {{ order: 1; }}
   {WRAPPER}:has(> .st-key-phone_picture) ~ * {{ order: 2; }}
+  .{STRIP_CLASS} {{ grid-template-columns: repeat({STRIP_PHONE_COLUMNS}, minmax(0, 1fr)) !important; }}
 }}
 </style>"""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from html.parser import HTMLParser
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
@@ -14,6 +15,36 @@ import vae_core as vc
 def captions(at: AppTest) -> list[str]:
     """Every caption of every st.image of the run, in page order."""
     return [c for img in at.get("image") for c in img.captions]
+
+
+class _Strip(HTMLParser):
+    """The cells of explorer.render.gallery.digit_strip_html blocks: [(picture URI, caption or "")]."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[list[str]] = []
+        self._in_caption = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.cells.append([dict(attrs)["src"], ""])
+        self._in_caption = tag == "figcaption"
+
+    def handle_endtag(self, tag):
+        self._in_caption = self._in_caption and tag != "figcaption"
+
+    def handle_data(self, data):
+        if self._in_caption:
+            self.cells[-1][1] += data
+
+
+def strip_cells(at: AppTest) -> list[tuple[str, str]]:
+    """Every digit of every row of digits (digit_strip_html) of the run, in page order: (picture URI, caption)."""
+    parser = _Strip()
+    for block in at.get("html"):
+        if 'class="digit-strip"' in block.proto.body:
+            parser.feed(block.proto.body)
+    return [tuple(cell) for cell in parser.cells]
 
 
 def figures(at: AppTest) -> list[dict]:

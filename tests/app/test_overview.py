@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 import vae_core as vc
 from explorer.model.choice import CHOSEN, ModelKey
 from explorer.render.palette import DIGIT_COLOURS
-from tests.app.helpers import captions
+from tests.app.helpers import strip_cells
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +25,10 @@ def test_the_app_opens_on_the_overview_with_the_sidebar(real_data):
     assert any("test −ELBO" in m.value for m in at.sidebar.markdown)
     train = [b for b in at.sidebar.button if b.key == "FormSubmitter:sidebar_train_form-Train"]
     assert len(train) == 1 and train[0].label == "Train"
-    assert len(at.get("image")) == 30  # 10 test digits, 10 reconstructions, 10 prior samples
+    cells = strip_cells(at)
+    assert len(cells) == 30  # 10 test digits, 10 reconstructions, 10 prior samples
+    assert all(uri.startswith("data:image/png;base64,") for uri, _ in cells)
+    assert [bool(caption) for _, caption in cells] == [True] * 10 + [False] * 10 + [True] * 10  # none on the recons
     assert len(at.latex) >= 3
     assert not at.sidebar.get("plotly_chart")  # the page's own charts are the first the browser draws
     (key,) = [h for h in at.sidebar.get("html") if "digit-colour-key" in h.proto.body]
@@ -33,10 +36,14 @@ def test_the_app_opens_on_the_overview_with_the_sidebar(real_data):
         key.proto.body.index(f"background:{c}") for c in DIGIT_COLOURS)  # the ten colours the maps use, 0 to 9
 
 
+def captions_of(at: AppTest) -> list[str]:
+    return [caption for _, caption in strip_cells(at)]
+
+
 def test_overview_widgets_change_what_is_shown(real_data):
     at = AppTest.from_file(OVERVIEW, default_timeout=60).run()
     assert not at.exception, at.exception
-    first = captions(at)
+    first = captions_of(at)
     assert [c for c in first if "#" in c][:2] == ["0  (#3)", "1  (#2)"]  # one of each digit
 
     curves = at.get("plotly_chart")[0].proto.spec
@@ -46,12 +53,12 @@ def test_overview_widgets_change_what_is_shown(real_data):
     at.toggle(key="overview_one_each").set_value(False).run()
     at.number_input(key="overview_start").set_value(20).run()
     assert not at.exception
-    shown = [c for c in captions(at) if "#" in c]
+    shown = [c for c in captions_of(at) if "#" in c]
     assert shown[0].endswith("(#20)") and shown[-1].endswith("(#29)") and len(shown) == 10
 
-    prior = [c for c in captions(at) if c.startswith("(")]
+    prior = [c for c in captions_of(at) if c.startswith("(")]
     at.number_input(key="overview_prior_seed").set_value(7).run()
-    assert len(prior) == 10 and [c for c in captions(at) if c.startswith("(")] != prior
+    assert len(prior) == 10 and [c for c in captions_of(at) if c.startswith("(")] != prior
 
 
 def test_overview_without_mnist_still_shows_curves_and_prior_samples(no_mnist):
@@ -59,7 +66,7 @@ def test_overview_without_mnist_still_shows_curves_and_prior_samples(no_mnist):
     assert not at.exception, at.exception
     message = " ".join(w.value for w in at.warning)
     assert vc.DATA_ENV in message and vc.DOWNLOAD_COMMAND in message
-    assert len(at.get("image")) == 10  # the prior samples: decoder only
+    assert len(strip_cells(at)) == 10  # the prior samples: decoder only
     assert len(at.main.get("plotly_chart")) == 1  # curves come from the checkpoint
 
 
@@ -74,5 +81,6 @@ def test_a_model_with_a_1d_latent_space_has_an_overview_too(no_mnist, tmp_path):
     at.session_state[CHOSEN] = one_d_model(tmp_path)  # what the sidebar stores when it is picked
     at.run()
     assert not at.exception, at.exception
-    assert len(at.get("image")) == 10  # ten prior samples, each captioned with its one coordinate
-    assert all(c.count(",") == 0 for c in captions(at))
+    cells = strip_cells(at)
+    assert len(cells) == 10  # ten prior samples, each captioned with its one coordinate
+    assert all(caption.count(",") == 0 for _, caption in cells)

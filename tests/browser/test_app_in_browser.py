@@ -46,11 +46,14 @@ def test_overview_renders(server, page):
     with contextlib.suppress(PlaywrightTimeout):  # Plotly draws a moment after the run ends
         page.locator('[data-testid="stMain"] .js-plotly-plot').first.wait_for(timeout=WAIT)
     assert page.locator('[data-testid="stMain"] .js-plotly-plot').count() == 1, "overview: no loss-curve chart"
-    images = '[data-testid="stMain"] [data-testid="stImage"] img'
+    images = '[data-testid="stMain"] .digit-strip img'
     with contextlib.suppress(PlaywrightTimeout):
-        page.wait_for_function(f"() => document.querySelectorAll('{images}').length >= 30", timeout=WAIT)
-    n_images = page.locator(images).count()
+        page.wait_for_function(f"() => [...document.querySelectorAll('{images}')].filter(i => i.complete"
+                               f" && i.naturalWidth > 0).length >= 30", timeout=WAIT)
+    n_images = page.evaluate(f"[...document.querySelectorAll('{images}')].filter(i => i.naturalWidth > 0).length")
     assert n_images >= 30, f"overview: expected 10 test digits + 10 reconstructions + 10 prior samples, saw {n_images}"
+    tops = page.evaluate(f"[...document.querySelectorAll('{images}')].slice(0, 10).map(i => i.getBoundingClientRect().top)")
+    assert len(set(tops)) == 1, f"overview: the ten test digits are not in one row on a desktop: {tops}"
     shot(page, "01_overview")
     page.locator(images).last.scroll_into_view_if_needed()  # the prior samples, below the fold
     shot(page, "01b_overview_prior_samples")

@@ -101,6 +101,18 @@ def test_one_tap_on_a_latent_map_dot_shows_that_digit(phone):
     assert page.locator(EXCEPTION).count() == 0
 
 
+def test_the_overviews_digits_wrap_to_rows_of_five_on_a_phone(phone):
+    url, page = phone
+    open_on_phone(page, url, "")
+    images = ".digit-strip img"
+    page.wait_for_function(f"() => document.querySelectorAll('{images}').length >= 30")
+    rows = page.evaluate(f"[...document.querySelectorAll('{images}')].slice(0, 10)"
+                         ".map(i => [Math.round(i.getBoundingClientRect().top), i.getBoundingClientRect().width])")
+    tops = [top for top, _ in rows]
+    assert tops[:5] == [tops[0]] * 5 and tops[5:] == [tops[5]] * 5 and tops[5] > tops[0], tops
+    assert all(40 <= width <= PHONE["width"] / 5 for _, width in rows), rows  # a fifth of the screen, not all of it
+
+
 # last in the file, and the Anomalies page last of all: the warm-up scores its digits meanwhile
 @pytest.mark.parametrize("slug", [pytest.param(s, marks=pytest.mark.timeout(ANOMALIES + 60)) if s == "anomalies" else s
                                   for s in sorted(page_slugs(), key=lambda s: s == "anomalies")])  # it last: scored
