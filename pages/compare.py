@@ -20,6 +20,7 @@ from explorer.page.job_progress import await_job, presenter_can_compute
 from explorer.page.public_text import public
 from explorer.render.digit_images import digit
 from explorer.render.figures import add_prior_contours, decoder_grid_figure, digit_scatter, same_axes
+from explorer.render.gallery import digit_strip_html
 from explorer.room.roles import is_presenter
 
 SLOTS = ("a", "b")
@@ -178,9 +179,9 @@ def prior_samples() -> None:
     for name, ckpt in zip(names, ckpts, strict=True):
         z, images = vc.sample_prior(ckpt.model, N_SAMPLES, seed)
         st.markdown(f"**{name}**")
-        for col, code, image in zip(st.columns(N_SAMPLES), z, images, strict=True):  # one row at any screen width
-            col.image(digit(image, ckpt.model_config.image_size, px=168), output_format="PNG", width="stretch",
-                      caption=f"z = ({', '.join(f'{v:+.2f}' for v in code[:2])}{', …' if len(code) > 2 else ''})")
+        st.html(digit_strip_html(  # one row on a desktop, rows of five on a phone
+            [digit(image, ckpt.model_config.image_size, px=168) for image in images],
+            [f"z = ({', '.join(f'{v:+.2f}' for v in code[:2])}{', …' if len(code) > 2 else ''})" for code in z]))
     if ckpts[0].model_config.latent_dim != ckpts[1].model_config.latent_dim:
         st.caption("The two latent spaces differ in size, so the draws differ too (same seed).")
 

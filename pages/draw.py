@@ -16,6 +16,7 @@ from explorer.page.job_progress import await_all, may_score, presenter_can_compu
 from explorer.page.score_labels import SCORE_LABELS
 from explorer.page.session_keys import DRAWN, DRAWN_FROM
 from explorer.render.digit_images import digit
+from explorer.render.gallery import digit_strip_html
 from explorer.render.map_overlay import star_overlay
 
 VERSION = "draw_version"  # bumped by Clear: the canvas and the uploader get new keys, so they start empty
@@ -140,9 +141,9 @@ def draw_and_see() -> None:
         st.markdown(f"z = μ(x) = **({z[0]:+.2f}, {z[1]:+.2f})**  \nσ = **({sigma[0]:.3f}, {sigma[1]:.3f})**")
 
     st.markdown("#### Its 5 nearest test digits in the latent space")
-    for col, index, distance in zip(st.columns(5), seen["nearest"], seen["distances"], strict=True):
-        col.image(digit(test_x[index], side, px=112), output_format="PNG",
-                  caption=f"test #{index} · label {test_y[index]} · {distance:.2f} away")
+    st.html(digit_strip_html([digit(test_x[index], side, px=112) for index in seen["nearest"]],
+                             [f"test #{index} · label {test_y[index]} · {distance:.2f} away"
+                              for index, distance in zip(seen["nearest"], seen["distances"], strict=True)]))
 
     st.markdown("#### How typical it looks to the model")
     todo = cache.anomaly_scores.needed(key, ("test",))
