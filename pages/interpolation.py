@@ -64,7 +64,8 @@ def _on_click() -> None:
 
 
 ends = {}
-columns = st.columns([2, 2, 3], gap="large")
+# on a phone the map and the frame at t come first, these pickers under them (styles.PHONE_CSS)
+columns = st.container(key="phone_controls").columns([2, 2, 3], gap="large")
 for end, col in zip(ENDS, columns[:2], strict=True):
     with col:
         st.markdown(f"### {end.upper()}")
@@ -101,7 +102,7 @@ def frame_at_t() -> None:
     us.publish(schema, {**view, "t": t})
 
 
-map_col, frame_col = st.columns([3, 2], gap="large")
+map_col, frame_col = st.container(key="phone_picture").columns([3, 2], gap="large")
 with map_col:
     st.plotly_chart(cache.interpolation_map(key, a, b, steps, mode, "Latent means, with the path from A to B"),
                     key=CHART, on_select=_on_click, selection_mode="points")

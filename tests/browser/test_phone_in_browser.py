@@ -113,6 +113,15 @@ def test_the_overviews_digits_wrap_to_rows_of_five_on_a_phone(phone):
     assert all(40 <= width <= PHONE["width"] / 5 for _, width in rows), rows  # a fifth of the screen, not all of it
 
 
+def test_the_interpolation_map_comes_before_its_pickers_on_a_phone(phone):
+    url, page = phone
+    open_on_phone(page, url, "interpolation")
+    top = "sel => document.querySelector(sel).getBoundingClientRect().top + window.scrollY"
+    chart = page.evaluate(top, '[data-testid="stMain"] .js-plotly-plot')
+    pickers = page.evaluate(top, '[data-testid="stMain"] [data-testid="stSelectbox"]')
+    assert chart < PHONE["height"] and chart < pickers, (chart, pickers)
+
+
 # last in the file, and the Anomalies page last of all: the warm-up scores its digits meanwhile
 @pytest.mark.parametrize("slug", [pytest.param(s, marks=pytest.mark.timeout(ANOMALIES + 60)) if s == "anomalies" else s
                                   for s in sorted(page_slugs(), key=lambda s: s == "anomalies")])  # it last: scored
