@@ -10,9 +10,9 @@ CRISP_CSS = "<style>img, .js-plotly-plot image { image-rendering: pixelated; }</
 # - the paragraph under the title folds to two lines, and a tap (or hover) on it unfolds it;
 # - Plotly's mode bar is hidden: it covered the chart titles, and touch pans and zooms without it;
 # - a page's container keyed "phone_fold..." folds to a few lines (a tap unfolds it); one keyed "phone_controls"
-#   moves below the one keyed "phone_picture" (flex order; what followed the picture stays after both).
-PHONE_MAX_PX = 640  # Streamlit stacks columns below this width too
+#   moves below the one keyed "phone_picture" (flex order; what followed the picture stays after both);
 # - a row of digits (explorer.render.gallery.digit_strip_html) wraps to rows of STRIP_PHONE_COLUMNS.
+PHONE_MAX_PX = 640  # Streamlit stacks columns below this width too
 STRIP_CLASS = "digit-strip"
 STRIP_PHONE_COLUMNS = 5
 MAIN = '[data-testid="stMainBlockContainer"]'
