@@ -10,7 +10,9 @@ Alone on the server, an action's CPU is what it costs the room: under load the s
 students' (bench/load.py measures that). Other processes on the machine do not enter the figure, but a busy machine
 still inflates it (caches, frequency): note the load average it prints.
 
-Run: VAE_DATA_DIR=../shared/data .venv/bin/python bench/action_cpu.py [--n 30] [--env KEY=VALUE ...]
+With --opens, opening each page from the sidebar (the other fifth of a room's actions) is measured too, n times each.
+
+Run: VAE_DATA_DIR=../shared/data .venv/bin/python bench/action_cpu.py [--n 30] [--opens] [--env KEY=VALUE ...]
 """
 from __future__ import annotations
 
@@ -83,12 +85,33 @@ async def measure(url: str, pid: int, n: int, tail: float, seed: int, pages=PAGE
     return out
 
 
+async def measure_opens(url: str, pid: int, n: int, tail: float, pages=PAGES) -> dict[str, list[float]]:
+    """CPU of opening each page from the sidebar (a fifth of a room's actions), n times each, in turn."""
+    tab = StreamlitTab(url, timeout=60)
+    await tab.open()
+    for page in pages:  # the first open of each warms its caches and is not counted
+        await tab.navigate(page)
+    await settle(pid)
+    out: dict[str, list[float]] = {}
+    for _ in range(n):
+        for page in pages:
+            before = cpu_ms(pid)
+            result = await tab.navigate(page)
+            await asyncio.sleep(tail)
+            if result.error:
+                raise RuntimeError(f"open {page}: {result.error}")
+            out.setdefault(f"open {page}", []).append(cpu_ms(pid) - before)
+    await tab.close()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=30, help="actions of each kind (default 30)")
     parser.add_argument("--tail", type=float, default=0.3, help="seconds after script_finished still charged")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pages", nargs="+", default=PAGES, choices=PAGES)
+    parser.add_argument("--opens", action="store_true", help="also measure opening each page from the sidebar")
     parser.add_argument("--profile", type=Path, help="also sample the server with py-spy into this file (raw stacks)")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra server environment")
     args = parser.parse_args()
@@ -101,6 +124,8 @@ def main() -> None:
             pid = server_pid(url)
             spy = start_py_spy(pid, args.profile) if args.profile else None
             found = asyncio.run(measure(url, pid, args.n, args.tail, args.seed, args.pages))
+            if args.opens:
+                found |= asyncio.run(measure_opens(url, pid, args.n, args.tail, args.pages))
             if spy:
                 stop_py_spy(spy)
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")

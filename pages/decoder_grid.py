@@ -5,13 +5,11 @@ ensure_navigation()  # first, before torch is imported: a deep link on a fresh s
 
 import streamlit as st
 
-import vae_core as vc
 from explorer import cache
 from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.guards import mnist_advice, mnist_or_none, page_model
 from explorer.render.clicks import selected_z
-from explorer.render.digit_images import digit
 
 Z_LIMIT = us.Z_LIMIT  # the fine-tune sliders span [-Z_LIMIT, Z_LIMIT] (the largest extent)
 CHART = "grid_chart"
@@ -56,10 +54,9 @@ def cell_view() -> None:
     picture = st.container()
     z1 = st.slider("z₁", -Z_LIMIT, Z_LIMIT, step=0.01, key="grid_z1")
     z2 = st.slider("z₂", -Z_LIMIT, Z_LIMIT, step=0.01, key="grid_z2")
-    decoded = vc.decode(ckpt.model, [[z1, z2]])[0]
     with picture:
         st.markdown(f"### z = ({z1:+.2f}, {z2:+.2f})")
-        st.image(digit(decoded, ckpt.model_config.image_size, px=336), output_format="PNG")
+        st.image(cache.decoded_picture(key, z1, z2, 336), output_format="PNG")
     # Here, so a click (this fragment's rerun) updates the link too; after the picture, so the browser gets the picture
     # first (an address change re-renders Streamlit's whole app root).
     us.publish(schema, {**view, "z1": z1, "z2": z2})

@@ -11,7 +11,6 @@ from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.guards import need_mnist, page_model
 from explorer.render.clicks import digit_and_rank, index_of, selected_index
-from explorer.render.digit_images import digit, strip
 
 CHART = "interp_chart"
 ENDS = ("a", "b")
@@ -74,7 +73,7 @@ for end, col in zip(ENDS, columns[:2], strict=True):
         r = pick[1].number_input(f"Which {d} (0–{counts[d] - 1})", 0, int(counts[d]) - 1, step=1,
                                  key=f"interp_{end}_rank")
         ends[end] = index_of(test_y, d, int(r))
-        st.image(digit(test_x[ends[end]], side, px=140), caption=f"test #{ends[end]}", output_format="PNG")
+        st.image(cache.test_digit_picture(ends[end], side, 140), caption=f"test #{ends[end]}", output_format="PNG")
 with columns[2]:
     st.button("Random pair", key="interp_random", on_click=_random_pair, icon=":material/casino:")
     st.radio("A click on the map sets", ("A", "B"), key="interp_click_sets", horizontal=True)
@@ -83,19 +82,19 @@ with columns[2]:
 
 a, b = ends["a"], ends["b"]
 view = {"model": model_name(key.path), "a": a, "b": b, "mode": mode, "steps": steps}  # t: frame_at_t's
-_, frames, blend = cache.interpolation(key, a, b, steps, mode)
+strips = cache.interpolation_strips(key, a, b, steps, mode)  # (decoded frames, pixel blend): PNG data URIs
 
 
 @st.fragment
 def frame_at_t() -> None:
     """The frame at t, large: moving the slider reruns only this part (the scatter is not sent again)."""
     t = st.slider("t (0 = A, 1 = B)", 0.0, 1.0, step=0.01, key="interp_t")
-    z_fine, frames_fine, blend_fine = cache.interpolation(key, a, b, FINE, mode)
+    z_fine = cache.interpolation(key, a, b, FINE, mode)[0]
     k = int(round(t * (FINE - 1)))
+    decoded, blended = cache.interpolation_frame(key, a, b, FINE, mode, k, 280)
     left, right = st.columns(2)
-    left.image(digit(frames_fine[k], side, px=280), output_format="PNG",
-               caption=f"decoded z(t) = ({z_fine[k, 0]:+.2f}, {z_fine[k, 1]:+.2f})")
-    right.image(digit(blend_fine[k], side, px=280), caption=f"pixel blend at t = {t:.2f}", output_format="PNG")
+    left.image(decoded, output_format="PNG", caption=f"decoded z(t) = ({z_fine[k, 0]:+.2f}, {z_fine[k, 1]:+.2f})")
+    right.image(blended, caption=f"pixel blend at t = {t:.2f}", output_format="PNG")
     st.caption("Left: the decoder at the point z(t) of the latent path. Right: the images themselves cross-faded, "
                "(1−t)·A + t·B -- a double exposure, not a digit.")
     # here: moving t (this fragment's rerun) updates the link; after the frames, as on the decoder grid
@@ -110,13 +109,13 @@ with frame_col:
     frame_at_t()
 
 st.markdown(f"#### Decoded along the {mode} path ({steps} frames)")
-st.image(strip(frames), width="stretch", output_format="PNG")
+st.image(strips[0], width="stretch", output_format="PNG")
 st.download_button("These frames as a GIF for a slide (1920 × 1080)",
                    lambda: cache.interpolation_gif(key, a, b, steps, mode),
                    file_name=f"interpolation_{a}_to_{b}_{mode}_{steps}.gif", mime="image/gif", key="interp_gif_download",
                    on_click="ignore", icon=":material/slideshow:",
                    help="The decoded frames one after the other, large, with A and B beside them; made when you click.")
 st.markdown("#### Pixel blend, for contrast")
-st.image(strip(blend), width="stretch", output_format="PNG")
+st.image(strips[1], width="stretch", output_format="PNG")
 with link_slot:
     us.copy_link(schema, {**view, "t": st.session_state["interp_t"]})

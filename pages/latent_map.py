@@ -16,7 +16,6 @@ from explorer.page.guards import need_mnist, page_model
 from explorer.page.job_progress import await_all, may_score
 from explorer.page.score_labels import COLOUR_LABELS
 from explorer.render.clicks import is_region, selected_index, selected_indices, selected_points, selection_outlines
-from explorer.render.digit_images import digit
 from explorer.render.figures import label_counts_figure, posterior_closeup
 from explorer.render.gallery import gallery_html
 
@@ -191,10 +190,10 @@ def _selected_digit(selected: int) -> None:
     """The clicked digit: its image and reconstruction, label, z, σ and PCA code, and a close-up of the VAE map."""
     side = ckpt.model_config.image_size
     sigma = np.exp(0.5 * logvar[selected])
-    recon = vc.decode(ckpt.model, mu[selected])[0]
     cols = st.columns([1, 1, 1.2, 2])
-    cols[0].image(digit(test_x[selected], side), caption=f"test #{selected}", output_format="PNG")
-    cols[1].image(digit(recon, side), caption="reconstruction (decoded μ)", output_format="PNG")
+    cols[0].image(cache.test_digit_picture(selected, side, 224), caption=f"test #{selected}", output_format="PNG")
+    cols[1].image(cache.reconstruction_picture(key, selected, 224), caption="reconstruction (decoded μ)",
+                  output_format="PNG")
     with cols[2]:
         st.metric("Label", str(int(test_y[selected])))
         st.metric("z = μ(x)", f"({mu[selected, 0]:+.2f}, {mu[selected, 1]:+.2f})")

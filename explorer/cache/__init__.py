@@ -1,12 +1,12 @@
-"""Everything the pages compute, cached per model (every function takes a ModelKey first) and shared by every
-session: the checkpoint and data (models), the anomaly scores (anomaly_scores), the Compare page's figures
-(comparison), the large figures of the latent map, decoder grid and interpolation (figures), drawn and uploaded
-pictures as digits (drawn_digits), the Holes page's (holes), the overview's curves and digits (overview), the
-training film (training_film), the latent map's pictures and CSV (map_pictures), repairs (repairs) and slide files
-(slide_files). The heavy computations among them are shared background jobs (jobs), their results kept on disk for
-every worker of a room (result_store). Each cache is one vae_core call; pages call them as `cache.name(key, ...)`;
-the settings the caches key on are read from their modules (`cache.anomaly_scores.IWAE_K`), where tests change
-them."""
+"""Everything the pages compute, cached per model (every function takes a ModelKey first) and shared by every session: the
+checkpoint and data (models), the anomaly scores (anomaly_scores), the Compare page's figures (comparison), the large
+figures of the latent map, decoder grid and interpolation (figures), the digit pictures those pages show every session
+alike (digit_pictures), drawn and uploaded pictures as digits (drawn_digits), the Holes page's (holes), the overview's
+curves and digits (overview), the training film (training_film), the latent map's pictures and CSV (map_pictures),
+repairs (repairs) and slide files (slide_files). The heavy computations among them are shared background jobs (jobs),
+their results kept on disk for every worker of a room (result_store). Each cache is one vae_core call; pages call them
+as `cache.name(key, ...)`; the settings the caches key on are read from their modules (`cache.anomaly_scores.IWAE_K`),
+where tests change them."""
 
 from explorer.cache.anomaly_scores import (  # noqa: F401
     anomaly_complexity,
@@ -25,6 +25,13 @@ from explorer.cache.comparison import (  # noqa: F401
     finished_iwae,
     iwae_nll,
     submit_iwae,
+)
+from explorer.cache.digit_pictures import (  # noqa: F401
+    decoded_picture,
+    interpolation_frame,
+    interpolation_strips,
+    reconstruction_picture,
+    test_digit_picture,
 )
 from explorer.cache.drawn_digits import (  # noqa: F401
     canvas_max_bytes,

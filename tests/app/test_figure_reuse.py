@@ -1,5 +1,6 @@
 """The large figures are built once per model and view and reused by every rerun and every session (explorer.cache.
-figures): a click costs no rebuild of a map or a grid, and what Streamlit serialises of them is made once too."""
+figures): a click costs no rebuild of a map or a grid, and what Streamlit serialises of them is made once too. The
+digit pictures those pages show are encoded once as well (explorer.cache.digit_pictures)."""
 import json
 from pathlib import Path
 
@@ -111,6 +112,64 @@ def test_the_overview_makes_its_curves_and_digits_once_for_every_rerun_and_sessi
     assert [uri for uri, _ in strip_cells(second)] == images
     second.number_input(key="overview_prior_seed").set_value(1).run()  # other samples: ten new pictures only
     assert made == {"curves": 1, "digits": 40}
+
+
+@pytest.fixture
+def encoded(monkeypatch):
+    """How many digit pictures and strips explorer.cache.digit_pictures encoded; its caches start empty."""
+    from explorer.cache import digit_pictures
+
+    made = {"digits": 0, "strips": 0}
+
+    def counted(name, original):
+        def call(*args, **kwargs):
+            made[name] += 1
+            return original(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(digit_pictures, "digit", counted("digits", digit_pictures.digit))
+    monkeypatch.setattr(digit_pictures, "strip", counted("strips", digit_pictures.strip))
+    for cached in (digit_pictures.test_digit_picture, digit_pictures.reconstruction_picture,
+                   digit_pictures.decoded_picture, digit_pictures.interpolation_strips,
+                   digit_pictures.interpolation_frame):
+        cached.clear()
+    return made
+
+
+def pictures(at: AppTest) -> list[str]:
+    """Every st.image's picture of the run (its URL: here a data URI), in page order."""
+    return [picture.url for img in at.get("image") for picture in img.proto.imgs]
+
+
+def test_the_interpolation_encodes_its_pictures_once_for_every_rerun_and_session(real_data, encoded):
+    first = AppTest.from_file(str(PAGES / "interpolation.py"), default_timeout=90).run()
+    assert not first.exception, first.exception
+    assert encoded == {"digits": 4, "strips": 2}  # A and B, the frame at t and its blend; the two strips
+    shown = pictures(first)
+    assert len(shown) == 6 and all(url.startswith("data:image/png") for url in shown)
+    t = first.slider(key="interp_t").value
+    first.slider(key="interp_t").set_value(0.73).run()  # another frame: its two pictures only
+    assert encoded == {"digits": 6, "strips": 2}
+    first.slider(key="interp_t").set_value(t).run()
+    second = AppTest.from_file(str(PAGES / "interpolation.py"), default_timeout=90).run()
+    assert encoded == {"digits": 6, "strips": 2}
+    assert pictures(first) == shown == pictures(second)
+
+
+def test_the_decoder_grid_and_the_latent_map_encode_a_chosen_digit_once_for_every_session(real_data, encoded):
+    sessions = [AppTest.from_file(str(PAGES / "decoder_grid.py"), default_timeout=90).run() for _ in range(2)]
+    assert encoded["digits"] == 1  # the cell at the default z, shared by both
+    for at in sessions:
+        at.slider(key="grid_z1").set_value(1.5).run()  # what a click on a cell does: a new z
+    assert encoded["digits"] == 2
+    assert pictures(sessions[0]) == pictures(sessions[1])
+    maps = [AppTest.from_file(str(PAGES / "latent_map.py"), default_timeout=120) for _ in range(2)]
+    for at in maps:
+        at.session_state["latent_selected"] = 1234  # what a click on test digit 1234 stores
+        at.run()
+        assert not at.exception, at.exception
+    assert encoded["digits"] == 4  # the test digit and its reconstruction, once
+    assert pictures(maps[0])[:2] == pictures(maps[1])[:2]
 
 
 def test_the_maps_grid_closeup_and_curves_leave_room_for_their_axes_so_the_browser_draws_them_once():

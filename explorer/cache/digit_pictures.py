@@ -1,0 +1,50 @@
+"""Digit pictures that are the same for every session, encoded once: the PNG data URIs the latent map, the decoder
+grid and the interpolation pages show. Encoded anew, they cost a page open or a click 1-9 ms of the server's CPU
+(PNG encoding of the interpolation's two strips alone ~3-4 ms an open), the same work for every student of a room.
+
+Each entry is a str (or a pair of them), handed out as it is (st.cache_resource: no copy). Bounded: a digit's URI is
+2-4 KB, a strip's ~20 KB."""
+from __future__ import annotations
+
+import streamlit as st
+
+import vae_core as vc
+from explorer.cache.models import interpolation, load_model, mnist, test_latents
+from explorer.render.digit_images import digit, strip
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def test_digit_picture(index: int, side: int, px: int) -> str:
+    """Test digit `index` (side x side pixels) at about px x px."""
+    return digit(mnist("test")[0][index], side, px)
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def reconstruction_picture(key, index: int, px: int) -> str:
+    """The model's decoding of test digit `index`'s latent mean μ(x), at about px x px."""
+    model = load_model(key).model
+    return digit(vc.decode(model, test_latents(key)[0][index])[0], model.config.image_size, px)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1024)
+def decoded_picture(key, z1: float, z2: float, px: int) -> str:
+    """The decoder's picture at z = (z1, z2), at about px x px: the decoder grid's chosen cell (its sliders move
+    in steps of 0.01 and a click picks a cell's centre, so a room asks for the same few hundred z again and again)."""
+    model = load_model(key).model
+    return digit(vc.decode(model, [[z1, z2]])[0], model.config.image_size, px)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def interpolation_strips(key, index_a: int, index_b: int, steps: int, mode: str) -> tuple[str, str]:
+    """The interpolation's two strips of `steps` frames: (decoded along the latent path, pixel blend)."""
+    _, frames, blend = interpolation(key, index_a, index_b, steps, mode)
+    return strip(frames), strip(blend)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1024)
+def interpolation_frame(key, index_a: int, index_b: int, steps: int, mode: str, frame: int, px: int
+                        ) -> tuple[str, str]:
+    """Frame `frame` of `steps` from test digit index_a to index_b, at about px x px: (decoded, pixel blend)."""
+    _, frames, blend = interpolation(key, index_a, index_b, steps, mode)
+    side = load_model(key).model.config.image_size
+    return digit(frames[frame], side, px), digit(blend[frame], side, px)
