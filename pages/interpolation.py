@@ -103,7 +103,7 @@ def frame_at_t() -> None:
 
 map_col, frame_col = st.container(key="phone_picture").columns([3, 2], gap="large")
 with map_col:
-    st.plotly_chart(cache.interpolation_map(key, a, b, steps, mode, "Latent means, with the path from A to B"),
+    st.plotly_chart(cache.interpolation_map(key, a, b, steps, mode, "Latent means, path A → B"),
                     key=CHART, on_select=_on_click, selection_mode="points")
 with frame_col:
     frame_at_t()

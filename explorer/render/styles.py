@@ -7,7 +7,9 @@ CRISP_CSS = "<style>img, .js-plotly-plot image { image-rendering: pixelated; }</
 # folded. Streamlit does not know the viewport on the server, so this is CSS for narrow screens only; a desktop or
 # projector, wider than PHONE_MAX_PX, sees no change.
 # - the top padding, the gaps and the title shrink; the title keeps its "Copy link" beside it, not below;
-# - the paragraph under the title folds to two lines, and a tap (or hover) on it unfolds it;
+# - the paragraph under the title folds to two lines, and a tap (or hover) on it unfolds it; folded, it drops
+#   Streamlit's negative bottom margin (it offsets the paragraph's own margin, which the fold hides), else what follows
+#   is drawn over the second line;
 # - Plotly's mode bar is hidden: it covered the chart titles, and touch pans and zooms without it;
 # - a page's container keyed "phone_fold..." folds to a few lines (a tap unfolds it); one keyed "phone_controls"
 #   moves below the one keyed "phone_picture" (flex order; what followed the picture stays after both);
@@ -34,6 +36,7 @@ PHONE_CSS = f"""<style>
     -webkit-line-clamp: 2; overflow: hidden; cursor: pointer; }}
   {INTRO}:hover [data-testid="stCaptionContainer"], {INTRO}:active [data-testid="stCaptionContainer"] {{
     -webkit-line-clamp: unset; }}
+  {INTRO} [data-testid="stCaptionContainer"] {{ margin-bottom: 0; }}
   .js-plotly-plot .modebar-container {{ display: none !important; }}
   [class*="st-key-phone_fold"] {{ max-height: 6.5rem; overflow: hidden; cursor: pointer;
     -webkit-mask-image: linear-gradient(to bottom, black 60%, transparent); }}

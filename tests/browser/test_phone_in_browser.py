@@ -10,6 +10,7 @@ import pytest
 
 from bench.browser_harness import EXCEPTION, POINT_JS, chromium, serve_app, wait_idle
 from explorer.classmap.store import SqliteStore
+from explorer.render.styles import INTRO
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +59,10 @@ def open_on_phone(page, url: str, slug: str) -> None:
     page.wait_for_function("sel => [...document.querySelectorAll(sel)].some(e => e.getBoundingClientRect().height > 0)",
                            arg=PICTURE, timeout=timeout)
     wait_idle(page, timeout)
+    # and no element still waiting for its code (Plotly's bundle loads on a page's first chart: until then Streamlit
+    # shows a skeleton, and a later picture, such as a digit under the chart, may be the only one drawn)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stMain] [data-testid=stSkeleton]')",
+                           timeout=timeout)
 
 
 def test_the_list_of_pages_is_navigations():
@@ -135,3 +140,8 @@ def test_every_page_fits_a_phone_and_shows_its_picture_in_the_first_screen(phone
     top = page.evaluate("sel => Math.min(...[...document.querySelectorAll(sel)].map(e => e.getBoundingClientRect())"
                         "  .filter(r => r.height > 0).map(r => r.top + window.scrollY))", PICTURE)
     assert top < PHONE["height"], f"/{slug}: its picture starts at {top:.0f} px, below the first screen"
+    # the folded introduction (two lines) ends before what follows it starts: nothing is drawn over its text
+    gap = page.evaluate("""intro => {
+      const box = document.querySelector(intro), text = box && box.querySelector('[data-testid=stCaptionContainer]');
+      return text ? box.getBoundingClientRect().bottom - text.getBoundingClientRect().bottom : null; }""", INTRO)
+    assert gap is None or gap >= -0.5, f"/{slug}: the introduction's last line runs {-gap:.0f} px under what follows"
