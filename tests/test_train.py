@@ -11,7 +11,14 @@ import vae_core as vc
 from vae_core.analysis import elbo_by_chunk
 from vae_core.config import ConfigError
 from vae_core.model import negative_elbo
-from vae_core.train import TrainingTimeout, device_problem, evaluate_loss, evaluation_rows, pick_device
+from vae_core.train import (
+    TrainingTimeout,
+    device_problem,
+    evaluate_loss,
+    evaluation_rows,
+    make_optimizer,
+    pick_device,
+)
 
 CFG = vc.ModelConfig(hidden=(32, 16))
 
@@ -216,6 +223,26 @@ def test_an_evaluation_subset_must_be_a_whole_number_from_zero():
     assert [p.split(":")[0] for p in caught.value.problems] == ["eval_subset"]
     with pytest.raises(ConfigError, match="eval_subset"):
         vc.TrainConfig(eval_subset=2.5)
+
+
+def test_weight_decay_shrinks_only_the_decoders_weight_matrices(tiny_data):
+    plain = vc.train(CFG, vc.TrainConfig(epochs=2, batch_size=64, seed=5), data=tiny_data, show_bar=False).model
+    decayed = vc.train(CFG, vc.TrainConfig(epochs=2, batch_size=64, seed=5, weight_decay=50.0), data=tiny_data,
+                       show_bar=False).model
+    norms = {name: [p.norm().item() for p in m.parameters() if p.ndim > 1]
+             for name, m in (("plain", plain.decoder), ("decayed", decayed.decoder))}
+    assert all(d < 0.8 * p for p, d in zip(norms["plain"], norms["decayed"], strict=True))
+    optimizer = make_optimizer(decayed, vc.TrainConfig(weight_decay=0.01), torch.device("cpu"))
+    by_decay = {g["weight_decay"]: {id(p) for p in g["params"]} for g in optimizer.param_groups}
+    assert by_decay[0.01] == {id(p) for p in decayed.decoder.parameters() if p.ndim > 1}
+    assert {id(p) for p in decayed.encoder.parameters()} <= by_decay[0.0]
+
+
+def test_without_weight_decay_the_optimiser_is_plain_adam():
+    model = vc.VAE(CFG)
+    assert type(make_optimizer(model, vc.TrainConfig(), torch.device("cpu"))) is torch.optim.Adam
+    with pytest.raises(ConfigError, match="weight_decay"):
+        vc.TrainConfig(weight_decay=-0.1)
 
 
 # --- the time estimate ---

@@ -53,7 +53,7 @@ TRAIN_FLAGS = (("epochs", "epochs"), ("batch_size", "batch_size"), ("lr", "lr"),
                ("warmup", "warmup"), ("beta", "beta"), ("binarize", "binarize"), ("seed", "seed"),
                ("device", "device"), ("threads", "threads"), ("precision", "precision"),
                ("zero_bias", "data_bias"), ("train_subset", "train_subset"), ("snapshot_size", "snapshot_size"),
-               ("eval_subset", "eval_subset"))
+               ("eval_subset", "eval_subset"), ("weight_decay", "weight_decay"))
 
 
 def _default(field: str, config=BASE_TRAIN) -> str:
@@ -109,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--zero-bias", dest="zero_bias", action="store_const", const=False, default=None,
                    help="leave the decoder's output bias at PyTorch's initialisation, near zero, instead of starting "
                         "it at the logit of the mean training image (TrainConfig.data_bias off)")
+    t.add_argument("--weight-decay", type=float,
+                   help="decoupled weight decay (AdamW) on the decoder's weight matrices, a regulariser "
+                        f"({_default('weight_decay')}: plain Adam)")
     t.add_argument("--train-subset", type=int, help="train on the first N images only (default 0 = all 60,000)")
     t.add_argument("--snapshot-size", type=int,
                    help=f"test digits filmed as it trains, 0 = no film ({_default('snapshot_size')})")

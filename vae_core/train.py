@@ -187,6 +187,18 @@ class _Budget:
             f"(e.g. {BUDGET_ENV}={needed} for this one) or train fewer epochs or images")
 
 
+def make_optimizer(model: VAE, tc: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+    """Adam, or with tc.weight_decay AdamW decaying only the decoder's weight matrices (not its biases, not the
+    encoder). Fused: ~15% less time per epoch on this 2-core CPU than the default per-tensor loop."""
+    fused = device.type in ("cpu", "cuda")
+    if not tc.weight_decay:
+        return torch.optim.Adam(model.parameters(), lr=tc.lr, fused=fused)
+    decayed = {id(p) for p in model.decoder.parameters() if p.ndim > 1}
+    groups = [{"params": [p for p in model.parameters() if id(p) in decayed], "weight_decay": tc.weight_decay},
+              {"params": [p for p in model.parameters() if id(p) not in decayed], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=tc.lr, fused=fused)
+
+
 def lr_scheduler(optimizer: torch.optim.Optimizer, tc: TrainConfig, total_steps: int):
     """The per-step scheduler tc.lr_schedule names, or None for a constant lr."""
     if tc.lr_schedule == "cosine":
@@ -336,8 +348,7 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
         _start_at_mean_image(model, train_x)
     bf16 = uses_bf16(tc, device)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
-    # the fused Adam kernel: ~15% less time per epoch on this 2-core CPU than the default per-tensor loop
-    optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, fused=device.type in ("cpu", "cuda"))
+    optimizer = make_optimizer(model, tc, device)
     steps = math.ceil(len(train_x) / tc.batch_size)
     scheduler = lr_scheduler(optimizer, tc, tc.epochs * steps)
     generator = torch.Generator().manual_seed(tc.seed)
@@ -492,7 +503,7 @@ def training_time_parts(model_config: ModelConfig, train_config: TrainConfig,
     device = pick_device(tc.device)
     with torch.random.fork_rng(devices=[]), cpu_threads(tc.threads):
         model = VAE(model_config).to(device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, fused=device.type in ("cpu", "cuda"))
+        optimizer = make_optimizer(model, tc, device)
         scheduler = lr_scheduler(optimizer, tc, tc.epochs * steps)
         autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=uses_bf16(tc, device))
         sums = torch.zeros(3, device=device)
