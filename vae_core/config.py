@@ -162,7 +162,7 @@ class TrainConfig:
     # epoch is always scored on the whole test set, and each history row says how many digits its figures are on
     eval_subset: int = 0
     # decoupled weight decay (AdamW) on the decoder's weight matrices, a regulariser against its learning the training
-    # digits by heart (the default model's train/test gap was 3.1 nats); 0 = plain Adam, as before
+    # digits by heart (docs/model-card.md has what it did to the default model's recipe); 0 = plain Adam
     weight_decay: float = 0.0
 
     def __post_init__(self):

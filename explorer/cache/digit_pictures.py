@@ -1,9 +1,9 @@
 """Digit pictures that are the same for every session, encoded once: the PNG data URIs the latent map, the decoder
-grid and the interpolation pages show. Encoded anew, they cost a page open or a click 1-9 ms of the server's CPU
-(PNG encoding of the interpolation's two strips alone ~3-4 ms an open), the same work for every student of a room.
+grid and the interpolation pages show. Encoded anew at every run, their PNG encoding was a sizeable share of a page
+open's or a click's server CPU, the same work for every student of a room (docs/performance.md, Speed workarounds).
 
-Each entry is a str (or a pair of them), handed out as it is (st.cache_resource: no copy). Bounded: a digit's URI is
-2-4 KB, a strip's ~20 KB."""
+Each entry is a str (or a pair of them), handed out as it is (st.cache_resource: no copy). Bounded by max_entries: a
+digit's URI is a few KB, a strip's a few tens of KB."""
 from __future__ import annotations
 
 import streamlit as st

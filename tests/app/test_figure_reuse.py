@@ -18,18 +18,24 @@ from tests.app.helpers import strip_cells
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 
 
+def counted_calls(monkeypatch, module, names: dict[str, str]) -> dict[str, int]:
+    """From now on, how often `module` calls each of its functions named in `names` (function -> what it counts)."""
+    made = dict.fromkeys(names.values(), 0)
+    for function, counted in names.items():
+        original = getattr(module, function)
+
+        def call(*args, _original=original, _counted=counted, **kwargs):
+            made[_counted] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(module, function, call)
+    return made
+
+
 @pytest.fixture
 def builds(monkeypatch):
     """How often the figure cache called each builder; the caches start empty."""
-    counts = {"decoder_grid_figure": 0, "digit_scatter": 0}
-    for name in counts:
-        original = getattr(figure_cache, name)
-
-        def counting(*args, _original=original, _name=name, **kwargs):
-            counts[_name] += 1
-            return _original(*args, **kwargs)
-
-        monkeypatch.setattr(figure_cache, name, counting)
+    counts = counted_calls(monkeypatch, figure_cache, {name: name for name in ("decoder_grid_figure", "digit_scatter")})
     for cached in (figure_cache.decoder_grid, figure_cache._latent_map, figure_cache._latent_map_with_region,
                    figure_cache.interpolation_map):
         cached.clear()
@@ -89,16 +95,7 @@ def test_the_closeup_built_without_validation_is_a_valid_plotly_figure():
 def test_the_overview_makes_its_curves_and_digits_once_for_every_rerun_and_session(real_data, monkeypatch):
     from explorer.cache import overview
 
-    made = {"curves": 0, "digits": 0}
-
-    def counted(name, original):
-        def call(*args, **kwargs):
-            made[name] += 1
-            return original(*args, **kwargs)
-        return call
-
-    monkeypatch.setattr(overview, "loss_curves", counted("curves", overview.loss_curves))
-    monkeypatch.setattr(overview, "digit", counted("digits", overview.digit))
+    made = counted_calls(monkeypatch, overview, {"loss_curves": "curves", "digit": "digits"})
     for cached in (overview.overview_curves, overview.overview_digits, overview.overview_prior_samples):
         cached.clear()
     first = AppTest.from_file(str(PAGES / "overview.py"), default_timeout=90).run()
@@ -119,16 +116,7 @@ def encoded(monkeypatch):
     """How many digit pictures and strips explorer.cache.digit_pictures encoded; its caches start empty."""
     from explorer.cache import digit_pictures
 
-    made = {"digits": 0, "strips": 0}
-
-    def counted(name, original):
-        def call(*args, **kwargs):
-            made[name] += 1
-            return original(*args, **kwargs)
-        return call
-
-    monkeypatch.setattr(digit_pictures, "digit", counted("digits", digit_pictures.digit))
-    monkeypatch.setattr(digit_pictures, "strip", counted("strips", digit_pictures.strip))
+    made = counted_calls(monkeypatch, digit_pictures, {"digit": "digits", "strip": "strips"})
     for cached in (digit_pictures.test_digit_picture, digit_pictures.reconstruction_picture,
                    digit_pictures.decoded_picture, digit_pictures.interpolation_strips,
                    digit_pictures.interpolation_frame):
