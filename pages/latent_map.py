@@ -44,7 +44,8 @@ pca_test = cache.pca_test_codes(key)
 schema = us.latent_map_schema(us.model_names(), len(test_y), tuple(COLOUR_LABELS))
 us.restore(schema, into=LINKED)  # the link's view, read once per session (its model is the sidebar's); then the state's
 
-controls = st.columns([3, 3, 2, 3])
+# on a phone the maps come first, these controls under the selected digit (styles.PHONE_CSS)
+controls = st.container(key="phone_controls").columns([3, 3, 2, 3])
 show_prior = controls[0].toggle("Prior N(0, I) contours (1σ, 2σ, 3σ)", value=True, key="latent_show_prior")
 show_ellipse = controls[1].toggle("σ-ellipse of the selected digit", value=True, key="latent_show_ellipse",
                                   help="Drawn on the close-up under the maps: at the scale of the whole map "
@@ -206,7 +207,8 @@ def _selected_digit(selected: int) -> None:
                         config={"displayModeBar": False})
 
 
-maps_and_selection()
+with st.container(key="phone_picture"):
+    maps_and_selection()
 downloads = st.columns([2, 2, 3], vertical_alignment="center")
 downloads[0].download_button("VAE map as a PNG for a slide (1920 × 1080)", lambda: cache.latent_map_png(key),
                              file_name="latent_map_slide.png", mime="image/png", key="latent_slide_download",

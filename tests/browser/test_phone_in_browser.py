@@ -118,13 +118,15 @@ def test_the_overviews_digits_wrap_to_rows_of_five_on_a_phone(phone):
     assert all(40 <= width <= PHONE["width"] / 5 for _, width in rows), rows  # a fifth of the screen, not all of it
 
 
-def test_the_interpolation_map_comes_before_its_pickers_on_a_phone(phone):
+@pytest.mark.parametrize("slug", ["interpolation", "latent_map"])
+def test_the_map_comes_before_the_pages_controls_on_a_phone(phone, slug):
+    """The interpolation's pickers of A and B, the latent map's toggles and colour choice: under the map."""
     url, page = phone
-    open_on_phone(page, url, "interpolation")
+    open_on_phone(page, url, slug)
     top = "sel => document.querySelector(sel).getBoundingClientRect().top + window.scrollY"
     chart = page.evaluate(top, '[data-testid="stMain"] .js-plotly-plot')
-    pickers = page.evaluate(top, '[data-testid="stMain"] [data-testid="stSelectbox"]')
-    assert chart < PHONE["height"] and chart < pickers, (chart, pickers)
+    controls = page.evaluate(top, '[data-testid="stMain"] [data-testid="stSelectbox"]')
+    assert chart < PHONE["height"] / 2 and chart < controls, (chart, controls)
 
 
 # last in the file, and the Anomalies page last of all: the warm-up scores its digits meanwhile
