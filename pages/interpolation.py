@@ -89,11 +89,10 @@ strips = cache.interpolation_strips(key, a, b, steps, mode)  # (decoded frames, 
 def frame_at_t() -> None:
     """The frame at t, large: moving the slider reruns only this part (the scatter is not sent again)."""
     t = st.slider("t (0 = A, 1 = B)", 0.0, 1.0, step=0.01, key="interp_t")
-    z_fine = cache.interpolation(key, a, b, FINE, mode)[0]
     k = int(round(t * (FINE - 1)))
-    decoded, blended = cache.interpolation_frame(key, a, b, FINE, mode, k, 280)
+    decoded, blended, (z1, z2) = cache.interpolation_frame(key, a, b, FINE, mode, k, 280)
     left, right = st.columns(2)
-    left.image(decoded, output_format="PNG", caption=f"decoded z(t) = ({z_fine[k, 0]:+.2f}, {z_fine[k, 1]:+.2f})")
+    left.image(decoded, output_format="PNG", caption=f"decoded z(t) = ({z1:+.2f}, {z2:+.2f})")
     right.image(blended, caption=f"pixel blend at t = {t:.2f}", output_format="PNG")
     st.caption("Left: the decoder at the point z(t) of the latent path. Right: the images themselves cross-faded, "
                "(1−t)·A + t·B -- a double exposure, not a digit.")

@@ -43,8 +43,9 @@ def interpolation_strips(key, index_a: int, index_b: int, steps: int, mode: str)
 
 @st.cache_resource(show_spinner=False, max_entries=1024)
 def interpolation_frame(key, index_a: int, index_b: int, steps: int, mode: str, frame: int, px: int
-                        ) -> tuple[str, str]:
-    """Frame `frame` of `steps` from test digit index_a to index_b, at about px x px: (decoded, pixel blend)."""
-    _, frames, blend = interpolation(key, index_a, index_b, steps, mode)
+                        ) -> tuple[str, str, tuple[float, float]]:
+    """Frame `frame` of `steps` from test digit index_a to index_b, at about px x px: (decoded, pixel blend, its point
+    z on the path): a move of the t slider reads no arrays."""
+    z, frames, blend = interpolation(key, index_a, index_b, steps, mode)
     side = load_model(key).model.config.image_size
-    return digit(frames[frame], side, px), digit(blend[frame], side, px)
+    return digit(frames[frame], side, px), digit(blend[frame], side, px), (float(z[frame, 0]), float(z[frame, 1]))
