@@ -10,11 +10,12 @@ from explorer.room.roles import claim_from_url
 claim_from_url()  # first, before the heavy imports below: ?presenter=<token> leaves the address bar at once
 
 from explorer.model.link import note_linked_model  # noqa: E402
+from explorer.render.favicon import FAVICON_SVG  # noqa: E402
 from explorer.render.palette import colour_key_html  # noqa: E402
 from explorer.render.styles import CRISP_CSS, PHONE_CSS, TAP_SELECTS_JS  # noqa: E402
 from explorer.shell.presentation import presenting, render_presentation  # noqa: E402
 
-st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/scatter_plot:", layout="wide")
+st.set_page_config(page_title="VAE Latent Explorer", page_icon=FAVICON_SVG, layout="wide")
 note_linked_model()  # before the page list is shown: a click on it would drop the address's ?model=
 pages = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),

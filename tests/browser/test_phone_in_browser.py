@@ -1,10 +1,12 @@
 """Every page on a phone, as the audience of a room sees it (real Chromium, 390 x 844, touch, a mobile user agent, no
-presenter token): no exception box, no sideways scrolling, the page's main picture starting in the first screen; and
-tapping a cell of the decoder grid decodes it. Screenshots: artifacts/screenshots/phone_<page>.png."""
+presenter token): no exception box, no sideways scrolling, the page's main picture starting in the first screen,
+nothing asked of a machine other than the laptop; and tapping a cell of the decoder grid decodes it.
+Screenshots: artifacts/screenshots/phone_<page>.png."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -24,6 +26,8 @@ SLOW = 120_000  # ms: a page's first view on a fresh, shared 2-core server
 PICTURE = ('[data-testid="stMain"] .js-plotly-plot, [data-testid="stMain"] [data-testid="stImage"] img, '
            '[data-testid="stMain"] iframe, [data-testid="stMain"] [data-testid="stDataFrame"]')
 ANOMALIES = 900  # s: the Anomalies page first scores the 10,000 test digits (the server's warm-up starts it)
+LOCAL = {"127.0.0.1", "localhost"}
+OFF_MACHINE: list[str] = []  # what the phone asked of any other machine (its browser resolves no other host name)
 
 
 def page_slugs() -> list[str]:
@@ -48,8 +52,16 @@ def phone(tmp_path_factory, real_data):
                                                       user_agent=MOBILE_UA, device_scale_factor=2)
         page = context.new_page()
         page.set_default_timeout(SLOW)
+        page.on("request", note_off_machine)
         yield url, page
         context.close()
+
+
+def note_off_machine(request) -> None:
+    """Keeps the address of a request to any machine but this one (data: URLs and the like ask no machine)."""
+    parts = urlsplit(request.url)
+    if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL:
+        OFF_MACHINE.append(request.url)
 
 
 def open_on_phone(page, url: str, slug: str) -> None:
@@ -134,8 +146,11 @@ def test_the_map_comes_before_the_pages_controls_on_a_phone(phone, slug):
                                   for s in sorted(page_slugs(), key=lambda s: s == "anomalies")])  # it last: scored
 def test_every_page_fits_a_phone_and_shows_its_picture_in_the_first_screen(phone, slug):
     url, page = phone
+    OFF_MACHINE.clear()
     open_on_phone(page, url, slug)
     page.screenshot(path=str(SHOTS / f"phone_{slug or 'overview'}.png"))
+    # a lecture hall may have no internet: the page, its icon and its fonts come from the laptop alone
+    assert not OFF_MACHINE, f"/{slug} asked another machine for {sorted(set(OFF_MACHINE))}"
     assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
     width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width <= inner, f"/{slug} scrolls sideways: {width} px of content in a {inner} px window"
