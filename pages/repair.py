@@ -86,7 +86,7 @@ shown = np.where(r["observed"], r["corrupted"], MISSING_GREY)
 
 picture = st.container(key="phone_picture")
 picture.subheader(f"Repairing {name}")
-cols = picture.columns(4)
+cols = picture.container(key="phone_row_repair").columns(4)  # on a phone: the three digits in a row
 cols[0].image(digit(shown, side, px=196), output_format="PNG",
               caption="damaged" + ("" if noise else " (missing pixels in grey)"))
 cols[1].image(digit(r["vae"], side, px=196), caption="repaired by the VAE", output_format="PNG")

@@ -13,6 +13,8 @@ CRISP_CSS = "<style>img, .js-plotly-plot image { image-rendering: pixelated; }</
 # - Plotly's mode bar is hidden: it covered the chart titles, and touch pans and zooms without it;
 # - a page's container keyed "phone_fold..." folds to a few lines (a tap unfolds it); one keyed "phone_controls"
 #   moves below the one keyed "phone_picture" (flex order; what followed the picture stays after both);
+# - the columns in a container keyed "phone_row..." stay side by side, three to a row, rather than stacking one under
+#   another at full width (Repair's damaged, repaired and original digits: stacked, they filled three screens);
 # - a row of digits (explorer.render.gallery.digit_strip_html) wraps to rows of STRIP_PHONE_COLUMNS.
 PHONE_MAX_PX = 640  # Streamlit stacks columns below this width too
 STRIP_CLASS = "digit-strip"
@@ -44,6 +46,9 @@ PHONE_CSS = f"""<style>
     -webkit-mask-image: none; }}
   {WRAPPER}:has(> .st-key-phone_controls) {{ order: 1; }}
   {WRAPPER}:has(> .st-key-phone_picture) ~ * {{ order: 2; }}
+  [class*="st-key-phone_row"] [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
+  [class*="st-key-phone_row"] [data-testid="stColumn"] {{ flex: 1 1 28% !important; min-width: 0 !important;
+    width: auto !important; }}
   .{STRIP_CLASS} {{ grid-template-columns: repeat({STRIP_PHONE_COLUMNS}, minmax(0, 1fr)) !important; }}
 }}
 </style>"""

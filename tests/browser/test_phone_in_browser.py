@@ -1,6 +1,7 @@
 """Every page on a phone, as the audience of a room sees it (real Chromium, 390 x 844, touch, a mobile user agent, no
 presenter token): no exception box, no sideways scrolling, the page's main picture starting in the first screen,
-nothing asked of a machine other than the laptop; and tapping a cell of the decoder grid decodes it.
+nothing asked of a machine other than the laptop, Repair's three digits in one row; and tapping a cell of the decoder
+grid decodes it.
 Screenshots: artifacts/screenshots/phone_<page>.png."""
 from __future__ import annotations
 
@@ -128,6 +129,20 @@ def test_the_overviews_digits_wrap_to_rows_of_five_on_a_phone(phone):
     tops = [top for top, _ in rows]
     assert tops[:5] == [tops[0]] * 5 and tops[5:] == [tops[5]] * 5 and tops[5] > tops[0], tops
     assert all(40 <= width <= PHONE["width"] / 5 for _, width in rows), rows  # a fifth of the screen, not all of it
+
+
+def test_repairs_damaged_repaired_and_original_digits_sit_in_one_row_on_a_phone(phone):
+    url, page = phone
+    open_on_phone(page, url, "repair")
+    images = '.st-key-phone_picture [data-testid="stImage"] img'  # damaged, repaired, original
+    page.wait_for_function(f"() => [...document.querySelectorAll('{images}')].slice(0, 3)"
+                           ".filter(i => i.naturalWidth > 0).length == 3")
+    boxes = page.evaluate(f"[...document.querySelectorAll('{images}')].slice(0, 3).map(i => {{"
+                          " const r = i.getBoundingClientRect();"
+                          " return [Math.round(r.top), Math.round(r.left), r.width]; })")
+    assert len({top for top, _, _ in boxes}) == 1, f"the three digits are not in one row: {boxes}"
+    assert all(60 <= width <= PHONE["width"] / 3 for _, _, width in boxes), boxes
+    assert max(top for top, _, _ in boxes) < PHONE["height"] / 2, boxes
 
 
 @pytest.mark.parametrize("slug", ["interpolation", "latent_map"])
