@@ -15,6 +15,7 @@ from explorer.classmap.board import UNAVAILABLE, Snapshot, board
 from explorer.classmap.drawing import hold_threshold, map_model, pictures, student_id
 from explorer.classmap.store import ClassMapUnavailable
 from explorer.page import job_progress
+from explorer.page.device import map_height
 from explorer.page.guards import need_mnist, page_model
 from explorer.render.figures import label_counts_figure
 from explorer.render.gallery import gallery_html
@@ -62,7 +63,7 @@ def _layer(_snap: Snapshot, version: tuple[int, int], model_name: str, thumbnail
 
 
 def _backdrop():
-    return cache.latent_backdrop(key, "Drawings over the test digits", height=MAP_HEIGHT)
+    return cache.latent_backdrop(key, "Drawings over the test digits", height=map_height(MAP_HEIGHT))
 
 
 if presenter:

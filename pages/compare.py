@@ -15,6 +15,7 @@ from explorer.model.files import list_checkpoints
 from explorer.model.link import model_name
 from explorer.model.picker import label
 from explorer.page import url_state as us
+from explorer.page.device import map_height
 from explorer.page.guards import need_mnist
 from explorer.page.job_progress import await_job, presenter_can_compute
 from explorer.page.public_text import public
@@ -143,7 +144,7 @@ maps = {}
 for i, (key, ckpt) in enumerate(zip(keys, ckpts, strict=True)):
     if ckpt.model_config.latent_dim == 2:
         maps[i] = add_prior_contours(digit_scatter(cache.test_latents(key)[0], test_y, coord="z", title=names[i],
-                                                   height=560, min_half_range=3.2))
+                                                   height=map_height(560), min_half_range=3.2))
 same_axes(*maps.values())
 for i, col in enumerate(st.columns(2, gap="large")):
     with col:

@@ -11,6 +11,7 @@ import streamlit as st
 import vae_core as vc
 from explorer import cache
 from explorer.classmap.send_panel import send_panel
+from explorer.page.device import map_height
 from explorer.page.guards import need_mnist, page_model
 from explorer.page.job_progress import await_all, may_score, presenter_can_compute
 from explorer.page.score_labels import SCORE_LABELS
@@ -127,7 +128,7 @@ def draw_and_see() -> None:
     with right:
         st.html(MAP_CSS)
         with st.container(key="draw_map"):
-            base = cache.latent_backdrop(key, "Your digit among the test digits")
+            base = cache.latent_backdrop(key, "Your digit among the test digits", height=map_height(560))
             # the star first: it reaches the browser before the map's figure (hundreds of KB) is serialised again
             st.html(star_overlay(base.layout, *((seen["mu"], seen["sigma"]) if chosen else ())))
             st.plotly_chart(base, key="draw_backdrop", config={"displayModeBar": False})

@@ -12,6 +12,7 @@ import vae_core as vc
 from explorer import cache
 from explorer.model.link import model_name
 from explorer.page import url_state as us
+from explorer.page.device import on_phone
 from explorer.page.guards import page_model
 from explorer.render.digit_images import pil_uri, to_pil
 from explorer.render.figures import film_map
@@ -79,7 +80,7 @@ if not vc.has_film(ckpt.snapshots):
 
 film = cache.film(key)
 n_frames, n_digits = len(film["frames"]), len(film["labels"])
-st.plotly_chart(cache.film_chart(key), key="film_chart", config={"displayModeBar": False})
+st.plotly_chart(cache.film_chart(key, stacked=on_phone()), key="film_chart", config={"displayModeBar": False})
 stored = len(ckpt.snapshots["steps"])
 st.caption(f"{name}: {n_frames} frames" + (f" of the {stored} stored" if n_frames < stored else "")
            + f", {n_digits:,} test digits. The grids are drawn in 16 grey levels to keep the page light.")

@@ -9,6 +9,7 @@ import streamlit as st
 from explorer import cache
 from explorer.model.link import model_name
 from explorer.page import url_state as us
+from explorer.page.device import map_height
 from explorer.page.guards import need_mnist, page_model
 from explorer.render.clicks import digit_and_rank, index_of, selected_index
 
@@ -102,7 +103,7 @@ def frame_at_t() -> None:
 
 map_col, frame_col = st.container(key="phone_picture").columns([3, 2], gap="large")
 with map_col:
-    st.plotly_chart(cache.interpolation_map(key, a, b, steps, mode, "Latent means, path A → B"),
+    st.plotly_chart(cache.interpolation_map(key, a, b, steps, mode, "Latent means, path A → B", map_height(640)),
                     key=CHART, on_select=_on_click, selection_mode="points")
 with frame_col:
     frame_at_t()

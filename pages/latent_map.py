@@ -12,6 +12,7 @@ import vae_core as vc
 from explorer import cache
 from explorer.model.link import model_name
 from explorer.page import url_state as us
+from explorer.page.device import map_height
 from explorer.page.guards import need_mnist, page_model
 from explorer.page.job_progress import await_all, may_score
 from explorer.page.score_labels import COLOUR_LABELS
@@ -102,7 +103,7 @@ def _clear_region() -> None:
 def _map_figure(which: str, region: dict | None):
     """(one map, a caption on its digits or None): one figure per model and view, shared by every session and rerun
     (explorer.cache.figures), so a click costs no rebuild and sends the same figure again."""
-    height = cache.LATENT_MAP_HEIGHT[show_digits]
+    height = map_height(cache.LATENT_MAP_HEIGHT[show_digits])
     return cache.latent_map(key, which, height, show_prior, show_digits, region=region, **colour)
 
 

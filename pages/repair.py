@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import cache
+from explorer.page.device import map_height
 from explorer.page.guards import need_mnist, page_model
 from explorer.page.session_keys import DRAWN, DRAWN_FROM
 from explorer.render.digit_images import digit, strip
@@ -111,7 +112,7 @@ else:
 map_col, base_col = st.columns([1.3, 1], gap="large")
 with map_col:
     mu = cache.test_latents(key)[0]
-    fig = digit_scatter(mu, test_y, coord="z", height=600,
+    fig = digit_scatter(mu, test_y, coord="z", height=map_height(600),
                         title="The clean digit's code and the damaged one's" if noise else "z across the iterations")
     add_prior_contours(fig)
     add_path(fig, r["path"], names=("clean", "damaged") if noise else ("start", "end"))

@@ -42,11 +42,13 @@ def latent_map(key, which: str, height: int, show_prior: bool, show_digits: bool
     return _latent_map_with_region(key, which, height, show_prior, show_digits, values, value_name, region)
 
 
-def first_latent_maps(key) -> None:
+def first_latent_maps(key, heights: tuple[int, ...] = (LATENT_MAP_HEIGHT[False],)) -> None:
     """Build both maps as the latent-map page first shows them (label colours, the prior's circles, no digits, no
-    selection): the server's warm-up does, so the first visitor's page sends them without building them."""
-    for which in LATENT_MAPS:
-        latent_map(key, which, LATENT_MAP_HEIGHT[False], show_prior=True, show_digits=False)
+    selection), at each of `heights` (a desktop's, a phone's): the server's warm-up does, so the first visitor's page
+    sends them without building them."""
+    for height in heights:
+        for which in LATENT_MAPS:
+            latent_map(key, which, height, show_prior=True, show_digits=False)
 
 
 def _build_latent_map(key, which, height, show_prior, show_digits, values, value_name, region):

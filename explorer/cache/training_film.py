@@ -9,6 +9,7 @@ from explorer.render.digit_images import grey_levels_uri
 from explorer.render.figures import film_figure
 from vae_core import slides
 
+FILM_HEIGHT, STACKED_FILM_HEIGHT = 980, 1250  # px: side by side over the loss curves; one under another (a phone)
 FILM_MAX_FRAMES = 60  # frames of a film the page animates (a 100-epoch film: the first epoch's and every 2nd after)
 FILM_GREYS = 16  # grey levels of the animated grids: under half the bytes of PNGs in 256 levels
 
@@ -29,10 +30,11 @@ def film(key) -> dict:
 
 
 @st.cache_resource(show_spinner="Drawing the training film…", max_entries=4)
-def film_chart(key):
-    """The film as one animated Plotly figure (explorer.render.figures.film_figure), built once per model for every session:
-    building its frames costs several times what sending the cached figure costs a page run (Streamlit's copy and
-    JSON)."""
+def film_chart(key, stacked: bool = False):
+    """The film as one animated Plotly figure (explorer.render.figures.film_figure), built once per model and shape
+    for every session: building its frames costs several times what sending the cached figure costs a page run
+    (Streamlit's copy and JSON). `stacked`: the map over the grid over the loss curves, for a phone."""
     f = film(key)
     return film_figure(f["means"], f["labels"], f["captions"], f["epochs"], f["grids"], load_model(key).history,
-                       f["extent"], grid_extent=vc.FILM_EXTENT, grid_cells=vc.FILM_GRID)
+                       f["extent"], grid_extent=vc.FILM_EXTENT, grid_cells=vc.FILM_GRID,
+                       height=STACKED_FILM_HEIGHT if stacked else FILM_HEIGHT, stacked=stacked)

@@ -403,19 +403,31 @@ def film_map(codes: np.ndarray, labels: np.ndarray, extent: float, title: str = 
 
 def film_figure(means: np.ndarray, labels: np.ndarray, captions: list[str], epochs: np.ndarray,
                 grid_uris: list[str] | None, history: list[dict], extent: float, grid_extent: float = 3.0,
-                grid_cells: int = 12, frame_ms: int = 600, transition_ms: int = 250, height: int = 980) -> go.Figure:
+                grid_cells: int = 12, frame_ms: int = 600, transition_ms: int = 250, height: int = 980,
+                stacked: bool = False) -> go.Figure:
     """A training film as one Plotly animation, played in the browser (no server round trip per frame): the latent
     means of the filmed digits (F, n, 2) on axes fixed over the whole film, the decoded grid of each frame (PNG data
     URIs, None without grids) and the loss curves with a cursor at the frame's epoch; Play/Pause buttons and a slider
-    labelled by `captions`. Trace order: 10 digit traces, then the grid-less loss traces, the cursor last."""
+    labelled by `captions`. Trace order: 10 digit traces, then the grid-less loss traces, the cursor last.
+
+    The map and the grid sit side by side over the loss curves, or with `stacked` one under the other (a phone's
+    width: side by side, each was ~150 px wide); the grid's axes are x2/y2 either way."""
     from plotly.subplots import make_subplots
 
     means, labels, epochs = np.asarray(means, dtype=np.float32), np.asarray(labels), np.asarray(epochs, dtype=float)
-    cols, rows = (2 if grid_uris else 1), (2 if history else 1)
-    specs = [[{}] * cols] + ([[{"colspan": cols}] + [None] * (cols - 1)] if history else [])
     titles = ["Latent means μ(x)"] + (["Decoded grid (z₂ up)"] if grid_uris else []) + (["Loss"] if history else [])
-    fig = make_subplots(rows=rows, cols=cols, specs=specs, row_heights=[0.68, 0.32] if history else None,
-                        vertical_spacing=0.1, horizontal_spacing=0.08, subplot_titles=titles)
+    if stacked:
+        cols, rows = 1, len(titles)
+        grid_at, loss_at = (2, 1), (len(titles), 1)
+        specs = [[{}]] * rows
+        row_heights = [0.37] * (rows - 1) + [0.26] if history else None
+    else:
+        cols, rows = (2 if grid_uris else 1), (2 if history else 1)
+        grid_at, loss_at = (1, 2), (2, 1)
+        specs = [[{}] * cols] + ([[{"colspan": cols}] + [None] * (cols - 1)] if history else [])
+        row_heights = [0.68, 0.32] if history else None
+    fig = make_subplots(rows=rows, cols=cols, specs=specs, row_heights=row_heights,
+                        vertical_spacing=0.08 if stacked else 0.1, horizontal_spacing=0.08, subplot_titles=titles)
     for trace in _film_map_traces(means[0], labels):
         fig.add_trace(trace, row=1, col=1)
     add_prior_contours(fig)
@@ -433,24 +445,25 @@ def film_figure(means: np.ndarray, labels: np.ndarray, captions: list[str], epoc
         reach = grid_extent * (1 + 1 / max(grid_cells - 1, 1))
         fig.add_layout_image(grid_image(0))
         fig.update_xaxes(range=[-reach, reach], title_text="z₁", showgrid=False, zeroline=False, constrain="domain",
-                         row=1, col=2)
+                         row=grid_at[0], col=grid_at[1])
         fig.update_yaxes(range=[-reach, reach], title_text="z₂", showgrid=False, zeroline=False, scaleanchor="x2",
-                         scaleratio=1, constrain="domain", row=1, col=2)
+                         scaleratio=1, constrain="domain", row=grid_at[0], col=grid_at[1])
     cursor = []
     if history:
         for trace in loss_curves(history).data:
             trace.update(legendgroup="loss", showlegend=False, hovertemplate="%{y:.1f}")
-            fig.add_trace(trace, row=2, col=1)
+            fig.add_trace(trace, row=loss_at[0], col=loss_at[1])
         values = [h[f"{s}_loss"] for h in history for s in ("train", "test")]
         lo, hi = min(values), max(values)
         top = hi + 0.1 * (hi - lo + 1)
         cursor = [len(fig.data)]
         fig.add_trace(go.Scatter(x=[epochs[0]] * 2, y=[lo - 0.05 * (hi - lo + 1), top], mode="lines",
                                  line=dict(color=HIGHLIGHT, width=3), showlegend=False, hoverinfo="skip"),
-                      row=2, col=1)
+                      row=loss_at[0], col=loss_at[1])
         n = max(int(np.ceil(epochs.max())), len(history))
-        fig.update_xaxes(title_text="epoch", range=[-0.3, n + 0.3], row=2, col=1)
-        fig.update_yaxes(title_text="−ELBO (nats / image)", range=[lo - 0.05 * (hi - lo + 1), top], row=2, col=1)
+        fig.update_xaxes(title_text="epoch", range=[-0.3, n + 0.3], row=loss_at[0], col=loss_at[1])
+        fig.update_yaxes(title_text="−ELBO (nats / image)", range=[lo - 0.05 * (hi - lo + 1), top], row=loss_at[0],
+                         col=loss_at[1])
 
     frames = []
     for f in range(len(means)):
@@ -467,7 +480,8 @@ def film_figure(means: np.ndarray, labels: np.ndarray, captions: list[str], epoc
                 transition=dict(duration=transition_ms, easing="cubic-in-out"))
     replay = dict(play, fromcurrent=False)
     fig.update_layout(
-        height=height, font=dict(size=FONT_SIZE), margin=dict(l=10, r=10, t=90, b=130), dragmode=False,
+        height=height, font=dict(size=FONT_SIZE), margin=dict(l=10, r=10, t=90, b=230 if stacked else 130),
+        dragmode=False,
         hovermode="closest", plot_bgcolor="white",
         legend=dict(orientation="h", yanchor="bottom", y=1.05, xanchor="left", x=0, itemsizing="constant",
                     font=dict(size=FONT_SIZE)),
@@ -476,7 +490,9 @@ def film_figure(means: np.ndarray, labels: np.ndarray, captions: list[str], epoc
                           buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                    dict(label="❚❚ Pause", method="animate", args=[[None], step]),
                                    dict(label="↺ Replay", method="animate", args=[None, replay])])],
-        sliders=[dict(active=0, x=0.3, len=0.7, y=0, yanchor="top", pad=dict(t=50), font=dict(size=FONT_SIZE - 4),
+        # stacked (a phone's width), the slider goes under the buttons rather than beside them
+        sliders=[dict(active=0, x=0 if stacked else 0.3, len=0.9 if stacked else 0.7, y=0, yanchor="top",
+                      pad=dict(t=150 if stacked else 50), font=dict(size=FONT_SIZE - 4),
                       currentvalue=dict(prefix="", font=dict(size=FONT_SIZE + 4), xanchor="left"),
                       steps=[dict(label=captions[f], method="animate", args=[[str(f)], step])
                              for f in range(len(means))])],

@@ -40,7 +40,7 @@ def warm_up() -> list[str]:
     # its anomaly scores are stored at its first run)
     steps = (("model", cache.load_model), ("checkpoint fingerprint", stable_key), ("test latents", cache.test_latents),
              ("PCA of the test digits", cache.pca_test_codes), ("embedding scores", cache.embedding_metrics),
-             ("latent map figures", cache.first_latent_maps), ("decoder grid figure", _first_decoder_grid))
+             ("latent map figures", _first_latent_maps), ("decoder grid figure", _first_decoder_grid))
     try:
         key = ModelKey.of(DEFAULT_CHECKPOINT)
         for name, step in steps:
@@ -49,6 +49,14 @@ def warm_up() -> list[str]:
     except Exception as e:  # noqa: BLE001 -- a page shows the same error to the user, with its fix
         done.append(f"stopped: {type(e).__name__}: {e}")
     return done
+
+
+def _first_latent_maps(key) -> None:
+    """The latent map's two figures for a desktop and for a phone (a room's audience opens the link on phones)."""
+    from explorer import cache
+    from explorer.page.device import map_height
+
+    cache.first_latent_maps(key, (cache.LATENT_MAP_HEIGHT[False], map_height(cache.LATENT_MAP_HEIGHT[False], phone=True)))
 
 
 def _first_decoder_grid(key) -> None:

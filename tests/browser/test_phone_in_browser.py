@@ -145,6 +145,31 @@ def test_repairs_damaged_repaired_and_original_digits_sit_in_one_row_on_a_phone(
     assert max(top for top, _, _ in boxes) < PHONE["height"] / 2, boxes
 
 
+# A page's first chart: (px of white under its plot area, below the x axis's labels; the figure's height)
+WHITE_UNDER_JS = """() => { const l = document.querySelector('[data-testid=stMain] .js-plotly-plot')._fullLayout;
+  return [l.height - l.yaxis._offset - l.yaxis._length - l.margin.b, l.height]; }"""
+
+
+@pytest.mark.parametrize("slug", ["latent_map", "interpolation", "repair"])
+def test_a_map_on_a_phone_has_no_band_of_white_under_it(phone, slug):
+    """An equal-aspect map is as wide as the phone: its figure's height follows, not a desktop's 600-640 px."""
+    url, page = phone
+    open_on_phone(page, url, slug)
+    page.wait_for_function("() => document.querySelector('[data-testid=stMain] .js-plotly-plot')._fullLayout")
+    white, height = page.evaluate(WHITE_UNDER_JS)
+    assert white < 80, f"/{slug}: {white:.0f} px of white under a {height}-px map"
+
+
+def test_the_training_film_stacks_its_map_over_its_grid_on_a_phone(phone):
+    url, page = phone
+    open_on_phone(page, url, "film")
+    page.wait_for_function("() => document.querySelector('[data-testid=stMain] .js-plotly-plot')._fullLayout")
+    layout = page.evaluate("""() => { const l = document.querySelector('[data-testid=stMain] .js-plotly-plot')._fullLayout;
+      return {map: [l.xaxis._length, l.yaxis._offset + l.yaxis._length], grid: [l.xaxis2._length, l.yaxis2._offset]}; }""")
+    assert layout["grid"][1] > layout["map"][1], f"the grid is not under the map: {layout}"
+    assert min(layout["map"][0], layout["grid"][0]) > PHONE["width"] / 2, f"map or grid under half the width: {layout}"
+
+
 @pytest.mark.parametrize("slug", ["interpolation", "latent_map"])
 def test_the_map_comes_before_the_pages_controls_on_a_phone(phone, slug):
     """The interpolation's pickers of A and B, the latent map's toggles and colour choice: under the map."""
