@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-# An equal-aspect map on a ~360-px-wide phone: its square plot, the title and a two-row legend. At a desktop's 620 px
-# the plot stays ~330 px wide and ~200 px of white came under it.
+# An equal-aspect map on a ~360-px-wide phone: its square plot, the title and a two-row legend. A desktop's 560-640 px
+# leave a band of white under the plot there (docs/performance.md, Phones).
 PHONE_MAP_HEIGHT = 470
 
 
