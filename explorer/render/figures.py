@@ -427,7 +427,7 @@ def film_figure(means: np.ndarray, labels: np.ndarray, captions: list[str], epoc
         specs = [[{}] * cols] + ([[{"colspan": cols}] + [None] * (cols - 1)] if history else [])
         row_heights = [0.68, 0.32] if history else None
     fig = make_subplots(rows=rows, cols=cols, specs=specs, row_heights=row_heights,
-                        vertical_spacing=0.08 if stacked else 0.1, horizontal_spacing=0.08, subplot_titles=titles)
+                        vertical_spacing=0.11 if stacked else 0.1, horizontal_spacing=0.08, subplot_titles=titles)
     for trace in _film_map_traces(means[0], labels):
         fig.add_trace(trace, row=1, col=1)
     add_prior_contours(fig)
