@@ -1,5 +1,6 @@
-"""The shipped checkpoints: the default meets the issue's targets on the 10,000 MNIST test digits; it and the two
-models shipped to compare it with (beta = 4, conv) are small, documented in docs/model-card.md, and each carries its film."""
+"""The shipped checkpoints: the default meets the issue's targets on the 10,000 MNIST test digits (test -ELBO <= 133,
+IWAE <= 130.5, 5-NN >= 0.88); it and the two models shipped to compare it with (beta = 4, conv) are small, documented
+in docs/model-card.md, and each carries its film."""
 from pathlib import Path
 
 import numpy as np
@@ -41,17 +42,22 @@ def test_the_comparison_models_are_what_their_names_say():
     assert conv.model_config.arch == "conv" and conv.train_config.beta == 1.0
 
 
-def test_test_elbo_is_no_worse_than_the_default_it_replaced(default, real_data):
+def test_test_elbo_meets_its_target_and_beats_the_default_it_replaced(default, real_data):
     x, _ = vc.load_mnist("test")
     assert len(x) == 10000
     loss = vc.per_image_elbo(default.model, x)["loss"].mean()
-    assert loss <= 133.95, f"test -ELBO {loss:.2f} nats/image (the 120-epoch default it replaced: 133.95)"
+    assert loss <= 133.0, f"test -ELBO {loss:.2f} nats/image (target 133; the leaky-ReLU default it replaced: 133.45)"
 
 
-def test_knn_accuracy_is_no_worse_than_the_default_it_replaced(default, real_data):
+def test_knn_accuracy_meets_its_target_and_beats_the_default_it_replaced(default, real_data):
     (train_x, train_y), (test_x, test_y) = vc.load_mnist("train"), vc.load_mnist("test")
     accuracy = knn_accuracy(vc.encode(default.model, train_x)[0], train_y, vc.encode(default.model, test_x)[0], test_y)
-    assert accuracy >= 0.868, f"5-NN accuracy {accuracy:.4f} (the 120-epoch default it replaced: 0.8679)"
+    assert accuracy >= 0.88, f"5-NN accuracy {accuracy:.4f} (target 0.88; the leaky-ReLU default it replaced: 0.8747)"
+
+
+def test_the_stored_iwae_estimate_meets_its_target(default):
+    """The IWAE bound at k = 1000 takes minutes, so the figure the CLI computed when it saved the model is read."""
+    assert default.metrics["iwae_k"] == 1000 and default.metrics["iwae_nll"] <= 130.5, default.metrics
 
 
 def test_stored_test_encodings_are_the_models_own(default, real_data):

@@ -2,7 +2,7 @@
 
 A likelihood model gives simple images -- a blank field, a short stroke, a dot -- as high a likelihood as a digit
 (Nalisnick et al. 2019): on the default model -log p(x) ranks nearly blank images, strokes and dots *below* held-out
-digits (AUROC 0.44, 0.43, 0.31), because little ink costs few nats. Serra et al. 2020 ("Input complexity and
+digits (AUROC below 0.5, docs/model-card.md), because little ink costs few nats. Serra et al. 2020 ("Input complexity and
 out-of-distribution detection with likelihood-based generative models") subtract the input's complexity, a lossless
 compressor's code length L(x): S(x) = -log p(x) - L(x). Here
 
@@ -12,7 +12,7 @@ compressor's code length L(x): S(x) = -log p(x) - L(x). Here
 not (a Bernoulli likelihood of grey levels vs. a q-level picture), so w and q are fitted (`fit_complexity`) on held-out
 data: the last 5,000 training images (held out from what is reported, though the default model trained on them too)
 and probe sets generated with another seed than the reported ones. On the default
-model the fit chose q = 3, w = 0.53: coarse levels keep anti-aliased edges from counting as complexity (with 8-bit
+model the fit chose q = 3 and w ~ 0.5: coarse levels keep anti-aliased edges from counting as complexity (with 8-bit
 images no w qualified: at w = 0.01 the letters already fell more than 0.01 AUROC below -ELBO on the validation sets).
 """
 from __future__ import annotations
@@ -37,7 +37,8 @@ class Complexity:
     # the defaults are what fit_complexity chose for checkpoints/default.pt (IWAE k=100, 5,000 validation digits,
     # 500 images per validation probe set); `python -m vae_core anomalies` refits them for the checkpoint it is given
     levels: int = 3  # grey levels an image is quantised to before it is compressed
-    weight: float = 0.47797396393487496  # nats of -log p(x) per nat of compressed length (the 120-epoch default: 0.5265)
+    weight: float = 0.47797396393487496  # nats of -log p(x) per nat of compressed length (the fit chose the same for
+    # the tanh default and the leaky-ReLU one before it; 0.5265 for the 120-epoch one)
 
 
 def compressed_length(images, levels: int = 3) -> np.ndarray:

@@ -94,7 +94,9 @@ def test_the_auroc_table_has_one_row_per_probe_set_and_one_column_per_score(page
     assert len(table.columns) == len(vc.SCORES)
     aurocs = cache.probe_aurocs(ModelKey.of(DEFAULT_CHECKPOINT))
     np.testing.assert_allclose(table["corrected"].to_numpy(), [aurocs["corrected"][p] for p in vc.PROBE_NAMES])
-    assert table.loc["uniform noise"].min() > 0.9  # noise is far from any digit by every score, even at k = 2
+    # noise is far from any digit by every score of fit, even at k = 2 (the KL alone need not be: the tanh default
+    # encodes noise near the prior)
+    assert table.loc["uniform noise"].drop("KL").min() > 0.9
 
 
 def test_the_roc_curves_show_one_curve_per_probe_set_and_follow_the_chosen_score(page):
