@@ -32,19 +32,21 @@ pages = st.navigation([
 ], position="top" if presenting() else "sidebar")  # presenting, the sidebar is hidden: the pages go along the top
 st.html(CRISP_CSS + PHONE_CSS)  # every page: digit pixels stay square when scaled; the layout fits a phone
 render_presentation()  # presenting: larger type, no sidebar or toolbar, and the button that ends it
-with st.sidebar:
-    sidebar = st.container()  # filled below, once the model code is imported
-    st.caption("Digit colours on every map")
-    st.html(colour_key_html())  # HTML, not a chart: the page's own maps are the first charts the browser draws
-    st.html(TAP_SELECTS_JS, unsafe_allow_javascript=True)  # our own script: a tap on a chart selects (styles.py)
+sidebar = st.sidebar.container()  # filled after the page: a first view sends the page's picture first
 
 from explorer.startup.imports import import_app_modules  # noqa: E402
 
-import_app_modules()  # torch & co., after the key is sent; one thread at a time (a room connecting at once)
-from explorer.shell.sidebar import render_sidebar  # noqa: E402
+import_app_modules()  # torch & co. (the warm-up imported them already); one thread at a time (a room connecting at once)
+from explorer.shell.sidebar import choose_model, render_sidebar  # noqa: E402
 from explorer.startup.gc_freeze import freeze_long_lived_objects  # noqa: E402
 
-with sidebar:
-    render_sidebar()
-pages.run()
+pick = choose_model()  # the model the page shows; the picker itself is drawn with the sidebar, after the page
+try:
+    pages.run()
+finally:  # a page that stops (st.stop: no MNIST, a model that does not load) or fails keeps its sidebar
+    with sidebar:
+        render_sidebar(pick)
+        st.caption("Digit colours on every map")
+        st.html(colour_key_html())  # HTML, not a chart: the page's own maps are the first charts the browser draws
+        st.html(TAP_SELECTS_JS, unsafe_allow_javascript=True)  # our own script: a tap on a chart selects (styles.py)
 freeze_long_lived_objects(pages.url_path)  # once per page: later clicks skip the long-lived heap in GC

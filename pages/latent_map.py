@@ -45,21 +45,13 @@ pca_test = cache.pca_test_codes(key)
 schema = us.latent_map_schema(us.model_names(), len(test_y), tuple(COLOUR_LABELS))
 us.restore(schema, into=LINKED)  # the link's view, read once per session (its model is the sidebar's); then the state's
 
-# on a phone the maps come first, these controls under the selected digit (styles.PHONE_CSS)
-controls = st.container(key="phone_controls").columns([3, 3, 2, 3])
-show_prior = controls[0].toggle("Prior N(0, I) contours (1σ, 2σ, 3σ)", value=True, key="latent_show_prior")
-show_ellipse = controls[1].toggle("σ-ellipse of the selected digit", value=True, key="latent_show_ellipse",
-                                  help="Drawn on the close-up under the maps: at the scale of the whole map "
-                                       "q(z|x) is a few pixels wide.")
-show_digits = controls[2].toggle(
-    "Show digits", key="latent_show_digits",
-    help="A few hundred test digits drawn at their places on both maps (420 and 502 for the default model), at most "
-         "one per cell of a grid over the map, never overlapping; framed in their class colours. With a selection, "
-         "picked among the selected digits. Zoom in to see them larger.")
-colour_by = controls[3].selectbox(
-    "Colour by", list(COLOUR_LABELS), format_func=COLOUR_LABELS.get, key="latent_colour_by",
-    help="A digit's label, or how anomalous the VAE finds it (higher = darker; see the Anomalies page). Both maps "
-         "use the same colours, so you can see where the VAE's atypical digits land in PCA too.")
+# The view's settings are read here and their widgets drawn after the maps, into this slot above them: a first view
+# sends the maps first (docs/performance.md, First view). A keyed widget's value is in the session state before the
+# run, so maps and widgets agree. On a phone the slot sits under the selected digit (styles.PHONE_CSS).
+VIEW_DEFAULTS = {"latent_show_prior": True, "latent_show_ellipse": True, "latent_show_digits": False,
+                 "latent_colour_by": "label"}
+controls_slot = st.container(key="phone_controls")
+show_prior, show_ellipse, show_digits, colour_by = (st.session_state.get(k, v) for k, v in VIEW_DEFAULTS.items())
 # the 10,000 test digits' scores: a shared job, once per model for the whole server (the Anomalies page's); until
 # they exist (and the audience may not start them), the maps keep the label colours
 colour = {}
@@ -208,8 +200,29 @@ def _selected_digit(selected: int) -> None:
                         config={"displayModeBar": False})
 
 
+def _view_controls() -> None:
+    """The view's widgets (their values were read above, before the maps)."""
+    controls = controls_slot.columns([3, 3, 2, 3])
+    controls[0].toggle("Prior N(0, I) contours (1σ, 2σ, 3σ)", value=VIEW_DEFAULTS["latent_show_prior"],
+                       key="latent_show_prior")
+    controls[1].toggle("σ-ellipse of the selected digit", value=VIEW_DEFAULTS["latent_show_ellipse"],
+                       key="latent_show_ellipse",
+                       help="Drawn on the close-up under the maps: at the scale of the whole map q(z|x) is a few "
+                            "pixels wide.")
+    controls[2].toggle(
+        "Show digits", value=VIEW_DEFAULTS["latent_show_digits"], key="latent_show_digits",
+        help="A few hundred test digits drawn at their places on both maps (420 and 502 for the default model), at most "
+             "one per cell of a grid over the map, never overlapping; framed in their class colours. With a selection, "
+             "picked among the selected digits. Zoom in to see them larger.")
+    controls[3].selectbox(
+        "Colour by", list(COLOUR_LABELS), format_func=COLOUR_LABELS.get, key="latent_colour_by",
+        help="A digit's label, or how anomalous the VAE finds it (higher = darker; see the Anomalies page). Both maps "
+             "use the same colours, so you can see where the VAE's atypical digits land in PCA too.")
+
+
 with st.container(key="phone_picture"):
     maps_and_selection()
+_view_controls()
 downloads = st.columns([2, 2, 3], vertical_alignment="center")
 downloads[0].download_button("VAE map as a PNG for a slide (1920 × 1080)", lambda: cache.latent_map_png(key),
                              file_name="latent_map_slide.png", mime="image/png", key="latent_slide_download",

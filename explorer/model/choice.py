@@ -1,8 +1,8 @@
 """Which checkpoint a run of the app shows: the one picked in the sidebar, or the shipped default when none was picked
 (a page run on its own, as in AppTest) or the picked one cannot be loaded.
 
-Resolved once per script run -- by the sidebar, or by `page_model()` when there is no sidebar -- into one `ModelKey`,
-kept in the session; pages and the cache functions take that key."""
+Resolved once per script run -- by the sidebar's pick, before the page runs, or by `page_model()` when there is no
+sidebar -- into one `ModelKey`, kept in the session; pages and the cache functions take that key."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,9 +1,10 @@
 """The model in every page's link (?model=<file stem>): read into the sidebar picker on a session's first run, and the
 model shown written back on every run, so any page's link opens on the same model.
 
-The sidebar is drawn before the page (navigation.py), so the link's model is selected in the picker before anything
-is drawn from it. A bad name falls back to the default with one notice, and the address bar then names the default:
-the page's own `url_state.restore`, later in the same run, finds a valid model and does not repeat the notice."""
+The pick is resolved before the page (navigation.py, explorer.model.picker.pick_model), so the link's model is in the
+picker's state before anything is drawn from it. A bad name falls back to the default with one notice, and the address
+bar then names the default: the page's own `url_state.restore`, later in the same run, finds a valid model and does
+not repeat the notice."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,9 +1,10 @@
-"""The sidebar's model picker and the card describing the chosen model. The pick is resolved here, once per run, into
-the ModelKey the page uses (explorer.model.choice)."""
+"""The sidebar's model picker and the card describing the chosen model. The pick is resolved here, once per run and
+before the page, into the ModelKey the page uses (explorer.model.choice); the picker is drawn after the page."""
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -19,8 +20,15 @@ PICKER = "sidebar_checkpoint"  # the picker's widget key: the selected checkpoin
 PENDING = "sidebar_pending_checkpoint"  # a path to select on the next full run (a freshly trained model)
 
 
-def render_picker() -> None:
-    """The picker, then the card of the model in use (or why the picked one is not)."""
+class Pick(NamedTuple):
+    """The picker's choices this run and why the picked model was replaced by the default (None if it was not)."""
+    paths: list[str]
+    problem: str | None
+
+
+def pick_model() -> Pick:
+    """Resolve this run's pick into the ModelKey the page uses (explorer.model.choice); before the page runs, while the
+    picker itself is drawn after it (render_picker), so that the page's picture is the first thing sent."""
     select_linked_model(PICKER)  # a session opened from a link (?model=beta4) starts on the link's model
     pending = st.session_state.pop(PENDING, None)
     paths = [str(p) for p in list_checkpoints()]
@@ -28,13 +36,18 @@ def render_picker() -> None:
         st.session_state[PICKER] = pending
     if st.session_state.get(PICKER) not in paths:
         st.session_state[PICKER] = str(DEFAULT_CHECKPOINT)
-    st.selectbox("Model", paths, key=PICKER, format_func=label, on_change=release_linked_model,
-                 help="The shipped models (the default, β = 4 and conv) plus every model trained since on this "
-                      "server.")  # no folder named: the projector and the room's phones see this text
     problem = choose(st.session_state[PICKER])
     publish_model(chosen().path)  # every page's link names the model it shows
-    if problem:
-        st.error(public(problem), icon=":material/warning:")
+    return Pick(paths, problem)
+
+
+def render_picker(pick: Pick) -> None:
+    """The picker, then the card of the model in use (or why the picked one is not)."""
+    st.selectbox("Model", pick.paths, key=PICKER, format_func=label, on_change=release_linked_model,
+                 help="The shipped models (the default, β = 4 and conv) plus every model trained since on this "
+                      "server.")  # no folder named: the projector and the room's phones see this text
+    if pick.problem:
+        st.error(public(pick.problem), icon=":material/warning:")
     _model_card()
     if is_presenter() and not is_shipped(st.session_state[PICKER]):
         _delete_button(Path(st.session_state[PICKER]))

@@ -18,6 +18,7 @@ from explorer.training.job import ModelQuotaReached, NotYourTraining, TrainingAl
 MY_JOB = "sidebar_my_job"  # id of the training this session started
 SEEN_JOB = "sidebar_seen_job"  # id of the last finished training this session has reacted to
 WATCHED_JOB = "sidebar_watched_job"  # id of the last training this session saw running
+TRAIN_OPEN = "sidebar_train_open"  # the "Train a new model" expander's state: open or not
 POLL_SECONDS = 1.0  # the presenter's live progress
 AUDIENCE_POLL_SECONDS = 5.0  # the audience sees one line: each poll is a script run per student
 
@@ -58,7 +59,12 @@ def _preset_label(choice: str) -> str:
 
 
 def _form() -> None:
-    with st.expander("Train a new model", expanded=False):
+    # Built only while open (a rerun when it opens): a closed form costs every first view its ~20 widgets
+    # (docs/performance.md, First view).
+    expander = st.expander("Train a new model", key=TRAIN_OPEN, on_change="rerun")
+    if not expander.open:
+        return
+    with expander:
         choice = st.radio("Preset", [CUSTOM, *vc.PRESETS], format_func=_preset_label, horizontal=True,
                           key="sidebar_preset", help="Quick: a short filmed run for a live demo; Custom: every setting.")
         preset = vc.PRESETS.get(choice)

@@ -10,6 +10,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 import vae_core as vc
+from explorer.training.panel import TRAIN_OPEN
 
 
 def captions(at: AppTest) -> list[str]:
@@ -78,3 +79,9 @@ def stop(job, timeout: float = 120) -> None:
     job.cancel(job.snapshot().job_id)
     status = job.wait(timeout=timeout)
     assert not status.active, f"the training {status.name!r} is still {status.state} after {timeout:.0f} s"
+
+
+def open_training_form(at: AppTest) -> AppTest:
+    """Open the sidebar's "Train a new model" expander, whose form is built only while it is open, and rerun."""
+    at.session_state[TRAIN_OPEN] = True
+    return at.run()

@@ -3,9 +3,10 @@ drops sidebar elements on reruns of a script that calls st.navigation; see sideb
 import streamlit as st
 
 from explorer.shell.presentation import render_presentation
-from explorer.shell.sidebar import render_sidebar
+from explorer.shell.sidebar import choose_model, render_sidebar
 
+pick = choose_model()
 with st.sidebar:
-    render_sidebar()
+    render_sidebar(pick)
 render_presentation()
 st.markdown("the page")

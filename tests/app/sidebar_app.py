@@ -7,9 +7,10 @@ test_overview.py.)
 import streamlit as st
 
 from explorer.page.guards import page_model
-from explorer.shell.sidebar import render_sidebar
+from explorer.shell.sidebar import choose_model, render_sidebar
 
+pick = choose_model()
 with st.sidebar:
-    render_sidebar()
+    render_sidebar(pick)
 key, _ = page_model(latent_2d=False)
 st.markdown(f"page uses: {key.path}")

@@ -23,6 +23,7 @@ from explorer.cache import jobs
 from explorer.model.choice import CHOSEN, ModelKey
 from explorer.model.picker import PICKER
 from explorer.room import launcher, roles
+from tests.app.helpers import open_training_form
 from vae_core.settings import CHECKPOINT_DIR_ENV, TOKEN_ENV
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
@@ -299,6 +300,7 @@ def typed(at: AppTest, token: str) -> AppTest:
 
 
 def offers_training(at: AppTest) -> bool:
+    open_training_form(at)  # the form is built only while its expander is open
     return "FormSubmitter:sidebar_train_form-Train" in {w.key for w in at.sidebar.get("form_submit_button")}
 
 

@@ -23,8 +23,8 @@ def test_the_app_opens_on_the_overview_with_the_sidebar(real_data):
                                             "Samples from the prior"]
     assert at.selectbox(key="sidebar_checkpoint").value.endswith("default.pt")
     assert any("test −ELBO" in m.value for m in at.sidebar.markdown)
-    train = [b for b in at.sidebar.button if b.key == "FormSubmitter:sidebar_train_form-Train"]
-    assert len(train) == 1 and train[0].label == "Train"
+    assert [e.label for e in at.sidebar.expander] == ["Train a new model"]
+    assert not at.sidebar.get("form_submit_button")  # the training form is built only once its expander opens
     cells = strip_cells(at)
     assert len(cells) == 30  # 10 test digits, 10 reconstructions, 10 prior samples
     assert all(uri.startswith("data:image/png;base64,") for uri, _ in cells)

@@ -10,7 +10,7 @@ import vae_core as vc
 from explorer.model.picker import PICKER
 from explorer.training.form import TrainingRequest
 from explorer.training.job import shared_job
-from tests.app.helpers import stop
+from tests.app.helpers import open_training_form, stop
 from vae_core.settings import TOKEN_ENV
 
 HARNESS = str(Path(__file__).with_name("sidebar_app.py"))
@@ -36,6 +36,7 @@ def session(query: dict | None = None) -> AppTest:
 
 
 def offers_changes(at: AppTest) -> dict[str, bool]:
+    open_training_form(at)  # the form is built only while its expander is open
     keys = {w.key for w in at.sidebar.get("button")} | {w.key for w in at.sidebar.get("form_submit_button")}
     return {"form": SUBMIT in keys, "delete": "sidebar_delete_confirm" in keys, "cancel": "sidebar_cancel" in keys}
 

@@ -10,7 +10,7 @@ from explorer.model.files import DEFAULT_CHECKPOINT
 from explorer.model.picker import PICKER
 from explorer.training.form import TrainingRequest
 from explorer.training.job import shared_job
-from tests.app.helpers import stop
+from tests.app.helpers import open_training_form, stop
 from vae_core.settings import CHECKPOINT_DIR_ENV
 from vae_core.train import uses_bf16
 
@@ -36,7 +36,8 @@ def job():
 
 
 def run_harness() -> AppTest:
-    at = AppTest.from_file(HARNESS, default_timeout=60).run()
+    """A session of the sidebar harness with the training form open."""
+    at = open_training_form(AppTest.from_file(HARNESS, default_timeout=60).run())
     assert not at.exception, at.exception
     return at
 
