@@ -13,7 +13,7 @@ from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.guards import need_mnist, page_model
 from explorer.render.digit_images import digit
-from explorer.render.figures import PRIOR_MASS_RADIUS, density_images, hole_map
+from explorer.render.figures import PRIOR_MASS_RADIUS
 
 THRESHOLDS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 N_HOLE, N_DENSE = 16, 10  # decoded prior samples shown from holes and from where q >= p
@@ -30,14 +30,13 @@ with link_slot:
 need_mnist("test")
 mu, logvar = cache.test_latents(key)
 median_sigma = float(np.median(np.exp(0.5 * logvar)))
-grid = cache.holes_density_grid(key)
 kl = cache.holes_kl(key)
 side = ckpt.model_config.image_size
 
 log_scale = st.toggle("Log scale", value=True, key="holes_log_scale",
                       help="Colour by log₁₀ of the density (4 decades); off: the density itself, where q's sharp "
                            "peaks outshine the prior.")
-q_fig, p_fig = density_images(grid.axis, grid.log_q, grid.log_p, log_scale=log_scale)
+q_fig, p_fig = cache.holes_density_figures(key, log_scale)  # built once per model and view, for every session
 left, right = st.columns(2, gap="large")
 left.plotly_chart(q_fig, key="holes_q_chart")
 right.plotly_chart(p_fig, key="holes_p_chart")
@@ -75,9 +74,7 @@ def holes_at_threshold() -> None:
                    "trained on.")
     gallery = cache.holes_gallery(key, tau, N_HOLE, N_DENSE)
     with map_col:
-        picks = {f"decoded: in a hole ({len(gallery['hole'][0])})": gallery["hole"][0],
-                 f"decoded: q ≥ p ({len(gallery['dense'][0])})": gallery["dense"][0]}
-        st.plotly_chart(hole_map(grid.axis, grid.log_q, grid.log_p, tau, means=mu, picks=picks), key="holes_map_chart")
+        st.plotly_chart(cache.holes_map_figure(key, tau, N_HOLE, N_DENSE), key="holes_map_chart")
         st.caption(f"Red: q(z) below p(z); blue: above; the black line is q = {tau:g} · p; grey dots are the test "
                    f"digits' means. Drawn inside the prior's {PRIOR_MASS_RADIUS:g}σ circle, which holds 98.9% of "
                    "its mass.")

@@ -45,9 +45,11 @@ from explorer.cache.figures import (  # noqa: F401
     latent_map,
 )
 from explorer.cache.holes import (  # noqa: F401
+    holes_density_figures,
     holes_density_grid,
     holes_gallery,
     holes_kl,
+    holes_map_figure,
     holes_prior_samples,
 )
 from explorer.cache.map_pictures import (  # noqa: F401

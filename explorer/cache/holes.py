@@ -1,4 +1,5 @@
-"""The Holes page's computations: q(z) on a grid, KL(q(z) ‖ p(z)), prior samples and where they fall."""
+"""The Holes page's computations: q(z) on a grid, KL(q(z) ‖ p(z)), prior samples and where they fall; and its figures,
+built once per model and view and shared by every session and rerun (as explorer.cache.figures does for the maps)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,6 +7,7 @@ import streamlit as st
 
 import vae_core as vc
 from explorer.cache.models import load_model, test_latents
+from explorer.render.figures import density_images, frozen, hole_map
 
 HOLE_SAMPLES = 10_000  # prior samples behind the hole share (standard error <= 0.5 points) and its gallery
 
@@ -45,3 +47,21 @@ def holes_gallery(key, tau: float, n_hole: int, n_dense: int) -> dict[str, tuple
     picks = dict(zip(("hole", "dense"), vc.gallery_picks(log_ratio, tau, n_hole, n_dense), strict=True))
     return {name: (z[i], np.exp(log_ratio[i]), vc.decode(model, z[i]) if len(i) else np.zeros((0, side, side)))
             for name, i in picks.items()}
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def holes_density_figures(key, log_scale: bool):
+    """(q(z) heatmap, p(z) heatmap) of holes_density_grid, frozen: a rerun sends them without building them."""
+    grid = holes_density_grid(key)
+    q_fig, p_fig = density_images(grid.axis, grid.log_q, grid.log_p, log_scale=log_scale)
+    return frozen(q_fig), frozen(p_fig)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def holes_map_figure(key, tau: float, n_hole: int, n_dense: int):
+    """The hole map at threshold tau with the test digits' means and the gallery's decoded prior samples, frozen."""
+    grid = holes_density_grid(key)
+    gallery = holes_gallery(key, tau, n_hole, n_dense)
+    picks = {f"decoded: in a hole ({len(gallery['hole'][0])})": gallery["hole"][0],
+             f"decoded: q ≥ p ({len(gallery['dense'][0])})": gallery["dense"][0]}
+    return frozen(hole_map(grid.axis, grid.log_q, grid.log_p, tau, means=test_latents(key)[0], picks=picks))

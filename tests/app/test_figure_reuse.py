@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.cache import figures as figure_cache
+from explorer.cache import holes as holes_cache
 from explorer.render import figures
 from explorer.render.figures import digit_scatter, frozen, posterior_closeup
 from tests.app.helpers import strip_cells
@@ -71,6 +72,24 @@ def test_a_click_on_the_latent_map_rebuilds_neither_map(real_data, builds):
     assert specs(first)[:2] == maps == specs(second)[:2]
     first.toggle(key="latent_show_prior").set_value(False).run()  # the VAE map without its circles: a new figure
     assert builds["digit_scatter"] == 3
+
+
+def test_the_holes_figures_are_built_once_for_every_rerun_and_session(real_data, monkeypatch):
+    builds = counted_calls(monkeypatch, holes_cache, {"density_images": "densities", "hole_map": "hole_map"})
+    holes_cache.holes_density_figures.clear()
+    holes_cache.holes_map_figure.clear()
+    first = AppTest.from_file(str(PAGES / "holes.py"), default_timeout=300).run()
+    assert not first.exception, first.exception
+    assert builds == {"densities": 1, "hole_map": 1}
+    before = specs(first)
+    first.run()
+    second = AppTest.from_file(str(PAGES / "holes.py"), default_timeout=300).run()
+    assert builds == {"densities": 1, "hole_map": 1}
+    assert specs(first) == before == specs(second)
+    first.select_slider(key="holes_tau").set_value(0.5).run()  # another threshold: another hole map, same heatmaps
+    assert builds == {"densities": 1, "hole_map": 2}
+    first.toggle(key="holes_log_scale").set_value(False).run()
+    assert builds == {"densities": 2, "hole_map": 2}
 
 
 def test_a_frozen_figure_serialises_as_the_figure_it_was():
