@@ -11,6 +11,7 @@ import vae_core as vc
 from explorer import cache
 from explorer.model.link import model_name
 from explorer.page import url_state as us
+from explorer.page.device import on_phone
 from explorer.page.guards import need_mnist, page_model
 from explorer.render.digit_images import digit
 from explorer.render.figures import PRIOR_MASS_RADIUS
@@ -36,7 +37,8 @@ side = ckpt.model_config.image_size
 log_scale = st.toggle("Log scale", value=True, key="holes_log_scale",
                       help="Colour by log₁₀ of the density (4 decades); off: the density itself, where q's sharp "
                            "peaks outshine the prior.")
-q_fig, p_fig = cache.holes_density_figures(key, log_scale)  # built once per model and view, for every session
+phone = on_phone()  # the colour bars go under the maps
+q_fig, p_fig = cache.holes_density_figures(key, log_scale, phone)  # built once per model and view, for every session
 left, right = st.columns(2, gap="large")
 left.plotly_chart(q_fig, key="holes_q_chart")
 right.plotly_chart(p_fig, key="holes_p_chart")
@@ -74,7 +76,7 @@ def holes_at_threshold() -> None:
                    "trained on.")
     gallery = cache.holes_gallery(key, tau, N_HOLE, N_DENSE)
     with map_col:
-        st.plotly_chart(cache.holes_map_figure(key, tau, N_HOLE, N_DENSE), key="holes_map_chart")
+        st.plotly_chart(cache.holes_map_figure(key, tau, N_HOLE, N_DENSE, phone), key="holes_map_chart")
         st.caption(f"Red: q(z) below p(z); blue: above; the black line is q = {tau:g} · p; grey dots are the test "
                    f"digits' means. Drawn inside the prior's {PRIOR_MASS_RADIUS:g}σ circle, which holds 98.9% of "
                    "its mass.")

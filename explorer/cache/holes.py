@@ -50,18 +50,20 @@ def holes_gallery(key, tau: float, n_hole: int, n_dense: int) -> dict[str, tuple
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def holes_density_figures(key, log_scale: bool):
-    """(q(z) heatmap, p(z) heatmap) of holes_density_grid, frozen: a rerun sends them without building them."""
+def holes_density_figures(key, log_scale: bool, phone: bool = False):
+    """(q(z) heatmap, p(z) heatmap) of holes_density_grid, frozen: a rerun sends them without building them.
+    `phone`: laid out for a phone (explorer.page.device), one more view shared by every phone."""
     grid = holes_density_grid(key)
-    q_fig, p_fig = density_images(grid.axis, grid.log_q, grid.log_p, log_scale=log_scale)
+    q_fig, p_fig = density_images(grid.axis, grid.log_q, grid.log_p, log_scale=log_scale, phone=phone)
     return frozen(q_fig), frozen(p_fig)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def holes_map_figure(key, tau: float, n_hole: int, n_dense: int):
+def holes_map_figure(key, tau: float, n_hole: int, n_dense: int, phone: bool = False):
     """The hole map at threshold tau with the test digits' means and the gallery's decoded prior samples, frozen."""
     grid = holes_density_grid(key)
     gallery = holes_gallery(key, tau, n_hole, n_dense)
     picks = {f"decoded: in a hole ({len(gallery['hole'][0])})": gallery["hole"][0],
              f"decoded: q ≥ p ({len(gallery['dense'][0])})": gallery["dense"][0]}
-    return frozen(hole_map(grid.axis, grid.log_q, grid.log_p, tau, means=test_latents(key)[0], picks=picks))
+    return frozen(hole_map(grid.axis, grid.log_q, grid.log_p, tau, means=test_latents(key)[0], picks=picks,
+                           phone=phone))

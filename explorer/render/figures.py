@@ -209,10 +209,18 @@ def add_path(fig: go.Figure, path: np.ndarray, names=("A", "B")) -> go.Figure:
 PRIOR_MASS_RADIUS = 3.0  # the hole map covers |z| <= 3: the 2-D prior's 3σ disc holds 98.9% of its mass (1 - e^-4.5)
 
 
+# A phone's heatmap (phone=True below): its colour bar lies under the plot instead of beside it, where it took a
+# third of a ~360-px width from a square map; the height fits the square, the axis title and the bar.
+PHONE_COLOUR_BAR = dict(orientation="h", x=0.04, xanchor="left", y=-0.3, yanchor="top", thickness=12, len=0.85)
+PHONE_HEATMAP_HEIGHT = 500
+PHONE_HOLE_MAP_HEIGHT = 660  # the map's square, its colour bar and a four-row legend under it
+
+
 def density_images(axis: np.ndarray, log_q: np.ndarray, log_p: np.ndarray, log_scale: bool = True,
-                   decades: float = 4.0, height: int = 520) -> tuple[go.Figure, go.Figure]:
+                   decades: float = 4.0, height: int = 520, phone: bool = False) -> tuple[go.Figure, go.Figure]:
     """q(z) and p(z) on one square grid (row 0 at the bottom) as two heatmaps on the same axes and one colour range:
-    log₁₀ of the densities over `decades` decades below the higher peak, or the densities themselves."""
+    log₁₀ of the densities over `decades` decades below the higher peak, or the densities themselves. `phone`: the
+    colour bar under the plot, at a phone's height."""
     peak = max(float(log_q.max()), float(log_p.max()))
     figs = []
     for log_density, title in ((log_q, "Aggregate posterior q(z)"), (log_p, "Prior p(z) = N(0, I)")):
@@ -220,11 +228,14 @@ def density_images(axis: np.ndarray, log_q: np.ndarray, log_p: np.ndarray, log_s
             z, lo, hi, unit = log_density / np.log(10), peak / np.log(10) - decades, peak / np.log(10), "log₁₀ density"
         else:
             z, lo, hi, unit = np.exp(log_density), 0.0, float(np.exp(peak)), "density"
-        fig = go.Figure(go.Heatmap(x=axis, y=axis, z=z, zmin=lo, zmax=hi, colorscale="Viridis",
-                                   colorbar=dict(title=dict(text=unit, side="right"), thickness=14),
+        bar = (dict(PHONE_COLOUR_BAR, title=dict(text=unit, side="top")) if phone
+               else dict(title=dict(text=unit, side="right"), thickness=14))
+        fig = go.Figure(go.Heatmap(x=axis, y=axis, z=z, zmin=lo, zmax=hi, colorscale="Viridis", colorbar=bar,
                                    hovertemplate=f"z = (%{{x:.2f}}, %{{y:.2f}})<br>{unit} %{{z:.3g}}<extra></extra>"))
-        _layout(fig, height, "z₁", "z₂")
+        _layout(fig, PHONE_HEATMAP_HEIGHT if phone else height, "z₁", "z₂")
         fig.update_layout(title=dict(text=title, font=dict(size=FONT_SIZE + 2)), dragmode=False)
+        if phone:
+            fig.update_layout(margin=dict(b=120))
         fig.update_xaxes(range=[axis[0], axis[-1]], showgrid=False, zeroline=False)
         fig.update_yaxes(range=[axis[0], axis[-1]], showgrid=False, zeroline=False)
         figs.append(fig)
@@ -232,18 +243,21 @@ def density_images(axis: np.ndarray, log_q: np.ndarray, log_p: np.ndarray, log_s
 
 
 def hole_map(axis: np.ndarray, log_q: np.ndarray, log_p: np.ndarray, tau: float, means: np.ndarray | None = None,
-             picks: dict[str, np.ndarray] | None = None, radius: float = PRIOR_MASS_RADIUS, height: int = 640
-             ) -> go.Figure:
+             picks: dict[str, np.ndarray] | None = None, radius: float = PRIOR_MASS_RADIUS, height: int = 640,
+             phone: bool = False) -> go.Figure:
     """log₁₀ q(z)/p(z) inside the prior's `radius` disc (where p has its mass): red where q is below p, blue above,
     the hole boundary q = tau·p as a black line; the test digits' means (N, 2) faintly on top, and `picks`
-    {name: z (k, 2)} (e.g. the decoded prior samples) as markers."""
+    {name: z (k, 2)} (e.g. the decoded prior samples) as markers. `phone`: the colour bar under the plot and the
+    legend under the bar, at a phone's height."""
     z1, z2 = np.meshgrid(axis, axis)
     ratio = (log_q - log_p) / np.log(10)
     ratio = np.where(np.hypot(z1, z2) <= radius, np.clip(ratio, -3.0, 3.0), np.nan)
+    ticks = (dict(tickvals=[-3, -1, 1, 3], ticktext=["≤ 0.001", "0.1", "10", "≥ 1000"]) if phone  # room for them
+             else dict(tickvals=[-3, -2, -1, 0, 1, 2, 3], ticktext=["≤ 0.001", "0.01", "0.1", "1", "10", "100", "≥ 1000"]))
+    bar = (dict(PHONE_COLOUR_BAR, title=dict(text="q / p", side="top"), **ticks) if phone
+           else dict(title=dict(text="q / p", side="right"), thickness=14, **ticks))
     fig = go.Figure(go.Heatmap(
-        x=axis, y=axis, z=ratio, zmin=-3, zmax=3, zmid=0, colorscale="RdBu", name="q/p",
-        colorbar=dict(title=dict(text="q / p", side="right"), thickness=14, tickvals=[-3, -2, -1, 0, 1, 2, 3],
-                      ticktext=["≤ 0.001", "0.01", "0.1", "1", "10", "100", "≥ 1000"]),
+        x=axis, y=axis, z=ratio, zmin=-3, zmax=3, zmid=0, colorscale="RdBu", name="q/p", colorbar=bar,
         hovertemplate="z = (%{x:.2f}, %{y:.2f})<br>log₁₀ q/p = %{z:.2f}<extra></extra>"))
     level = float(np.log10(tau))
     fig.add_trace(go.Contour(x=axis, y=axis, z=ratio, showscale=False, hoverinfo="skip", name=f"q = {tau:g}·p",
@@ -257,10 +271,10 @@ def hole_map(axis: np.ndarray, log_q: np.ndarray, log_p: np.ndarray, tau: float,
                                  marker=dict(symbol=symbol, size=11, color="#ffd400", line=dict(width=2, color=HIGHLIGHT)),
                                  hovertemplate=f"{name}<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"))
     add_prior_contours(fig, radii=(radius,))
-    _layout(fig, height, "z₁", "z₂")
+    _layout(fig, PHONE_HOLE_MAP_HEIGHT if phone else height, "z₁", "z₂")
     fig.update_layout(title=dict(text="Holes: where the prior has mass but q(z) has little", font=dict(size=FONT_SIZE + 2)),
-                      legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0.0),  # under the map
-                      margin=dict(t=50, b=10), dragmode=False)
+                      legend=dict(orientation="h", yanchor="top", y=-0.7 if phone else -0.12, xanchor="left", x=0.0),
+                      margin=dict(t=50, b=10), dragmode=False)  # the legend under the map (and its bar, on a phone)
     fig.update_xaxes(range=[axis[0], axis[-1]], showgrid=False, zeroline=False)
     fig.update_yaxes(range=[axis[0], axis[-1]], showgrid=False, zeroline=False)
     return fig

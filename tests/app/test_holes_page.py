@@ -86,6 +86,17 @@ def test_the_log_scale_toggle_switches_the_density_images_to_densities(page):
     assert array(p["data"][0]["z"], float)[50, 50] == pytest.approx(1 / (2 * math.pi))
 
 
+def test_on_a_phone_the_colour_bars_lie_under_the_three_maps(page, monkeypatch):
+    assert all(spec(page, i)["data"][0]["colorbar"].get("orientation", "v") == "v" for i in range(3))  # a desktop's
+    monkeypatch.setattr("explorer.page.device.on_phone", lambda: True)  # what a phone's user agent makes it say
+    phone = AppTest.from_file(PAGE, default_timeout=180).run()
+    assert not phone.exception, phone.exception
+    figures = [spec(phone, i) for i in range(3)]
+    assert [f["data"][0]["colorbar"]["orientation"] for f in figures] == ["h", "h", "h"]
+    assert all(f["data"][0]["colorbar"]["y"] < 0 for f in figures)  # under the plot, not over its title
+    assert figures[2]["layout"]["legend"]["y"] < figures[2]["data"][0]["colorbar"]["y"]  # and the legend under it
+
+
 def test_without_mnist_the_page_says_what_is_missing(no_mnist):
     at = run_without_mnist(PAGE)
     assert not at.get("plotly_chart") and not at.metric
