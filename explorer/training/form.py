@@ -17,8 +17,10 @@ SUBSET_RANGE = (1000, FULL_TRAIN)  # fewer than 1,000 images give no readable la
 # plays it once saved. ~58 KB a frame in the checkpoint (float16 means + compressed grid).
 FILM_DIGITS = 2000
 # The configs name their fields; the form shows its own labels.
-LABELS = {"arch": "Architecture", "hidden": "Hidden sizes", "epochs": "Epochs", "batch_size": "Batch size",
-          "lr": "Learning rate", "beta": "β", "seed": "Seed"}
+LABELS = {"arch": "Architecture", "hidden": "Hidden sizes", "activation": "Activation", "epochs": "Epochs",
+          "batch_size": "Batch size", "lr": "Learning rate", "beta": "β", "seed": "Seed"}
+# A custom run's default nonlinearity: the shipped default's and the Quick preset's (docs/model-card.md, "Why tanh")
+DEFAULT_ACTIVATION = "tanh"
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ def _build(config_class, problems: list[str], **fields):
 
 
 def validate_request(*, name: str, epochs: int, batch_size: int, lr: float, beta: float, arch: str, hidden: str,
-                     seed: int, train_subset: int, directory: Path | None = None) -> TrainingRequest:
+                     seed: int, train_subset: int, activation: str = DEFAULT_ACTIVATION,
+                     directory: Path | None = None) -> TrainingRequest:
     """Check every field of the form; raise ValueError listing all problems (one per line), else a request."""
     problems = []
     name = (name or "").strip()
@@ -67,7 +70,8 @@ def validate_request(*, name: str, epochs: int, batch_size: int, lr: float, beta
     if train_subset is None or not SUBSET_RANGE[0] <= train_subset <= SUBSET_RANGE[1]:
         problems.append(f"Training images: must be between {SUBSET_RANGE[0]:,} and {SUBSET_RANGE[1]:,} "
                         f"(got {train_subset!r}).")
-    model_config = _build(vc.ModelConfig, problems, arch=arch, **({"hidden": sizes} if sizes else {}))
+    model_config = _build(vc.ModelConfig, problems, arch=arch, activation=activation,
+                          **({"hidden": sizes} if sizes else {}))
     subset = 0 if (train_subset or 0) >= FULL_TRAIN else int(train_subset or 0)
     train_config = _build(vc.TrainConfig, problems, epochs=epochs, batch_size=batch_size, lr=lr, beta=beta,
                           seed=seed, train_subset=subset, snapshot_size=FILM_DIGITS)

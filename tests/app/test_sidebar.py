@@ -121,6 +121,8 @@ def test_retraining_from_the_form_saves_and_selects_the_new_model(ckpt_dir, job,
     at.number_input(key="sidebar_epochs").set_value(1)
     at.number_input(key="sidebar_subset").set_value(1000)
     at.text_input(key="sidebar_hidden").set_value("64, 32")
+    assert at.selectbox(key="sidebar_activation").value == "tanh"  # the shipped default's
+    at.selectbox(key="sidebar_activation").set_value("silu")
     at.button(key=SUBMIT).click().run()
     assert not at.exception
     status = job.wait(timeout=120)
@@ -129,8 +131,9 @@ def test_retraining_from_the_form_saves_and_selects_the_new_model(ckpt_dir, job,
     assert not at.exception
     new = ckpt_dir / "lecture-demo.pt"
     assert new.exists() and vc.load_checkpoint(new).model_config.hidden == (64, 32)
+    assert vc.load_checkpoint(new).model_config.activation == "silu"
     assert at.selectbox(key=PICKER).value == str(new)
-    assert "hidden 64 × 32" in card(at) and "on 1,000 images" in card(at)
+    assert "(silu), hidden 64 × 32" in card(at) and "on 1,000 images" in card(at)
     assert page_uses(at).endswith("lecture-demo.pt")
     assert any("Trained 'lecture-demo'" in s.value for s in at.sidebar.success)
 

@@ -18,6 +18,8 @@ def test_valid_form_values_become_configs(tmp_path):
     assert (request.train_config.epochs, request.train_config.train_subset) == (1, 1000)
     full = validate_request(**{**VALID, "train_subset": 60000}, directory=tmp_path)
     assert full.train_config.train_subset == 0  # all of them
+    assert request.model_config.activation == "tanh"  # the shipped default's, unless the form says otherwise
+    assert validate_request(**VALID, activation="leaky_relu", directory=tmp_path).model_config.activation == "leaky_relu"
 
 
 @pytest.mark.parametrize("changes, fragment", [
@@ -36,6 +38,7 @@ def test_valid_form_values_become_configs(tmp_path):
     ({"arch": "conv", "hidden": "32, 64, 128"}, "exactly two channel counts"),
     ({"hidden": "8, 8, 8, 8, 8"}, "1 to 4 layer widths"),
     ({"arch": "rnn"}, "Architecture"),
+    ({"activation": "sigmoid"}, "Activation: must be one of"),
 ])
 def test_invalid_form_values_are_refused_with_a_reason(tmp_path, changes, fragment):
     with pytest.raises(ValueError, match=None) as info:
