@@ -17,6 +17,7 @@ from explorer.page import url_state as us
 from explorer.page.guards import need_mnist, page_model
 from explorer.page.job_progress import await_all, may_score
 from explorer.page.score_labels import PROBE_LABELS, SCORE_LABELS, SHORT_LABELS, score_explanation
+from explorer.page.stopping import stop_page
 from explorer.render.figures import roc_figure, score_histogram
 from explorer.render.gallery import gallery_html
 
@@ -35,7 +36,7 @@ if cache.anomaly_scores.needs_fit(key):
     need_mnist("train")  # another model than the default fits its corrected score on training digits: say so, stop
 # scored once per model for the whole server, in the background: every visitor sees the same progress bar
 if not await_all(todo, may_score(key), "The anomaly scores of this model"):
-    st.stop()
+    stop_page()
 complexity = cache.anomaly_complexity(key)
 side = ckpt.model_config.image_size
 

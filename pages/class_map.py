@@ -17,6 +17,7 @@ from explorer.classmap.store import ClassMapUnavailable
 from explorer.page import job_progress
 from explorer.page.device import map_height
 from explorer.page.guards import need_mnist, page_model
+from explorer.page.stopping import stop_page
 from explorer.render.figures import label_counts_figure
 from explorer.render.gallery import gallery_html
 from explorer.room.roles import is_presenter
@@ -154,7 +155,7 @@ def numbers() -> None:
 
 if not presenter and not b.refresh().status.revealed:
     wait_for_reveal()
-    st.stop()
+    stop_page()
 left, right = st.columns([2.6, 1], gap="medium")
 with left:
     st.html(cr.CSS + MAP_CSS)

@@ -19,6 +19,7 @@ from explorer.page.device import map_height
 from explorer.page.guards import need_mnist
 from explorer.page.job_progress import await_job, presenter_can_compute
 from explorer.page.public_text import public
+from explorer.page.stopping import stop_page
 from explorer.render.digit_images import digit
 from explorer.render.figures import add_prior_contours, decoder_grid_figure, digit_scatter, same_axes
 from explorer.render.gallery import digit_strip_html
@@ -39,7 +40,7 @@ if len(paths) < 2:
     st.info("**Only one model is available, so there is nothing to compare it with.** Train another model in the "
             "sidebar (it is listed here as soon as it is saved), or restore the shipped beta4.pt and conv.pt in "
             "checkpoints/.", icon=":material/info:")
-    st.stop()
+    stop_page()
 
 
 def _default_pair(a: str | None = None) -> tuple[str, str]:
@@ -69,7 +70,7 @@ names = [f"{slot.upper()}: {label(key.path)}" for slot, key in zip(SLOTS, keys, 
 for name, key in zip(names, keys, strict=True):
     if problem := load_problem(key):
         st.error(public(f"**Model {name} cannot be loaded.** {problem}"), icon=":material/error:")
-        st.stop()
+        stop_page()
 if keys[0].path == keys[1].path:
     st.warning("Models A and B are the same file: pick another model for B to see a difference.", icon=":material/info:")
 ckpts = [cache.load_model(key) for key in keys]

@@ -14,6 +14,7 @@ from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.device import on_phone
 from explorer.page.guards import page_model
+from explorer.page.stopping import stop_page
 from explorer.render.digit_images import pil_uri, to_pil
 from explorer.render.figures import film_map
 from explorer.room.roles import is_presenter
@@ -76,7 +77,7 @@ if not vc.has_film(ckpt.snapshots):
             "older), or trained with `--snapshot-size 0`. Pick a model trained since, e.g. one you train from the "
             "sidebar's *Train a new model*: every training started there is filmed, and shown here live while it "
             "runs.", icon=":material/movie_off:")
-    st.stop()
+    stop_page()
 
 film = cache.film(key)
 n_frames, n_digits = len(film["frames"]), len(film["labels"])

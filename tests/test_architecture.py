@@ -68,3 +68,11 @@ def test_no_module_imports_a_script():
     for path in modules:
         tops = {name.split(".")[0] for name in imported_modules(path)}
         assert not tops & {"pages", "navigation", "app"}, f"{path.relative_to(ROOT)} imports a script"
+
+
+def test_pages_stop_through_stop_page_so_the_sidebar_drawn_after_them_stays():
+    """st.stop() would end the run before navigation.py draws the sidebar (explorer/page/stopping.py)."""
+    stopping = ROOT / "explorer" / "page" / "stopping.py"
+    callers = [path.relative_to(ROOT) for path in [*SCRIPTS, *(ROOT / "explorer").rglob("*.py")]
+               if path != stopping and "st.stop(" in path.read_text()]
+    assert callers == []

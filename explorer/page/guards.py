@@ -1,5 +1,5 @@
 """What a page needs before it can draw: the chosen model and, for most pages, MNIST. Each guard either returns the
-thing or shows one clear message in the page and stops it (never a traceback).
+thing or shows one clear message in the page and stops it (stop_page: the sidebar stays; never a traceback).
 
 A page is: `ensure_navigation()`, imports, `key, ckpt = page_model()`, widgets, one vae_core call (through
 explorer.cache), display."""
@@ -14,6 +14,7 @@ import vae_core as vc
 from explorer import cache
 from explorer.model.choice import ModelKey, chosen
 from explorer.page.public_text import public
+from explorer.page.stopping import stop_page
 
 
 def page_model(latent_2d: bool = True) -> tuple[ModelKey, vc.Checkpoint]:
@@ -25,11 +26,11 @@ def page_model(latent_2d: bool = True) -> tuple[ModelKey, vc.Checkpoint]:
         ckpt = cache.load_model(key)
     except (vc.CheckpointError, OSError) as e:
         st.error(public(f"**The model {Path(key.path).name} cannot be loaded.** {e}"), icon=":material/error:")
-        st.stop()
+        stop_page()
     if latent_2d and ckpt.model_config.latent_dim != 2:
         st.warning(f"**{Path(key.path).stem}** has a {ckpt.model_config.latent_dim}-D latent space; this page draws "
                    "a 2-D one. Pick a model with a 2-D latent space in the sidebar.", icon=":material/info:")
-        st.stop()
+        stop_page()
     return key, ckpt
 
 
@@ -52,4 +53,4 @@ def need_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
         return cache.mnist(split)
     except vc.MnistNotFoundError as e:
         st.error(public(f"**MNIST is not available**, so this view cannot be drawn. {e}"), icon=":material/folder_off:")
-        st.stop()
+        stop_page()

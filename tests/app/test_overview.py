@@ -1,5 +1,5 @@
 """The navigation script (navigation.py) and the overview page in AppTest: renders, widgets change what is shown,
-works without MNIST."""
+works without MNIST, and a page that stops keeps the sidebar drawn after it."""
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -84,3 +84,13 @@ def test_a_model_with_a_1d_latent_space_has_an_overview_too(no_mnist, tmp_path):
     cells = strip_cells(at)
     assert len(cells) == 10  # ten prior samples, each captioned with its one coordinate
     assert all(caption.count(",") == 0 for _, caption in cells)
+
+
+def test_a_page_that_stops_keeps_the_sidebar_drawn_after_it(no_mnist):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/latent_map.py")  # it stops: MNIST is missing
+    at.run()
+    assert not at.exception, at.exception
+    assert any("MNIST is not available" in e.value for e in at.main.error)
+    assert at.selectbox(key="sidebar_checkpoint").value.endswith("default.pt")  # the picker the visitor needs next
+    assert [e.label for e in at.sidebar.expander] == ["Train a new model"]
