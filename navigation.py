@@ -37,22 +37,24 @@ sidebar = st.sidebar.container()  # filled after the page: a first view sends th
 from explorer.startup.imports import import_app_modules  # noqa: E402
 
 import_app_modules()  # torch & co. (the warm-up imported them already); one thread at a time (a room connecting at once)
-from explorer.page.stopping import PageStopped, navigated  # noqa: E402
+from explorer.page.page_run import page_run  # noqa: E402
 from explorer.shell.sidebar import choose_model, render_sidebar  # noqa: E402
 from explorer.startup.gc_freeze import freeze_long_lived_objects  # noqa: E402
 
 pick = choose_model()  # the model the page shows; the picker itself is drawn with the sidebar, after the page
-stopped = False
-try:
-    with navigated():
-        pages.run()
-except PageStopped:  # the page said why it stopped (no MNIST, a model without a film, scores not ready yet)
-    stopped = True
-finally:  # a page that stopped or failed keeps its sidebar: the picker is what its visitor needs next
+
+
+def draw_sidebar() -> None:
     with sidebar:
         render_sidebar(pick)
         st.caption("Digit colours on every map")
         st.html(colour_key_html())  # HTML, not a chart: the page's own maps are the first charts the browser draws
         st.html(TAP_SELECTS_JS, unsafe_allow_javascript=True)  # our own script: a tap on a chart selects (styles.py)
-if not stopped:
+
+
+# the sidebar once the page has ended, however it ended (a page that stopped or failed keeps its model picker), or
+# before the page waits for a shared computation (explorer.page.page_run)
+with page_run(draw_sidebar) as run:
+    pages.run()
+if not run.stopped:
     freeze_long_lived_objects(pages.url_path)  # once per page: later clicks skip the long-lived heap in GC

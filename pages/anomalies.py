@@ -16,8 +16,8 @@ from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.guards import need_mnist, page_model
 from explorer.page.job_progress import await_all, may_score
+from explorer.page.page_run import stop_page
 from explorer.page.score_labels import PROBE_LABELS, SCORE_LABELS, SHORT_LABELS, score_explanation
-from explorer.page.stopping import stop_page
 from explorer.render.figures import roc_figure, score_histogram
 from explorer.render.gallery import gallery_html
 

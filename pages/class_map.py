@@ -17,7 +17,7 @@ from explorer.classmap.store import ClassMapUnavailable
 from explorer.page import job_progress
 from explorer.page.device import map_height
 from explorer.page.guards import need_mnist, page_model
-from explorer.page.stopping import stop_page
+from explorer.page.page_run import stop_page
 from explorer.render.figures import label_counts_figure
 from explorer.render.gallery import gallery_html
 from explorer.room.roles import is_presenter

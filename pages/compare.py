@@ -18,8 +18,8 @@ from explorer.page import url_state as us
 from explorer.page.device import map_height
 from explorer.page.guards import need_mnist
 from explorer.page.job_progress import await_job, presenter_can_compute
+from explorer.page.page_run import stop_page
 from explorer.page.public_text import public
-from explorer.page.stopping import stop_page
 from explorer.render.digit_images import digit
 from explorer.render.figures import add_prior_contours, decoder_grid_figure, digit_scatter, same_axes
 from explorer.render.gallery import digit_strip_html

@@ -14,7 +14,7 @@ from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.device import on_phone
 from explorer.page.guards import page_model
-from explorer.page.stopping import stop_page
+from explorer.page.page_run import stop_page
 from explorer.render.digit_images import pil_uri, to_pil
 from explorer.render.figures import film_map
 from explorer.room.roles import is_presenter

@@ -71,8 +71,8 @@ def test_no_module_imports_a_script():
 
 
 def test_pages_stop_through_stop_page_so_the_sidebar_drawn_after_them_stays():
-    """st.stop() would end the run before navigation.py draws the sidebar (explorer/page/stopping.py)."""
-    stopping = ROOT / "explorer" / "page" / "stopping.py"
+    """st.stop() would end the run before navigation.py draws the sidebar (explorer/page/page_run.py)."""
+    page_run = ROOT / "explorer" / "page" / "page_run.py"
     callers = [path.relative_to(ROOT) for path in [*SCRIPTS, *(ROOT / "explorer").rglob("*.py")]
-               if path != stopping and "st.stop(" in path.read_text()]
+               if path != page_run and "st.stop(" in path.read_text()]
     assert callers == []

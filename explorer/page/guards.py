@@ -13,8 +13,8 @@ import streamlit as st
 import vae_core as vc
 from explorer import cache
 from explorer.model.choice import ModelKey, chosen
+from explorer.page.page_run import stop_page
 from explorer.page.public_text import public
-from explorer.page.stopping import stop_page
 
 
 def page_model(latent_2d: bool = True) -> tuple[ModelKey, vc.Checkpoint]:

@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from explorer.cache import jobs
+from explorer.page.page_run import sidebar_now
 from explorer.page.public_text import public
 from explorer.room.roles import is_presenter
 
@@ -36,6 +37,7 @@ def await_job(job: jobs.Job):
     running for everyone."""
     if job.state == jobs.DONE:
         return job.result
+    sidebar_now()  # the wait may be long: the sidebar, drawn after the page otherwise, does not wait with it
     bar = st.progress(*status(job))
     try:
         return jobs.wait(job, lambda j: bar.progress(*status(j)))
