@@ -92,11 +92,20 @@ def picked_model(page) -> str:
     return page.locator(PICKER).input_value()
 
 
+def open_picker(page) -> None:
+    """Open the sidebar's model picker, scrolled into view first: a click that had to scroll the sidebar (a long
+    training form above the end of it) opened BaseWeb's list, which the scroll then closed again."""
+    picker = page.locator(PICKER)
+    picker.scroll_into_view_if_needed()
+    picker.click()
+    page.locator('[role="option"]').first.wait_for()
+
+
 def pick_model(page, name: str) -> None:
     """Pick the model called `name` in the sidebar and wait for the rerun that shows it: the picker says so at once,
     the page only once a run started by the pick has finished."""
     with rerun_of(page, SLOW):
-        page.locator(PICKER).click()
+        open_picker(page)
         page.locator('[role="option"]').filter(has_text=re.compile(rf"^{re.escape(name)}\b")).first.click()
     shown = picked_model(page)
     assert shown == name or shown.startswith(f"{name} ("), f"picked {name!r}, the picker shows {shown!r}"

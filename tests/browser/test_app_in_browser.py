@@ -23,6 +23,7 @@ from tests.browser.helpers import (
     expect_text,
     expect_training_end,
     image_sources,
+    open_picker,
     shot,
     start_training,
     wait_gl_drawn,
@@ -162,9 +163,8 @@ def test_sidebar_retraining_trains_and_selects_the_new_model(server, page):
     shot(page, "09_retrained_selected")
 
     # it is listed beside the shipped default
-    picker.click()
+    open_picker(page)
     options = page.locator('[role="option"]')
-    options.first.wait_for()
     texts = options.all_inner_texts()
     assert any("default" in t for t in texts) and any(TRAINED in t for t in texts), f"picker options: {texts}"
     shot(page, "10_picker_lists_new_model")
