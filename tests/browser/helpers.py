@@ -93,8 +93,9 @@ def picked_model(page) -> str:
 
 
 def open_picker(page) -> None:
-    """Open the sidebar's model picker, scrolled into view first: a click that had to scroll the sidebar (a long
-    training form above the end of it) opened BaseWeb's list, which the scroll then closed again."""
+    """Open the sidebar's model picker, scrolled into view first, as a presenter who sees it does: after a training
+    the sidebar ends scrolled past the picker (the open form above), and a click that had to scroll it back left
+    BaseWeb's list closed (no option after 30 s, three runs of three)."""
     picker = page.locator(PICKER)
     picker.scroll_into_view_if_needed()
     picker.click()
