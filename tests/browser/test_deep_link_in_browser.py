@@ -2,7 +2,9 @@
 
 Until a script calls st.navigation, a fresh server runs its first request in Streamlit's legacy pages/ mode, which
 would run pages/decoder_grid.py alone: no sidebar, no model picker, and the link's query lost in the rerun that
-explorer/startup/deep_link.py makes. This needs a server no one has visited, so it has one of its own."""
+explorer/startup/deep_link.py makes. This needs a server no one has visited, so it has one of its own. The page's
+HTML tells Streamlit's frontend where the server is (explorer/startup/page_head.py): it connects at its first try,
+and it has asked for Plotly's chunk before it connects."""
 from __future__ import annotations
 
 import re
@@ -11,6 +13,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bench.browser_harness import NAV
+from explorer.startup.deep_link import base_script
 from tests.browser.conftest import new_page
 from tests.browser.helpers import PICKER, SLOW, assert_rendered, expect_text, grid_sliders, picked_model, query, shot
 
@@ -19,9 +22,15 @@ pytestmark = pytest.mark.browser
 
 def test_a_deep_link_as_a_fresh_servers_first_request_gets_the_sidebar_and_keeps_its_view(fresh_server, browser):
     page = new_page(browser, (1600, 1200))
+    events = []  # what the browser asked for, in order: request urls, and "websocket" when it connected
+    page.on("request", lambda request: events.append(request.url))
+    page.on("websocket", lambda ws: events.append("websocket"))
     try:
         page.goto(f"{fresh_server.url}/decoder_grid?model=conv&grid=8&extent=1.5&z1=0.5&z2=-1")
         expect_text(page, "z = (+0.50, -1.00)", "the linked z on a fresh server", SLOW)
+        assert not [url for url in events if "/decoder_grid/_stcore" in url], events  # no 404 and 100-ms wait
+        plotly = [i for i, url in enumerate(events) if "/static/js/PlotlyChart." in url]
+        assert plotly and plotly[0] < events.index("websocket"), events  # preloaded, not asked for by the first chart
         assert_rendered(page, "deep link")
         links = page.locator(f"{NAV} a").all_inner_texts()
         assert [re.sub(r"^\w+\s+", "", t.strip()) for t in links][:4] == ["Overview", "Latent map", "Decoder grid",
@@ -38,5 +47,19 @@ def test_a_deep_link_as_a_fresh_servers_first_request_gets_the_sidebar_and_keeps
         assert query(page) == {"model": "conv", "grid": "8", "extent": "1.5", "z1": "0.5", "z2": "-1.0",
                                "overlay": "false"}
         shot(page, "shared_01_fresh_server_link")
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize(("path", "base"), [("/", "/"), ("/latent_map", "/"), ("/latent_map/", "/"),
+                                           ("/room/decoder_grid", "/room/"), ("/room", "/room/"),
+                                           ("/room/not_a_page", "/room/not_a_page/")])
+def test_a_page_address_gives_streamlit_the_servers_address_without_the_pages_name(browser, path, base):
+    page = new_page(browser)
+    try:  # answered by the browser itself: no server and no traffic
+        page.route("http://127.0.0.1:9/**", lambda route: route.fulfill(
+            status=200, content_type="text/html", body=f"<html><head>{base_script()}</head><body></body></html>"))
+        page.goto(f"http://127.0.0.1:9{path}?model=conv")
+        assert page.evaluate("window.__streamlit.BACKEND_BASE_URL") == f"http://127.0.0.1:9{base}"
     finally:
         page.context.close()
