@@ -10,8 +10,8 @@ it is read here because Streamlit has no public switch for it. tests/browser che
 
 Every page calls `ensure_navigation()` first, before importing torch (tests/app/test_import_order.py): on a deep
 link the rerun then costs nothing, instead of a torch import (seconds) that the rerun throws away. app.py's server
-goes further: `declare_navigation()` sets the flag before the first request, so no run is thrown away (~80 ms of a
-first view); the guard stays for `streamlit run navigation.py`.
+goes further: `declare_navigation()` sets the flag before the first request, so no run is thrown away (docs/performance.md,
+First view); the guard stays for `streamlit run navigation.py`.
 
 In the browser, Streamlit's frontend cannot tell whether /latent_map is a page or a folder the app is served under: it
 asks /latent_map/_stcore/health first, gets a 404, waits 100 ms and only then asks /_stcore/health. `base_script()`
