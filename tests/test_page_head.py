@@ -29,7 +29,7 @@ def serve(body: bytes, content_type: bytes = b"text/html; charset=utf-8", status
     return app, seen
 
 
-def request(app, path="/latent_map", accept=b"text/html,application/xhtml+xml", method="GET"):
+def request(app, path="/latent_map", accept=b"text/html,application/xhtml+xml", method="GET", extensions=None):
     """(status, headers, body) of one request through PageHead(app, ADDED)."""
     sent = []
 
@@ -40,7 +40,8 @@ def request(app, path="/latent_map", accept=b"text/html,application/xhtml+xml", 
         return {"type": "http.request", "body": b"", "more_body": False}
 
     scope = {"type": "http", "method": method, "path": path, "headers": [(b"accept", accept),
-                                                                          (b"accept-encoding", b"gzip, br")]}
+                                                                          (b"accept-encoding", b"gzip, br")],
+             "extensions": extensions or {}}
     asyncio.run(PageHead(app, ADDED)(scope, receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
@@ -81,3 +82,23 @@ def test_the_additions_hold_the_base_script_and_a_preload_of_the_plotly_chunk_th
 
 def test_without_a_single_plotly_chunk_nothing_is_preloaded(tmp_path):
     assert plotly_preload(tmp_path) == ""
+
+
+def test_a_page_is_asked_for_as_a_body_and_a_file_path_sent_anyway_passes_on_unedited():
+    seen = {}
+
+    async def app(scope, receive, send):  # as Starlette's FileResponse does where the server offers pathsend
+        seen["extensions"] = scope["extensions"]
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+        await send({"type": "http.response.pathsend", "path": "/index.html"})
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"accept", b"text/html")],
+             "extensions": {"http.response.pathsend": {}}}
+    asyncio.run(PageHead(app, ADDED)(scope, None, send))
+    assert "http.response.pathsend" not in seen["extensions"]
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]

@@ -19,6 +19,7 @@ from explorer.startup.deep_link import base_script
 
 STREAMLIT_JS = Path(streamlit.__file__).parent / "static" / "static" / "js"
 HEAD = b"<head>"
+PATHSEND = "http.response.pathsend"
 _LOGGER = logging.getLogger(__name__)
 
 
@@ -40,8 +41,9 @@ def head_additions() -> bytes:
 class PageHead:
     """ASGI middleware: a page's HTML (a GET whose Accept header asks for HTML: a browser loading a page) gets
     `additions` right after its <head>. Such a request is passed on without its Accept-Encoding, so that the page comes
-    back uncompressed and can be edited (Streamlit's page is ~8 KB). Every other request and response passes through
-    untouched, as does a page that comes back compressed anyway, not 200 or without a <head>."""
+    back uncompressed, and as a body, and can be edited (Streamlit's page is ~8 KB). Every other request and response
+    passes through untouched, as does a page that comes back compressed anyway, not 200, without a <head> or as a file
+    path after all."""
 
     def __init__(self, app, additions: bytes | None = None) -> None:
         self.app = app
@@ -50,7 +52,9 @@ class PageHead:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope.get("method") != "GET" or not _asks_for_html(scope["headers"]):
             return await self.app(scope, receive, send)
-        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]}
+        # uncompressed, and as a body rather than a file path (ASGI's pathsend extension, which some servers offer)
+        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"],
+                 "extensions": {k: v for k, v in scope.get("extensions", {}).items() if k != PATHSEND}}
         start: dict | None = None  # an HTML response's start, held until its body is complete (its length changes)
         body: list[bytes] = []
 
@@ -66,7 +70,11 @@ class PageHead:
                     headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
                     await send({**start, "headers": [*headers, (b"content-length", str(len(page)).encode())]})
                     await send({"type": "http.response.body", "body": page})
+                    start = None
             else:
+                if start is not None:  # an answer this middleware cannot edit: passed on as it came
+                    await send(start)
+                    start = None
                 await send(message)
 
         await self.app(scope, receive, edit)
