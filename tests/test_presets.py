@@ -27,7 +27,7 @@ def test_the_quick_preset_is_a_short_filmed_onecycle_run_of_a_2d_model():
     assert tc.snapshot_size == vc.PRESET_FILM_DIGITS > 0  # filmed, like every run of the form
     assert tc.eval_subset == tc.snapshot_size  # the epochs before the last are scored on the filmed digits
     assert tc.train_subset == 0 and tc.test_subset == 0  # all of MNIST: the 30 s are measured on the full set
-    assert tc.device == "auto" and tc.beta == 1.0
+    assert tc.device == "auto" and 0 < tc.beta <= 1  # a beta-VAE while it trains; scored on the true ELBO
 
 
 def test_a_preset_takes_replaced_fields_and_checks_them_again():
@@ -45,7 +45,7 @@ def test_the_quick_preset_trains_on_a_small_subset_films_and_learns(real_data):
     assert len(result.history) == config.epochs
     first, last = result.history[0]["test_loss"], result.history[-1]["test_loss"]
     assert math.isfinite(last) and last < first
-    assert last < 300  # an untrained model scores ~545 nats; 108 steps of a one-cycle run get well below 300
+    assert last < 300  # an untrained model scores ~545 nats; ~100 steps of a one-cycle run get well below 300
     assert result.snapshots["means"].shape == (1 + config.epochs, 200, 2)  # the start, then every epoch's end
     assert [row["test_images"] for row in result.history] == [200] * (config.epochs - 1) + [512]
     assert result.history[-1]["lr"] < config.lr / 100  # one-cycle anneals to ~0 by the last step

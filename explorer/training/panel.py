@@ -163,8 +163,9 @@ def _progress_body() -> None:
 def _preset_summary(preset: vc.Preset) -> dict:
     """A preset's settings as one caption (its fields are fixed)."""
     m, t = preset.model_config, preset.train_config
+    beta = "" if t.beta == 1 else f", KL weight β = {t.beta:g} (its test −ELBO is the true one, β = 1)"
     st.caption(f"{preset.description} {m.arch} {', '.join(map(str, m.hidden))}, {m.activation}; {t.epochs} epochs of batch "
-               f"{t.batch_size}, {t.lr_schedule} learning rate peaking at {t.lr:g}; the whole training set.")
+               f"{t.batch_size}, {t.lr_schedule} learning rate peaking at {t.lr:g}{beta}; the whole training set.")
     return {}
 
 
