@@ -17,11 +17,12 @@ from explorer.page.guards import page_model
 from explorer.page.page_run import stop_page
 from explorer.render.digit_images import pil_uri, to_pil
 from explorer.render.figures import film_map
-from explorer.room.roles import is_presenter
-from explorer.training.job import shared_job
+from explorer.room.roles import is_presenter, room_mode
+from explorer.training.live_board import room_status
 from explorer.training.panel import AUDIENCE_POLL_SECONDS, POLL_SECONDS
 
 LIVE_EXTENT = "film_live_extent"  # (job id, half-side of the live map's axes): they only ever grow during a job
+WATCHED = "film_watched_job"  # id of the training this page last showed live
 
 link_slot = us.titled("Training film")
 st.caption("How the latent space forms: the latent means of 2,000 fixed test digits and the decoder's grid over "
@@ -47,10 +48,14 @@ def _live_extent(job_id: int, frame) -> float:
 
 
 def _live() -> None:
-    """The running training's latest film frame (polled; the job exposes only its latest frame)."""
-    s = shared_job().snapshot()
+    """The running training's latest film frame (polled; the job exposes only its latest frame), whichever of the
+    room's workers runs it. When a training shown here ends, the whole app reruns: the model picker lists it."""
+    s = room_status()
     if not s.active:
+        if st.session_state.pop(WATCHED, None) == s.job_id:
+            st.rerun(scope="app")
         return
+    st.session_state[WATCHED] = s.job_id
     st.subheader(f"Live: `{s.name}` is training", divider="gray")
     frame = s.film
     if frame is None or frame.means.shape[1] != 2:
@@ -69,8 +74,14 @@ def _live() -> None:
                "appear in the model picker when it is saved.")
 
 
-running = shared_job().snapshot().active
-st.fragment(run_every=(POLL_SECONDS if is_presenter() else AUDIENCE_POLL_SECONDS) if running else None)(_live)()
+# While a training runs, the presenter's view polls fast and the audience's at its pace; in a room, the audience polls
+# when nothing runs too, so a training the presenter starts appears on every student's film page.
+running = room_status().active
+if running:
+    poll = POLL_SECONDS if is_presenter() else AUDIENCE_POLL_SECONDS
+else:
+    poll = AUDIENCE_POLL_SECONDS if room_mode() else None
+st.fragment(run_every=poll)(_live)()
 
 if not vc.has_film(ckpt.snapshots):
     st.info(f"**{name} has no training film.** It was saved before trainings were filmed (checkpoint format 2 or "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -83,6 +84,8 @@ class JobStatus:
     message: str = ""  # the error or the success note
     path: str = ""  # the checkpoint written (succeeded only)
     film: LiveFrame | None = None  # the latest frame of its film (the film page draws it while the job is active)
+    started: float = 0.0  # time.time() when it started
+    updated: float = 0.0  # another worker's job (explorer.training.live_board): when that worker last wrote it
 
     @property
     def active(self) -> bool:
@@ -92,7 +95,10 @@ class JobStatus:
 class TrainingJob:
     """At most one training per process. `start` returns at once; the work runs in a daemon thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, board=None) -> None:
+        """board: a callable giving the explorer.training.live_board.LiveBoard that this job's status is published to
+        for a room's other workers, or None when nobody else watches (live_board.room_board: in room mode only)."""
+        self._board = board or (lambda: None)
         self._lock = threading.Lock()
         self._status = JobStatus()
         self._cancelled: set[int] = set()
@@ -109,6 +115,12 @@ class TrainingJob:
         if not training_enabled():
             raise TrainingDisabled(f"training is off on this server ({TRAINING_ENV}=off)")
         directory = checkpoint_dir() if directory is None else Path(directory)
+        board = self._board()
+        elsewhere = board.read() if board is not None else None  # another worker of the room
+        if elsewhere is not None and elsewhere.active:
+            raise TrainingAlreadyRunning(f"a training is already running ({elsewhere.name!r}, epoch "
+                                         f"{elsewhere.epoch}/{elsewhere.epochs}, {elsewhere.fraction:.0%} done); wait "
+                                         "for it or cancel it")
         with self._lock:
             if self._status.active:
                 s = self._status
@@ -119,10 +131,11 @@ class TrainingJob:
                                         f"({MAX_MODELS_ENV}); delete one first")
             job_id = self._status.job_id + 1
             self._status = JobStatus(job_id=job_id, state="running", name=request.name, owner=owner,
-                                     epochs=request.train_config.epochs)
+                                     epochs=request.train_config.epochs, started=time.time())
             self._thread = threading.Thread(target=self._run, args=(job_id, request, directory, evaluate_subset),
                                             name=f"vae-training-{job_id}", daemon=True)
             self._thread.start()
+        self._publish()
         return job_id
 
     def cancel(self, job_id: int, by: str = "", presenter: bool = True) -> bool:
@@ -145,9 +158,16 @@ class TrainingJob:
 
     def _update(self, job_id: int, **changes) -> None:
         with self._lock:
-            if self._status.job_id == job_id:
-                for k, v in changes.items():
-                    setattr(self._status, k, v)
+            if self._status.job_id != job_id:
+                return
+            for k, v in changes.items():
+                setattr(self._status, k, v)
+        self._publish()
+
+    def _publish(self) -> None:
+        board = self._board()
+        if board is not None:
+            board.publish(self.snapshot())
 
     def _finish(self, job_id: int, state: str, message: str, **changes) -> None:
         self._update(job_id, state=state, message=message, **changes)
@@ -234,5 +254,7 @@ def shared_job() -> TrainingJob:
                 vc.remove_stale_temp_files(checkpoint_dir())
             except OSError:
                 pass  # an unreadable folder is reported where it is used
-            _SHARED = TrainingJob()
+            from explorer.training.live_board import room_board  # imports this module: here, not at the top
+
+            _SHARED = TrainingJob(board=room_board)
         return _SHARED

@@ -11,7 +11,7 @@ import vae_core as vc
 from explorer.model.picker import select_next_run
 from explorer.page.public_text import public
 from explorer.render.figures import loss_curves
-from explorer.room.roles import is_presenter, session_id
+from explorer.room.roles import is_presenter, room_mode, session_id
 from explorer.training.form import (
     DEFAULT_ACTIVATION,
     FULL_TRAIN,
@@ -21,6 +21,7 @@ from explorer.training.form import (
     validate_request,
 )
 from explorer.training.job import ModelQuotaReached, NotYourTraining, TrainingAlreadyRunning, shared_job, training_enabled
+from explorer.training.live_board import elsewhere, room_status
 
 MY_JOB = "sidebar_my_job"  # id of the training this session started
 SEEN_JOB = "sidebar_seen_job"  # id of the last finished training this session has reacted to
@@ -115,18 +116,17 @@ def _form() -> None:
 
 def _progress_panel() -> None:
     """Live progress of the shared training job: polled by a fragment while a training runs."""
-    running = shared_job().snapshot().active
+    running = room_status().active
     every = POLL_SECONDS if is_presenter() else AUDIENCE_POLL_SECONDS
     st.fragment(run_every=every if running else None)(_progress_body)()
 
 
 def _progress_body() -> None:
-    job = shared_job()
-    s = job.snapshot()
+    s = room_status()
     mine = st.session_state.get(MY_JOB) == s.job_id
     if s.active:
         st.session_state[WATCHED_JOB] = s.job_id
-        who = "Your training" if mine else "A training is already running (started in another session)"
+        who = "Your training" if mine else "The presenter is training" if room_mode() else "Another session is training"
         st.markdown(f"**{who}: `{s.name}`**")
         text = ("Saving…" if s.state == "saving" else
                 f"Epoch {max(s.epoch, 1)}/{s.epochs} · loss {s.running_loss:.1f}" if not math.isnan(s.running_loss)
@@ -138,9 +138,11 @@ def _progress_body() -> None:
             running = (s.epoch, s.running_loss) if s.state == "running" and not math.isnan(s.running_loss) else None
             st.plotly_chart(loss_curves(s.history, height=260, font_size=15, epochs=s.epochs, running=running),
                             theme=None, config={"displayModeBar": False})  # no key: redrawn each poll
-        if st.button("Cancel training", key="sidebar_cancel", type="secondary", disabled=s.state == "saving"):
+        if elsewhere(s):
+            st.caption("It runs on another of the room's workers: cancel it from the browser that started it.")
+        elif st.button("Cancel training", key="sidebar_cancel", type="secondary", disabled=s.state == "saving"):
             try:
-                if job.cancel(s.job_id, by=session_id(), presenter=is_presenter()):
+                if shared_job().cancel(s.job_id, by=session_id(), presenter=is_presenter()):
                     st.toast("Cancelling… the training stops at its next progress report.")
             except NotYourTraining as e:
                 st.toast(str(e).capitalize())

@@ -143,7 +143,7 @@ def test_a_second_session_sees_the_running_training_and_cannot_start_another(ckp
                               vc.TrainConfig(epochs=50, train_subset=1000, test_subset=1000)))
     at = run_harness()  # another browser session
     text = " ".join(m.value for m in at.sidebar.markdown)
-    assert "A training is already running" in text and "long-one" in text
+    assert "Another session is training: `long-one`" in text
     cancel = [b for b in at.sidebar.button if b.key == "sidebar_cancel"]
     assert len(cancel) == 1 and cancel[0].label == "Cancel training" and not cancel[0].disabled
     at.text_input(key="sidebar_name").set_value("mine")
