@@ -2,6 +2,7 @@
 the button's deferred callable makes (the cached function it calls) is a 1920 x 1080 PNG, or a GIF with one frame per
 step of the path."""
 import io
+import threading
 from pathlib import Path
 
 from PIL import Image
@@ -38,3 +39,30 @@ def test_the_interpolation_page_offers_its_frames_as_a_slide_sized_gif(real_data
     picture = Image.open(io.BytesIO(cache.interpolation_gif(KEY, 2, 1, 10, "linear")))
     assert picture.format == "GIF" and picture.is_animated and picture.n_frames == 10
     assert picture.size == (1920, 1080)
+
+
+def test_sessions_asking_for_slide_files_at_once_get_them_made_one_at_a_time(monkeypatch):
+    """Streamlit makes deferred downloads in a pool of threads; each GIF holds its full-size frames while it is
+    encoded, so six students clicking at once must not hold six."""
+    from explorer.cache import slide_files
+
+    inside, most, lock = [0], [0], threading.Lock()
+
+    def slow_png(panel, title, **kwargs):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        released.wait(0.2)  # long enough for the other threads to arrive, whatever the machine's load
+        with lock:
+            inside[0] -= 1
+        return title.encode()
+
+    released = threading.Event()
+    monkeypatch.setattr(slide_files.slides, "png_for_slide", slow_png)
+    threads = [threading.Thread(target=cache.grid_slide_png, args=(KEY, 5 + i, -3.0, 3.0)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    assert most[0] == 1
