@@ -181,6 +181,15 @@ def test_both_workers_serve_the_room_behind_its_one_port(room):
     assert all(answers(int(w.rsplit(":", 1)[1])) for w in workers)  # and each answers on loopback itself
 
 
+def test_streamlits_metrics_are_not_served_to_the_room(room):
+    worker = int(next(iter(room.workers_seen())).rsplit(":", 1)[1])
+    assert get(worker, "/_stcore/metrics")[0] == 200  # the owner's, on the worker's loopback port
+    for path in ("/_stcore/metrics", "/_stcore/metrics?x=1", "/_stcore/metrics/"):
+        status, _, body = get(room.port, path)
+        assert status == 404 and b"explorer" not in body, path
+    assert get(room.port)[0] == 200  # the health check still answers through the proxy
+
+
 def test_the_presenters_link_is_served_by_a_worker_of_its_own_which_sets_the_route_cookie(room):
     cookies, presenter, headers = room.presenter_link()
     assert presenter.startswith("127.0.0.1:") and presenter not in room.workers_seen()
@@ -331,3 +340,14 @@ def test_sigterm_stops_every_process_of_the_room(tmp_path):
         assert "The room is closed" in r.output()
     finally:
         r.stop()
+
+
+def test_a_second_room_on_a_taken_port_refuses_to_open_and_starts_nothing(room, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "VAE_CHECKPOINT_DIR": str(tmp_path / "checkpoints")}
+    second = subprocess.run(
+        [sys.executable, "-m", "explorer.room.launcher", "room", "--workers", "2", "--bind", "127.0.0.1", "--port",
+         str(room.port), "--token", TOKEN], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 2
+    assert f"Cannot open the room: port {room.port} on 127.0.0.1 is not free" in second.stderr
+    assert "Presenter" not in second.stdout  # no links printed for a room that does not open
+    assert len(room.workers_seen(20)) == 2  # the first room serves on, unsplit

@@ -201,8 +201,23 @@ def run_room(room: RoomPlan) -> int:
     return 0
 
 
+def port_taken(bind: str, port: int) -> str | None:
+    """Why the room cannot listen on bind:port, or None. Checked before anything starts: Caddy shares a port another
+    Caddy holds (SO_REUSEPORT), so a second room on the same port would silently split the hall between the two."""
+    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((bind or "0.0.0.0", port))
+        except OSError as e:
+            return f"port {port} on {bind or '0.0.0.0'} is not free ({e.strerror}): is another room or server on it?"
+    return None
+
+
 def room_main(argv: list[str] | None = None) -> int:
     room = plan(sys.argv[1:] if argv is None else argv)
+    if problem := port_taken(room.bind, room.port):
+        print(f"  Cannot open the room: {problem} Choose another with --port.", file=sys.stderr, flush=True)
+        return 2
     print("\n".join(room.lines), flush=True)
     if room.proxied:
         return run_room(room)

@@ -130,6 +130,11 @@ def caddyfile(port: int, bind: str, upstreams: list[str], secret: str = "",
 
 http://:{port} {{
 	bind {bind}
+	# Streamlit's metrics name the app's caches and count its sessions: the server's owner reads them on the workers'
+	# own loopback ports, the room gets nothing
+	handle /_stcore/metrics* {{
+		respond 404
+	}}
 {routes}
 }}
 """
