@@ -26,6 +26,9 @@ SEEN = "draw_seen"  # {input: fingerprint of its last content}, to tell which ch
 RANK = "draw_ranked"  # the model whose test digits this visitor asked to score (they were not scored yet)
 CANVAS_PX = 280  # 10 canvas pixels per MNIST pixel
 STROKE_PX = 22  # ~2 MNIST pixels once the digit is scaled into its 20 px box, like MNIST's pen
+# the longest data URL the canvas can send: its largest PNG in base64, with the "data:image/png;base64," head
+CANVAS_URL_CHARS = cache.canvas_max_bytes(CANVAS_PX) * 4 // 3 + 64
+TOO_LARGE = b"too large"  # canvas_png's answer to a longer one (compared by identity)
 # The star (positioned HTML, explorer.render.map_overlay) and the latent map stacked in one grid cell, the star on
 # top: a stroke redraws the star alone, and the 10k-point map -- the same figure every run -- is not drawn again.
 MAP_CSS = """<style>
@@ -61,6 +64,11 @@ def canvas_png(version: int) -> bytes | None:
     result = st_canvas(stroke_width=STROKE_PX, stroke_color="#ffffff", background_color="#000000",
                        height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True,
                        return_image_data=True, key=f"draw_canvas_{version}")
+    # The data URL as the client sent it (the result keeps it as is): one longer than the canvas's largest PNG in
+    # base64 is refused by its length, at every rerun, without decoding or hashing it
+    url = getattr(result, "_image_data_url", None)
+    if isinstance(url, str) and len(url) > CANVAS_URL_CHARS:
+        return TOO_LARGE
     try:
         return result.image_bytes
     except ValueError:  # not a base64 data URL: a client that is not the canvas
@@ -79,6 +87,10 @@ def chosen_digit(png: bytes | None, upload) -> tuple[np.ndarray, str] | None:
     """(the digit as the model sees it, where it came from) from the input changed last, or None with a message
     shown (nothing drawn yet, an unusable file). Each picture is checked and decoded once (cache.picture_digit):
     the canvas's as a PNG of the canvas's size at most, an upload within the uploader's limits."""
+    if png is TOO_LARGE:
+        st.error("**The drawing cannot be used:** it is larger than this canvas's largest picture.",
+                 icon=":material/broken_image:")
+        return None
     _changed("canvas", hashlib.sha256(png).hexdigest() if png is not None else None)
     _changed("upload", upload.file_id if upload is not None else None)
     source = st.session_state.get(SOURCE)

@@ -193,6 +193,27 @@ def test_a_canvas_message_with_a_6000_pixel_picture_is_refused_from_its_header(r
     assert any("The drawing cannot be used" in text and "too large" in text for text in tab.texts), tab.texts
 
 
+def test_a_message_over_4_mb_closes_its_own_connection_and_the_room_serves_on(room, real_data):
+    url, _ = room
+
+    async def scenario():
+        tab = Tab(url, timeout=180)
+        await tab.open()
+        await tab.navigate("draw")
+        tab.states[tab.canvas_id] = canvas_state(tab, bytes(5 * 2**20))  # 6.7 MB of base64: under Streamlit's 25
+        result = await tab.rerun()
+        await tab.close()
+        other = Tab(url, timeout=180)
+        await other.open()  # another student, after it
+        opened = await other.rerun()
+        await other.close()
+        return result, opened
+
+    result, opened = run(scenario())
+    assert result.error != ""  # refused: the connection that sent it is closed
+    assert opened.error == "" and opened.seconds is not None
+
+
 # ---- 6: the presenter link
 
 def test_a_presenter_link_is_redirected_to_the_bare_address_with_the_token_in_a_cookie(room):

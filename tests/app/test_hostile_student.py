@@ -102,6 +102,26 @@ def test_the_same_canvas_picture_is_decoded_once_however_often_the_page_reruns(d
     assert opened_pictures.count(len(drawing)) == 1
 
 
+def test_a_canvas_value_longer_than_the_canvas_can_send_is_refused_by_its_length_at_every_rerun(draw_page,
+                                                                                                  monkeypatch):
+    """18 MB of base64 (under Streamlit's message limit) stays in the widget state; each rerun refuses it by its
+    length, without decoding it (b64decode) or hashing it (sha256) again."""
+    import base64 as b64
+    import hashlib
+
+    decoded, hashed = [], []
+    real_decode, real_sha = b64.b64decode, hashlib.sha256
+    monkeypatch.setattr(b64, "b64decode", lambda data, *a, **k: decoded.append(len(data)) or real_decode(data, *a, **k))
+    monkeypatch.setattr(hashlib, "sha256", lambda data=b"", *a, **k: hashed.append(len(data)) or real_sha(data, *a, **k))
+    send_canvas(draw_page, b"\0" * (18 * 2**20 // 4 * 3))
+    for _ in range(2):
+        draw_page.run()
+    assert not draw_page.exception, draw_page.exception
+    assert "larger than this canvas's largest picture" in " ".join(e.value for e in draw_page.error)
+    assert max(decoded, default=0) < 2**20 and max(hashed, default=0) < 2**20  # the 18 MB never decoded or hashed
+    assert "drawn_digit" not in draw_page.session_state
+
+
 def test_an_upload_of_4096_by_4096_pixels_is_refused_before_decoding(draw_page):
     send_upload(draw_page, png(Image.new("1", (4096, 4096))))
     message = " ".join(e.value for e in draw_page.error)
