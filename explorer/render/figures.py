@@ -421,8 +421,9 @@ def film_figure(means: np.ndarray, labels: np.ndarray, captions: list[str], epoc
                 stacked: bool = False) -> go.Figure:
     """A training film as one Plotly animation, played in the browser (no server round trip per frame): the latent
     means of the filmed digits (F, n, 2) on axes fixed over the whole film, the decoded grid of each frame (PNG data
-    URIs, None without grids) and the loss curves with a cursor at the frame's epoch; Play/Pause buttons and a slider
-    labelled by `captions`. Trace order: 10 digit traces, then the grid-less loss traces, the cursor last.
+    URIs, None without grids) and the loss curves with a cursor at the frame's epoch; Play (from the start), Pause and
+    Resume buttons and a slider labelled by `captions`. It opens on the last frame, the trained model's map: the first
+    is a blob at the origin. Trace order: 10 digit traces, then the grid-less loss traces, the cursor last.
 
     The map and the grid sit side by side over the loss curves, or with `stacked` one under the other (a phone's
     width: side by side, each was ~150 px wide); the grid's axes are x2/y2 either way."""
@@ -442,7 +443,8 @@ def film_figure(means: np.ndarray, labels: np.ndarray, captions: list[str], epoc
         row_heights = [0.68, 0.32] if history else None
     fig = make_subplots(rows=rows, cols=cols, specs=specs, row_heights=row_heights,
                         vertical_spacing=0.11 if stacked else 0.1, horizontal_spacing=0.08, subplot_titles=titles)
-    for trace in _film_map_traces(means[0], labels):
+    last = len(means) - 1  # the frame the figure opens on
+    for trace in _film_map_traces(means[last], labels):
         fig.add_trace(trace, row=1, col=1)
     add_prior_contours(fig)
     fig.update_xaxes(range=[-extent, extent], title_text="z₁", constrain="domain", row=1, col=1)
@@ -457,7 +459,7 @@ def film_figure(means: np.ndarray, labels: np.ndarray, captions: list[str], epoc
 
     if grid_uris:
         reach = grid_extent * (1 + 1 / max(grid_cells - 1, 1))
-        fig.add_layout_image(grid_image(0))
+        fig.add_layout_image(grid_image(last))
         fig.update_xaxes(range=[-reach, reach], title_text="z₁", showgrid=False, zeroline=False, constrain="domain",
                          row=grid_at[0], col=grid_at[1])
         fig.update_yaxes(range=[-reach, reach], title_text="z₂", showgrid=False, zeroline=False, scaleanchor="x2",
@@ -471,7 +473,7 @@ def film_figure(means: np.ndarray, labels: np.ndarray, captions: list[str], epoc
         lo, hi = min(values), max(values)
         top = hi + 0.1 * (hi - lo + 1)
         cursor = [len(fig.data)]
-        fig.add_trace(go.Scatter(x=[epochs[0]] * 2, y=[lo - 0.05 * (hi - lo + 1), top], mode="lines",
+        fig.add_trace(go.Scatter(x=[epochs[last]] * 2, y=[lo - 0.05 * (hi - lo + 1), top], mode="lines",
                                  line=dict(color=HIGHLIGHT, width=3), showlegend=False, hoverinfo="skip"),
                       row=loss_at[0], col=loss_at[1])
         n = max(int(np.ceil(epochs.max())), len(history))
@@ -490,9 +492,9 @@ def film_figure(means: np.ndarray, labels: np.ndarray, captions: list[str], epoc
     # No full redraw per frame (the SVG points, the cursor and the grid picture change without one); playing, the
     # points glide to their next place, so the eye can follow a cluster from frame to frame.
     step = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
-    play = dict(mode="immediate", fromcurrent=True, frame=dict(duration=frame_ms, redraw=False),
-                transition=dict(duration=transition_ms, easing="cubic-in-out"))
-    replay = dict(play, fromcurrent=False)
+    resume = dict(mode="immediate", fromcurrent=True, frame=dict(duration=frame_ms, redraw=False),
+                  transition=dict(duration=transition_ms, easing="cubic-in-out"))
+    play = dict(resume, fromcurrent=False)
     fig.update_layout(
         height=height, font=dict(size=FONT_SIZE), margin=dict(l=10, r=10, t=90, b=230 if stacked else 130),
         dragmode=False,
@@ -503,9 +505,9 @@ def film_figure(means: np.ndarray, labels: np.ndarray, captions: list[str], epoc
                           pad=dict(t=70, r=10), font=dict(size=FONT_SIZE),
                           buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                    dict(label="❚❚ Pause", method="animate", args=[[None], step]),
-                                   dict(label="↺ Replay", method="animate", args=[None, replay])])],
+                                   dict(label="▷ Resume", method="animate", args=[None, resume])])],
         # stacked (a phone's width), the slider goes under the buttons rather than beside them
-        sliders=[dict(active=0, x=0 if stacked else 0.3, len=0.9 if stacked else 0.7, y=0, yanchor="top",
+        sliders=[dict(active=last, x=0 if stacked else 0.3, len=0.9 if stacked else 0.7, y=0, yanchor="top",
                       pad=dict(t=150 if stacked else 50), font=dict(size=FONT_SIZE - 4),
                       currentvalue=dict(prefix="", font=dict(size=FONT_SIZE + 4), xanchor="left"),
                       steps=[dict(label=captions[f], method="animate", args=[[str(f)], step])

@@ -57,7 +57,7 @@ def test_the_film_is_one_animation_of_map_grid_and_loss_cursor_with_a_captioned_
     assert len(fig["frames"]) == len(film["steps"]) == 5
     assert [s["label"] for s in fig["layout"]["sliders"][0]["steps"]] == [
         "untrained", "step 10 of epoch 1", "step 30 of epoch 1", "epoch 1", "epoch 2"]
-    assert [b["label"] for b in fig["layout"]["updatemenus"][0]["buttons"]] == ["▶ Play", "❚❚ Pause", "↺ Replay"]
+    assert [b["label"] for b in fig["layout"]["updatemenus"][0]["buttons"]] == ["▶ Play", "❚❚ Pause", "▷ Resume"]
     digits = fig["data"][:10]
     assert [t["name"] for t in digits] == [str(d) for d in range(10)]
     assert [t["marker"]["color"] for t in digits] == list(DIGIT_COLOURS)
@@ -75,6 +75,15 @@ def test_the_film_is_one_animation_of_map_grid_and_loss_cursor_with_a_captioned_
     assert fig["layout"]["xaxis"]["range"] == fig["layout"]["yaxis"]["range"] == [-extent, extent]
     assert extent >= np.abs(film["means"].float().numpy()).max()  # every frame's points inside the fixed axes
     assert fig["frames"][0]["data"][10]["x"] != fig["frames"][-1]["data"][10]["x"]
+    # it opens on the last frame, the trained model's map, its grid and the cursor at the last epoch; Play starts
+    # from the first frame and Resume from where it was paused
+    assert fig["layout"]["sliders"][0]["active"] == 4
+    assert all(array(fig["data"][d]["x"], float).tolist() == array(fig["frames"][-1]["data"][d]["x"], float).tolist()
+               for d in range(10))
+    assert fig["layout"]["images"][0]["source"] == fig["frames"][-1]["layout"]["images"][0]["source"]
+    assert array(fig["data"][-1]["x"], float) == pytest.approx([float(film["epochs"][-1])] * 2)
+    play, _, resume = (b["args"][1].get("fromcurrent") for b in fig["layout"]["updatemenus"][0]["buttons"])
+    assert (play, resume) == (False, True)
     assert at.get("download_button")[0].proto.label.startswith("Training film as a GIF")
 
 

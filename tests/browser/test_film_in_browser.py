@@ -1,6 +1,6 @@
-"""The training film in a real browser: Play animates the map (the drawn points move), the grid picture and the loss
-cursor in the browser itself, the slide GIF downloads, a sidebar training is drawn live on the page, and presentation
-mode hides the sidebar and lists the pages along the top.
+"""The training film in a real browser: it opens on the trained map; Play animates the map (the drawn points move),
+the grid picture and the loss cursor in the browser itself, the slide GIF downloads, a sidebar training is drawn live
+on the page, and presentation mode hides the sidebar and lists the pages along the top.
 
 Runs on `film_server` (tests/browser/conftest.py: a tmp checkpoint folder holding a small filmed model) with one page
 for the module. Screenshots go to artifacts/screenshots/. Needs MNIST (VAE_DATA_DIR)."""
@@ -44,7 +44,7 @@ FILM_READY_JS = """(n) => { const el = document.querySelector('[data-testid=stMa
             && el.querySelectorAll('.scatterlayer .trace .point').length > 0); }"""
 
 
-def test_play_animates_the_map_the_grid_and_the_loss_cursor(film_server, page):
+def test_the_film_opens_on_the_trained_map_and_play_animates_it_from_the_start(film_server, page):
     url, film = film_server.url, film_server.film
     frames = len(film["steps"])
     open_page(page, url, "film")
@@ -52,24 +52,23 @@ def test_play_animates_the_map_the_grid_and_the_loss_cursor(film_server, page):
     pick_model(page, FILMED)
     page.wait_for_function(FILM_READY_JS, arg=frames, timeout=SLOW)
     assert_rendered(page, "film page")
-    before = page.evaluate(DRAWN_JS)
-    assert before["frames"] == frames and before["active"] == 0 and before["points"] and before["image"]
-    cursor_before = page.evaluate(CURSOR_JS)
-    shot(page, "film_01_untrained")
+    opened = page.evaluate(DRAWN_JS)
+    # the last frame: the trained model's map, its grid and the cursor at the last epoch, not the untrained blob
+    assert opened["frames"] == frames and opened["active"] == frames - 1 and opened["points"] and opened["image"]
+    assert page.evaluate(CURSOR_JS) == pytest.approx(float(film["epochs"][-1]))
+    expect_text(page, vc.frame_caption(film, frames - 1), "film slider caption at the last frame")
+    shot(page, "film_01_trained")
 
     page.locator(f"{MAIN_PLOTS} .updatemenu-button").filter(has_text="Play").first.click()
-    page.wait_for_function(f"() => ({DRAWN_JS})().active > 0", timeout=WAIT)
-    page.wait_for_function(f"(p) => ({DRAWN_JS})().points !== p", arg=before["points"], timeout=WAIT)
+    page.wait_for_function(f"(n) => ({DRAWN_JS})().active < n - 1", arg=frames, timeout=WAIT)  # back to the start
+    page.wait_for_function(f"(p) => ({DRAWN_JS})().points !== p", arg=opened["points"], timeout=WAIT)
+    playing = page.evaluate(DRAWN_JS)
+    assert playing["image"] != opened["image"], "the decoded grid did not change while the film played"
     shot(page, "film_02_playing")
-    # it plays to the end by itself: the last frame's caption, its grid, the cursor at the last epoch
+    # it plays to the end by itself: the last frame's caption and the cursor at the last epoch again
     page.wait_for_function(f"(n) => ({DRAWN_JS})().active === n - 1", arg=frames, timeout=WAIT)
     page.wait_for_function(f"(e) => Math.abs(({CURSOR_JS})() - e) < 1e-9", arg=float(film["epochs"][-1]),
                            timeout=WAIT)  # the last frame's transition has moved the cursor
-    after = page.evaluate(DRAWN_JS)
-    assert after["points"] != before["points"], "the map did not change while the film played"
-    assert after["image"] != before["image"], "the decoded grid did not change while the film played"
-    cursor = page.evaluate(CURSOR_JS)
-    assert cursor_before == 0 and cursor == pytest.approx(float(film["epochs"][-1]))
     expect_text(page, vc.frame_caption(film, frames - 1), "film slider caption at the last frame")
     shot(page, "film_03_last_frame")
 
