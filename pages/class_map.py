@@ -27,10 +27,12 @@ QUEUE = 12  # waiting drawings shown at once
 MAP_HEIGHT = 700
 PROBLEM = "problem"  # session state: why the presenter's last action failed
 # The map and the layers of stars stacked in one grid cell: the 10k-point backdrop is the same figure every run (not
-# sent again); only the layers change. The layers let the pointer through to the map except on a star.
+# sent again); only the layers change. The layers let the pointer through to the map except on a star. Streamlit
+# wraps the stars' fragment in a block of its own, which lays its elements out one under the other: the layers sit in
+# a grid container of their own (classmap_stars), so a student's own layer lies over the shared one, not under it.
 MAP_CSS = """<style>
-.st-key-classmap_map { display: grid !important; grid-template-columns: minmax(0, 1fr); }
-.st-key-classmap_map > div { grid-area: 1 / 1; width: 100%; }
+.st-key-classmap_map, .st-key-classmap_stars { display: grid !important; grid-template-columns: minmax(0, 1fr); }
+.st-key-classmap_map > div, .st-key-classmap_stars > div { grid-area: 1 / 1; width: 100%; }
 .st-key-classmap_map > div:not(:first-child) { pointer-events: none; z-index: 1; }
 </style>"""
 
@@ -38,6 +40,7 @@ st.title("Class map")
 key, ckpt = page_model()
 test_x, test_y = need_mnist("test")
 presenter = is_presenter()
+map_px = map_height(MAP_HEIGHT)  # this browser's map: lower on a phone
 b = board()
 model = map_model(key)
 
@@ -56,15 +59,16 @@ def _on_model(snap: Snapshot, state: str | None = None) -> list:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _layer(_snap: Snapshot, version: tuple[int, int], model_name: str, thumbnails: bool) -> str:
-    """The shown drawings' layer for one version (board, version) of the copy: built once, the same for every
-    session."""
+def _layer(_snap: Snapshot, version: tuple[int, int], model_name: str, thumbnails: bool, height: int) -> str:
+    """The shown drawings' layer for one version (board, version) of the copy over the map of this height: built once,
+    the same for every session whose map has that height (a phone's map is lower than a desktop's, so its stars sit
+    elsewhere in the layer)."""
     shown = [d for d in _snap.drawings.values() if d.model == model_name and d.state == "shown"]
-    return cr.star_marks(_backdrop().layout, shown, pictures().get(key, shown), thumbnails)
+    return cr.star_marks(_backdrop(height).layout, shown, pictures().get(key, shown), thumbnails)
 
 
-def _backdrop():
-    return cache.latent_backdrop(key, "Drawings over the test digits", height=map_height(MAP_HEIGHT))
+def _backdrop(height: int):
+    return cache.latent_backdrop(key, "Drawings over the test digits", height=height)
 
 
 if presenter:
@@ -119,11 +123,12 @@ def stars() -> None:
     snap = b.refresh()
     if not presenter and not snap.status.revealed:
         st.rerun(scope="app")  # the presenter hid it again
-    st.html(_layer(snap, (id(b), snap.version), model, thumbnails))
-    if not presenter:
-        me = student_id()
-        mine = [d for d in _on_model(snap) if d.student == me and d.state != "hidden"]
-        st.html(cr.star_marks(_backdrop().layout, mine, pictures().get(key, mine), mine=True))
+    with st.container(key="classmap_stars"):
+        st.html(_layer(snap, (id(b), snap.version), model, thumbnails, map_px))
+        if not presenter:
+            me = student_id()
+            mine = [d for d in _on_model(snap) if d.student == me and d.state != "hidden"]
+            st.html(cr.star_marks(_backdrop(map_px).layout, mine, pictures().get(key, mine), mine=True))
 
 
 @st.fragment(run_every=LIVE_S[presenter])
@@ -160,7 +165,7 @@ left, right = st.columns([2.6, 1], gap="medium")
 with left:
     st.html(cr.CSS + MAP_CSS)
     with st.container(key="classmap_map"):
-        st.plotly_chart(_backdrop(), key="classmap_backdrop", config={"displayModeBar": False})
+        st.plotly_chart(_backdrop(map_px), key="classmap_backdrop", config={"displayModeBar": False})
         stars()
 with right:
     numbers()

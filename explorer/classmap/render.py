@@ -2,9 +2,10 @@
 No Streamlit.
 
 The layer is placed over the map as explorer.render.map_overlay places the Draw page's star: a frame of the plot box
-with the aspect ratio of the axis ranges, centred, as Plotly draws equal-scale axes. Each star is a small element
-with its drawing in a card that shows on hover; a tap or click (focus) shows the card with the reconstruction too --
-all in the browser, without a rerun. The layer lets the pointer through everywhere but on the stars."""
+with the aspect ratio of the axis ranges, centred across and at the top, as Plotly draws the map's equal-scale axes.
+Each star is a small element with its drawing in a card that shows on hover; a tap or click (focus) shows the card
+with the reconstruction too -- all in the browser, without a rerun. The layer lets the pointer through everywhere but
+on the stars."""
 from __future__ import annotations
 
 import csv
@@ -16,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from explorer.classmap.store import Drawing
+from explorer.render.map_overlay import plot_box
 from explorer.render.palette import DIGIT_COLOURS
 from vae_core import slides
 
@@ -57,9 +59,7 @@ def _frame(layout, marks: Iterable[str]) -> str:
     plot_px = height - m.t - m.b
     aspect = (x_range[1] - x_range[0]) / (y_range[1] - y_range[0])
     frame = f"position:relative;width:min(100%,{plot_px * aspect:.2f}px);aspect-ratio:{aspect:.6f};max-height:100%"
-    box = (f"position:absolute;left:{m.l}px;right:{m.r}px;top:{m.t}px;height:{plot_px}px;display:flex;"
-           "align-items:center;justify-content:center")
-    return (f'<div class="cm-layer" style="height:{height}px"><div style="{box}"><div style="{frame}">'
+    return (f'<div class="cm-layer" style="height:{height}px"><div style="{plot_box(layout)}"><div style="{frame}">'
             f'{"".join(marks)}</div></div></div>')
 
 

@@ -8,9 +8,10 @@ of pen-up -> star moved is mostly the canvas component's own debounce before it 
 simpler, but st.html drops it.)
 
 The boxes are placed in a frame of the map's plot box (the figure's height minus its fixed margins) that keeps the
-aspect ratio of the axis ranges, as large as fits and centred -- which is exactly what Plotly does to the plot area
-of equal-scale axes with constrain="domain". So a position in data units lands on the same pixel as on the map,
-whatever the width of the column."""
+aspect ratio of the axis ranges, as large as fits, centred across and at the top -- which is exactly what Plotly does
+to the plot area of figures._layout's equal-scale axes (constrain="domain", the y axis toward the top: a phone's map,
+taller than wide, keeps its square under the title). So a position in data units lands on the same pixel as on the
+map, whatever the width of the column."""
 from __future__ import annotations
 
 import html
@@ -50,7 +51,13 @@ def star_overlay(layout, z=None, sigma=None, label: str = "your digit") -> str:
                              f'border:2px {style} {INK};box-sizing:border-box"></div>')
     frame = (f"position:relative;width:min(100%,{plot_px * aspect:.2f}px);aspect-ratio:{aspect:.6f};"
              "max-height:100%")
-    box = (f"position:absolute;left:{m.l}px;right:{m.r}px;top:{m.t}px;height:{plot_px}px;display:flex;"
-           "align-items:center;justify-content:center")
     return (f'<div style="position:relative;height:{height}px;pointer-events:none">'
-            f'<div style="{box}"><div style="{frame}">{"".join(marks)}</div></div></div>')
+            f'<div style="{plot_box(layout)}"><div style="{frame}">{"".join(marks)}</div></div></div>')
+
+
+def plot_box(layout) -> str:
+    """CSS of the map's plot box (the figure under its fixed margins), which puts the frame of the axis ranges where
+    Plotly puts the plot area: centred across, at the top (figures._layout's constraintoward="top")."""
+    m = layout.margin
+    return (f"position:absolute;left:{m.l}px;right:{m.r}px;top:{m.t}px;height:{layout.height - m.t - m.b}px;"
+            "display:flex;align-items:flex-start;justify-content:center")
