@@ -14,6 +14,9 @@ HIGHLIGHT = "#111111"
 # labels need more than the margin given, and draws it again -- a second draw of a 10k-point map on every load.
 AXES_MARGIN = dict(l=72, b=64)
 FIXED_AXIS = dict(automargin=False)
+# The decoder grid's click markers: as wide as Plotly's least hover radius (3 px) allows, so the markers of two
+# neighbouring cells never both cover the cursor, however small a screen draws the grid (decoder_grid_figure).
+HIT_MARKER_PX = 6
 
 
 def _layout(fig: go.Figure, height: int, xtitle: str, ytitle: str, equal: bool = True) -> go.Figure:
@@ -287,6 +290,12 @@ def decoder_grid_figure(image_uri: str, grid_size: int, extent: tuple[float, flo
     Plotly cannot report clicks on an image, so a transparent scatter layer carries the selection;
     customdata is (row, col). The clicked cell gets an outline from Plotly's own `selected` style, so a click
     does not change the figure (and the picture is not sent again).
+
+    Plotly selects the point its hover picks, and it counts every marker that covers the cursor as equally near,
+    keeping the last (the cell below, in row-major order). Markers are sized in screen pixels and a phone draws the
+    grid smaller than a desktop, so the click markers stay smaller than any cell (HIT_MARKER_PX), the nearest centre
+    is looked for at any distance (hoverdistance -1: within the picture, the cell under the cursor) and only the
+    selected marker takes a cell's size, for its outline.
     """
     lo, hi = extent
     step = (hi - lo) / max(grid_size - 1, 1)
@@ -310,15 +319,15 @@ def decoder_grid_figure(image_uri: str, grid_size: int, extent: tuple[float, flo
     fig.add_trace(go.Scatter(
         x=z1, y=z2, mode="markers", name="cells", showlegend=False,
         customdata=np.column_stack([rows, cols]).astype(np.int32),
-        marker=dict(symbol="square-open", size=cell_px, color="#e4002b", opacity=0.0, line=dict(width=3)),
-        selected=dict(marker=dict(opacity=1.0)), unselected=dict(marker=dict(opacity=0.0)),
+        marker=dict(symbol="square-open", size=HIT_MARKER_PX, color="#e4002b", opacity=0.0, line=dict(width=3)),
+        selected=dict(marker=dict(opacity=1.0, size=cell_px)), unselected=dict(marker=dict(opacity=0.0)),
         hovertemplate="z = (%{x:.2f}, %{y:.2f})<extra></extra>",
     ))
     _layout(fig, height, "z₁", "z₂")
     pad = half
     fig.update_xaxes(range=[lo - pad, hi + pad], showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(range=[lo - pad, hi + pad], showgrid=False, zeroline=False, constrain="domain")
-    fig.update_layout(showlegend=overlay is not None, dragmode=False, plot_bgcolor="black")
+    fig.update_layout(showlegend=overlay is not None, dragmode=False, plot_bgcolor="black", hoverdistance=-1)
     return fig
 
 

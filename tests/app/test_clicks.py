@@ -113,6 +113,16 @@ def test_grid_click_layer_sits_on_the_cell_centres():
         assert selected_z(event(point(list(layer.customdata[k]), x=layer.x[k], y=layer.y[k]))) == pytest.approx(centre)
 
 
+def test_grid_click_markers_are_smaller_than_any_cell_and_hover_finds_the_nearest():
+    """Plotly ties every marker that covers the cursor and selects the last: the click markers stay within its least
+    hover radius (3 px), the outline of the selected one takes a cell's size, and the nearest centre is looked for at
+    any distance."""
+    fig = decoder_grid_figure("data:image/png;base64,", 20, (-3.0, 3.0))
+    layer = fig.data[-1]
+    assert layer.marker.size <= 6 < layer.selected.marker.size
+    assert fig.layout.hoverdistance == -1
+
+
 # ------------------------------------------------------------------------------------------- box and lasso selection
 
 
