@@ -295,7 +295,8 @@ def decoder_grid_figure(image_uri: str, grid_size: int, extent: tuple[float, flo
     keeping the last (the cell below, in row-major order). Markers are sized in screen pixels and a phone draws the
     grid smaller than a desktop, so the click markers stay smaller than any cell (HIT_MARKER_PX), the nearest centre
     is looked for at any distance (hoverdistance -1: within the picture, the cell under the cursor) and only the
-    selected marker takes a cell's size, for its outline.
+    selected marker takes a cell's size, for its outline. The axes are fixed: nothing zooms the grid, and a double tap
+    (Plotly's reset, to ranges fitted to the markers) would move it from under the tap that follows.
     """
     lo, hi = extent
     step = (hi - lo) / max(grid_size - 1, 1)
@@ -325,8 +326,8 @@ def decoder_grid_figure(image_uri: str, grid_size: int, extent: tuple[float, flo
     ))
     _layout(fig, height, "z₁", "z₂")
     pad = half
-    fig.update_xaxes(range=[lo - pad, hi + pad], showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(range=[lo - pad, hi + pad], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_xaxes(range=[lo - pad, hi + pad], showgrid=False, zeroline=False, constrain="domain", fixedrange=True)
+    fig.update_yaxes(range=[lo - pad, hi + pad], showgrid=False, zeroline=False, constrain="domain", fixedrange=True)
     fig.update_layout(showlegend=overlay is not None, dragmode=False, plot_bgcolor="black", hoverdistance=-1)
     return fig
 

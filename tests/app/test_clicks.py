@@ -121,6 +121,7 @@ def test_grid_click_markers_are_smaller_than_any_cell_and_hover_finds_the_neares
     layer = fig.data[-1]
     assert layer.marker.size <= 6 < layer.selected.marker.size
     assert fig.layout.hoverdistance == -1
+    assert fig.layout.xaxis.fixedrange and fig.layout.yaxis.fixedrange  # a double tap does not zoom it out
 
 
 # ------------------------------------------------------------------------------------------- box and lasso selection
