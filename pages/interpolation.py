@@ -55,7 +55,7 @@ def _random_pair() -> None:
 
 
 def _on_click() -> None:
-    index = selected_index(st.session_state.get(CHART))
+    index = selected_index(st.session_state.get(CHART), len(test_y))
     if index is None:
         return
     target = st.session_state["interp_click_sets"]

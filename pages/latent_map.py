@@ -22,7 +22,7 @@ from explorer.render.gallery import gallery_html
 
 SELECTED = "latent_selected"  # test index of the clicked digit (either map)
 # The box or lasso selection: {"map": "vae" or "pca" (where it was drawn), "indices": its sorted test indices,
-# "outlines": the drawn boxes and lassos, (xs, ys) in data units}
+# "outlines": the drawn boxes and lassos, (xs, ys) in data units, as many and as long as a person draws (clicks.py)}
 REGION = "latent_region"
 VERSIONS = "latent_chart_versions"  # per map: bumped to redraw it without a stale highlight
 MAP_NAMES = {"vae": "VAE", "pca": "PCA"}
@@ -76,10 +76,10 @@ def _remember(chart: str, other: str):
     def callback():
         event = st.session_state.get(_chart_key(chart))
         if is_region(event):  # both maps are redrawn with it (_map_figure)
-            st.session_state[REGION] = {"map": chart, "indices": selected_indices(event),
+            st.session_state[REGION] = {"map": chart, "indices": selected_indices(event, len(test_y)),
                                         "outlines": selection_outlines(event)}
             return
-        index = selected_index(event)
+        index = selected_index(event, len(test_y))  # None for a digit that does not exist: nothing happens
         if index is not None:
             st.session_state[SELECTED] = index
             if selected_points(st.session_state.get(_chart_key(other))):  # it highlights the previous digit:

@@ -118,6 +118,13 @@ def add_digits_picture(fig: go.Figure, image_uri: str, extent: tuple[float, floa
     return fig
 
 
+def _outline_shape(xs, ys) -> dict:
+    """A drawn box or lasso, closed, as a dashed path shape in data units."""
+    path = "M " + " L ".join(f"{x:.6g},{y:.6g}" for x, y in zip(xs, ys, strict=True)) + " Z"
+    return dict(type="path", path=path, xref="x", yref="y", layer="above",
+                line=dict(color=HIGHLIGHT, width=2, dash="dash"))
+
+
 def add_selection_highlight(fig: go.Figure, codes: np.ndarray, labels: np.ndarray, indices: np.ndarray,
                             outlines=(), by_label: bool = True, fade: float = 0.12) -> go.Figure:
     """A box or lasso selection drawn on a map: the map's points faded, the selected ones on top at full strength --
@@ -127,10 +134,8 @@ def add_selection_highlight(fig: go.Figure, codes: np.ndarray, labels: np.ndarra
     indices, labels = np.asarray(indices, dtype=np.int64), np.asarray(labels)
     for trace in fig.data:
         trace.marker.opacity = fade
-    for xs, ys in outlines:
-        path = "M " + " L ".join(f"{x:.6g},{y:.6g}" for x, y in zip(xs, ys, strict=True)) + " Z"
-        fig.add_shape(type="path", path=path, xref="x", yref="y", layer="above",
-                      line=dict(color=HIGHLIGHT, width=2, dash="dash"))
+    if outlines:  # in one update: fig.add_shape checks the whole shape list again on each call
+        fig.layout.shapes = (*fig.layout.shapes, *(_outline_shape(xs, ys) for xs, ys in outlines))
     colour = np.asarray(DIGIT_COLOURS)[labels[indices]] if by_label else HIGHLIGHT
     fig.add_trace(go.Scattergl(
         x=np.asarray(codes)[indices, 0], y=np.asarray(codes)[indices, 1], mode="markers", name="selected",

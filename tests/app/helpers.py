@@ -85,3 +85,14 @@ def open_training_form(at: AppTest) -> AppTest:
     """Open the sidebar's "Train a new model" expander, whose form is built only while it is open, and rerun."""
     at.session_state[TRAIN_OPEN] = True
     return at.run()
+
+
+def send_selection(at: AppTest, key: str, value: dict) -> AppTest:
+    """Rerun with `value` as the selection of the Plotly chart keyed `key`, sent as a client sends it (a JSON string
+    as the chart's widget state), so its on_select callback runs: AppTest itself cannot click or lasso a chart."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    (chart,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}")]  # the id ends with the key
+    states = at._tree.get_widget_states()
+    states.widgets.append(WidgetState(id=chart.proto.id, string_value=json.dumps(value)))
+    return at._run(states)

@@ -6,6 +6,8 @@ import pytest
 
 import vae_core as vc
 from explorer.render.clicks import (
+    MAX_OUTLINES,
+    MAX_VERTICES,
     digit_and_rank,
     index_of,
     is_region,
@@ -16,6 +18,8 @@ from explorer.render.clicks import (
     selection_outlines,
 )
 from explorer.render.figures import decoder_grid_figure, digit_scatter
+
+N = 10_000  # test digits
 
 
 def event(*points):
@@ -30,35 +34,35 @@ def point(custom, x=0.5, y=-0.25, curve=3, index=5):
 
 def test_typed_array_customdata_as_the_browser_sends_it():
     # numpy customdata reaches the browser as a typed array; Streamlit hands a row back as {"0": .., "1": ..}
-    assert selected_index(event(point({"0": 44, "1": 3}))) == 44
+    assert selected_index(event(point({"0": 44, "1": 3})), N) == 44
 
 
 def test_list_and_scalar_customdata():
-    assert selected_index(event(point([9635, 2]))) == 9635
-    assert selected_index(event(point(17))) == 17
-    assert selected_index(event(point([7.0, 1]))) == 7
+    assert selected_index(event(point([9635, 2])), N) == 9635
+    assert selected_index(event(point(17)), N) == 17
+    assert selected_index(event(point([7.0, 1])), N) == 7
 
 
 def test_index_comes_from_customdata_not_the_per_trace_point_index():
-    assert selected_index(event(point([1234, 3], index=5))) == 1234
+    assert selected_index(event(point([1234, 3], index=5)), N) == 1234
 
 
 def test_last_point_wins_and_bare_selection_dicts_work():
     ev = event(point([1, 0]), point([2, 0]))
-    assert selected_index(ev) == 2
-    assert selected_index(ev["selection"]) == 2
+    assert selected_index(ev, N) == 2
+    assert selected_index(ev["selection"], N) == 2
 
 
 @pytest.mark.parametrize("empty", [None, {}, event(), {"selection": {}}, {"selection": None}, "junk"])
 def test_no_selection_means_none(empty):
     assert selected_points(empty) == []
-    assert selected_index(empty) is None
+    assert selected_index(empty, N) is None
     assert selected_z(empty) is None
 
 
 def test_points_without_customdata_are_skipped():
-    assert selected_index(event(point(None))) is None
-    assert selected_index(event(point([5, 1]), point(None))) == 5
+    assert selected_index(event(point(None)), N) is None
+    assert selected_index(event(point([5, 1]), point(None)), N) == 5
 
 
 def test_selected_z_reads_the_clicked_coordinates():
@@ -86,7 +90,7 @@ def test_scatter_customdata_maps_every_point_back_to_its_test_digit():
     assert [t.name for t in fig.data] == [str(d) for d in range(10)]
     for trace in fig.data:
         for k in range(len(trace.x)):  # simulate a click on point k of this trace
-            i = selected_index(event(point(list(trace.customdata[k]), x=trace.x[k], y=trace.y[k])))
+            i = selected_index(event(point(list(trace.customdata[k]), x=trace.x[k], y=trace.y[k])), len(labels))
             assert labels[i] == int(trace.name) and tuple(codes[i]) == (trace.x[k], trace.y[k])
 
 
@@ -98,7 +102,7 @@ def test_map_customdata_is_as_small_as_its_indices_allow_and_still_finds_the_dig
     assert {t.customdata.dtype for t in fig.data} == {np.dtype(dtype)}
     last = next(t for t in fig.data if len(t.x))  # the digit of the highest index, as the browser sends its row
     row = {str(c): int(v) for c, v in enumerate(last.customdata[-1])}
-    assert selected_index(event(point(row, x=last.x[-1], y=last.y[-1]))) == np.flatnonzero(labels == int(last.name))[-1]
+    assert selected_index(event(point(row, x=last.x[-1], y=last.y[-1])), n) == np.flatnonzero(labels == int(last.name))[-1]
 
 
 def test_grid_click_layer_sits_on_the_cell_centres():
@@ -139,9 +143,9 @@ def test_a_lasso_gives_every_selected_test_index_once_and_sorted():
     # one trace per class: point indices repeat across traces, customdata does not; a digit in the highlight trace too
     ev = lasso_event(point({"0": 44, "1": 3}, index=0), point([9635, 2], index=0), point([7, 1], index=1),
                      point([44, 3], curve=10, index=0), point(None), lasso=[([0, 1, 1], [0, 0, 1])])
-    chosen = selected_indices(ev)
+    chosen = selected_indices(ev, N)
     assert chosen.tolist() == [7, 44, 9635] and chosen.dtype == np.int64
-    assert selected_indices(event()).tolist() == [] and selected_indices(None).tolist() == []
+    assert selected_indices(event(), N).tolist() == [] and selected_indices(None, N).tolist() == []
 
 
 def test_a_box_or_lasso_is_a_region_a_click_is_not():
@@ -156,3 +160,37 @@ def test_outlines_are_closed_polygons_in_data_units():
     assert selection_outlines(ev) == [([-1.0, 2.0, 2.0, -1.0], [0.5, 0.5, 3.0, 3.0]),  # a box's four corners
                                       ([0.0, 1.0, 1.0], [0.0, 0.0, 1.0])]  # the two-point "lasso" is no polygon
     assert selection_outlines(event(point([1, 0]))) == [] and selection_outlines("junk") == []
+
+
+@pytest.mark.parametrize("value", [10**6, N, 1e300, -1, float("nan"), float("inf"), "x", 10**400])
+def test_a_value_that_names_no_test_digit_selects_nothing(value):
+    assert selected_index(event(point([value, 0])), N) is None
+    assert selected_index(event(point([3, 0]), point([value, 0])), N) == 3  # the last digit that exists
+    assert selected_indices(lasso_event(point([value, 0]), point([3, 0])), N).tolist() == [3]
+
+
+def test_a_click_at_no_finite_z_selects_no_z():
+    for x, y in [(float("nan"), 0.0), (0.0, float("inf")), (10**400, 0.0)]:
+        assert selected_z(event(point([0, 0], x=x, y=y))) is None
+    assert selected_z(event(point([0, 0], x=1.0, y=2.0), point([0, 0], x=float("nan"), y=0))) == (1.0, 2.0)
+
+
+def test_a_selection_keeps_its_first_few_outlines_only():
+    triangles = [([k, k + 1, k + 1], [0, 0, 1]) for k in range(1000)]
+    outlines = selection_outlines(lasso_event(box=[((0, 1), (0, 1))], lasso=triangles))
+    assert len(outlines) == MAX_OUTLINES
+    assert outlines[1] == ([0.0, 1.0, 1.0], [0.0, 0.0, 1.0])  # the box, then the lassos in the order drawn
+
+
+def test_a_long_lasso_is_thinned_evenly_to_max_vertices_keeping_its_ends():
+    xs, ys = list(range(100_000)), [2 * x for x in range(100_000)]
+    ((kept_x, kept_y),) = selection_outlines(lasso_event(lasso=[(xs, ys)]))
+    assert len(kept_x) == MAX_VERTICES and kept_x[0] == 0 and kept_x[-1] == 99_999
+    assert max(np.diff(kept_x)) - min(np.diff(kept_x)) <= 1 and kept_y == [2 * x for x in kept_x]
+    short = ([0, 1, 1, 0], [0, 0, 1, 1])  # what a browser sends stays as it is
+    assert selection_outlines(lasso_event(lasso=[short])) == [([0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 1.0, 1.0])]
+
+
+def test_an_outline_with_a_point_that_is_not_finite_is_dropped():
+    ev = lasso_event(lasso=[([0, 1, float("nan")], [0, 0, 1]), ([0, 1, 1], [0, float("inf"), 1]), ([0, 1, 1], [0, 0, 1])])
+    assert selection_outlines(ev) == [([0.0, 1.0, 1.0], [0.0, 0.0, 1.0])]

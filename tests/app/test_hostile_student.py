@@ -1,13 +1,16 @@
 """What one student can send, in AppTest (issue 16, part 1): pictures bounded before decoding and decoded once, heavy
 computations shared by the whole server and started only by the presenter in room mode, no folder in the picker's
-help, and wrong presenter tokens limited. (What a browser cannot send -- protocol messages, oversized uploads, the
-canvas's websocket message -- is tests/test_protocol_guards.py; the presenter link in Chromium is
-tests/browser/test_hostile_in_browser.py.)"""
+help, wrong presenter tokens limited, and map selections bounded to what a person draws and to digits that exist.
+(What a browser cannot send -- protocol messages, oversized uploads, the canvas's websocket message -- is
+tests/test_protocol_guards.py; the presenter link in Chromium is tests/browser/test_hostile_in_browser.py.)"""
 import base64
 import io
+import math
+import random
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 import streamlit as st
 import torch
@@ -22,8 +25,9 @@ from explorer import cache
 from explorer.cache import jobs
 from explorer.model.choice import CHOSEN, ModelKey
 from explorer.model.picker import PICKER
+from explorer.render.clicks import MAX_OUTLINES, MAX_VERTICES
 from explorer.room import launcher, roles
-from tests.app.helpers import open_training_form
+from tests.app.helpers import figures, open_training_form, send_selection
 from vae_core.settings import CHECKPOINT_DIR_ENV, TOKEN_ENV
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
@@ -348,3 +352,83 @@ def test_wrong_tokens_are_limited_for_the_whole_server(monkeypatch, clean_server
     assert any("Too many wrong tokens" in c.value for c in fresh.sidebar.caption)
     roles.forget_wrong_tries()  # the minute has passed: the right token works again
     assert offers_training(typed(fresh, TOKEN))
+
+
+# ---- selections on the maps: what a person can draw, of digits that exist
+
+def selection(points=(), lassos=()) -> dict:
+    """A plotly_chart selection as a client sends it: points with customdata [test index, label], lasso outlines."""
+    return {"selection": {"points": [{"curve_number": 0, "point_number": 0, "point_index": 0, "x": x, "y": y,
+                                      "customdata": {"0": index, "1": 0}} for index, x, y in points],
+                          "point_indices": [0] * len(points), "box": [],
+                          "lasso": [{"x": list(xs), "y": list(ys)} for xs, ys in lassos]}}
+
+
+def outline_paths(fig: dict) -> list[str]:
+    return [s["path"] for s in fig["layout"].get("shapes", []) if s["type"] == "path"]
+
+
+@pytest.fixture
+def latent_page(real_data):
+    at = AppTest.from_file(str(PAGES / "latent_map.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_selection_of_1000_lassos_keeps_and_draws_only_a_persons_few(latent_page):
+    rnd = random.Random(0)
+    triangles = [([rnd.uniform(-3, 3) for _ in range(3)], [rnd.uniform(-3, 3) for _ in range(3)]) for _ in range(1000)]
+    send_selection(latent_page, "latent_vae_chart_0", selection([(i, 0, 0) for i in range(50)], triangles))
+    assert not latent_page.exception, latent_page.exception
+    region = latent_page.session_state["latent_region"]
+    assert region["indices"].tolist() == list(range(50))
+    assert len(region["outlines"]) == MAX_OUTLINES
+    assert len(outline_paths(figures(latent_page)[0])) == MAX_OUTLINES
+
+
+def test_a_100k_point_lasso_is_kept_thinned_evenly_to_a_persons_few_hundred_points(latent_page):
+    turn = np.linspace(0, 2 * math.pi, 100_000)
+    xs, ys = np.cos(turn).tolist(), np.sin(turn).tolist()
+    send_selection(latent_page, "latent_vae_chart_0", selection([(7, 0, 0)], [(xs, ys)]))
+    assert not latent_page.exception, latent_page.exception
+    ((kept_x, kept_y),) = latent_page.session_state["latent_region"]["outlines"]
+    assert len(kept_x) == len(kept_y) == MAX_VERTICES
+    assert (kept_x[0], kept_y[0], kept_x[-1], kept_y[-1]) == (xs[0], ys[0], xs[-1], ys[-1])  # its ends kept
+    np.testing.assert_allclose(np.hypot(kept_x, kept_y), 1)  # still the circle drawn...
+    assert np.ptp(np.diff(np.unwrap(np.arctan2(kept_y, kept_x)))) < 1e-3  # ...its points evenly along it
+    (path,) = outline_paths(figures(latent_page)[0])
+    assert path.count(" L ") == MAX_VERTICES - 1
+
+
+NOT_A_DIGIT = [10**6, 1e300, -1, float("nan")]
+
+
+@pytest.mark.parametrize("index", NOT_A_DIGIT, ids=repr)
+def test_a_click_or_lasso_on_a_digit_that_does_not_exist_leaves_the_latent_map_usable(latent_page, index):
+    at = send_selection(latent_page, "latent_vae_chart_0", selection([(index, 0, 0)]))
+    assert not at.exception, at.exception
+    assert "latent_selected" not in at.session_state  # nothing selected (-1 is not the last digit)
+    send_selection(at, "latent_vae_chart_0", selection([(index, 0, 0)], [([0, 1, 1], [0, 0, 1])]))
+    assert not at.exception, at.exception
+    assert at.session_state["latent_region"]["indices"].tolist() == []
+    assert not at.run().exception  # and every later run works
+
+
+@pytest.mark.parametrize("index", NOT_A_DIGIT, ids=repr)
+def test_a_click_on_a_digit_that_does_not_exist_leaves_the_interpolation_as_it_was(real_data, index):
+    at = AppTest.from_file(str(PAGES / "interpolation.py"), default_timeout=120).run()
+    ends = {k: at.session_state[k] for k in ("interp_a_digit", "interp_a_rank", "interp_click_sets")}
+    send_selection(at, "interp_chart", selection([(index, 0, 0)]))
+    assert not at.exception, at.exception
+    assert {k: at.session_state[k] for k in ends} == ends
+    assert not at.run().exception
+
+
+@pytest.mark.parametrize("z1", [float("nan"), float("inf")], ids=repr)
+def test_a_click_on_the_decoder_grid_at_no_finite_z_leaves_the_grid_as_it_was(real_data, z1):
+    at = AppTest.from_file(str(PAGES / "decoder_grid.py"), default_timeout=120).run()
+    z = at.session_state["grid_z1"], at.session_state["grid_z2"]
+    send_selection(at, "grid_chart", selection([(0, z1, 0.5)]))
+    assert not at.exception, at.exception
+    assert (at.session_state["grid_z1"], at.session_state["grid_z2"]) == z
+    assert not at.run().exception

@@ -1,7 +1,8 @@
 """Latent map page in AppTest: both maps and their metrics, toggles change the figure, the selected digit's details,
 colouring by an anomaly score, the digits drawn on the maps, a box or lasso selection and its CSV, the view in the
-link, and a clear message without MNIST. (AppTest cannot click or lasso a Plotly chart: the click and the lasso
-themselves are browser tests; the event -> indices mapping is unit-tested in test_clicks.py.)"""
+link, and a clear message without MNIST. (AppTest cannot click or lasso a Plotly chart: a selection is sent as the
+browser sends it, as the chart's widget state; the click and the lasso themselves are browser tests, the event ->
+indices mapping is unit-tested in test_clicks.py.)"""
 import base64
 import io
 import json
@@ -19,9 +20,9 @@ from explorer.model.choice import ModelKey
 from explorer.model.files import DEFAULT_CHECKPOINT
 from explorer.page import url_state as us
 from explorer.render import digits_picture
-from explorer.render.clicks import selected_index, selected_indices, selection_outlines
+from explorer.render.clicks import selected_index, selected_indices
 from explorer.render.palette import DIGIT_COLOURS as TAB10_HEX
-from tests.app.helpers import array, run_without_mnist
+from tests.app.helpers import array, run_without_mnist, send_selection
 from vae_core.atlas import frame_colours
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "latent_map.py")
@@ -139,7 +140,7 @@ def test_a_click_on_a_score_coloured_map_still_selects_that_test_digit(real_data
     at.selectbox(key="latent_colour_by").set_value("kl").run()
     trace = spec(at, 0)["data"][0]
     point = {"x": 0.0, "y": 0.0, "customdata": array(trace["customdata"])[-1].tolist()}
-    assert selected_index({"selection": {"points": [point]}}) == int(np.argmax(
+    assert selected_index({"selection": {"points": [point]}}, 10_000) == int(np.argmax(
         cache.test_scores(ModelKey.of(DEFAULT_CHECKPOINT))["kl"]))
 
 
@@ -218,10 +219,9 @@ def box_event(codes: np.ndarray, labels: np.ndarray, box) -> dict:
 
 
 def selecting(at: AppTest, event: dict, where: str = "vae") -> AppTest:
-    """The page's on_select callback for a box on `where`: AppTest cannot draw one, so its result is set."""
-    at.session_state["latent_region"] = {"map": where, "indices": selected_indices(event),
-                                         "outlines": selection_outlines(event)}
-    return at.run()
+    """A box on `where`: AppTest cannot draw one, so the map's selection is sent as a browser sends it, and the
+    page's on_select callback makes the region."""
+    return send_selection(at, f"latent_{where}_chart_0", event)
 
 
 def test_a_box_selection_shows_its_size_labels_and_digits_and_the_other_map_highlights_them(real_data):
@@ -229,7 +229,7 @@ def test_a_box_selection_shows_its_size_labels_and_digits_and_the_other_map_high
     key = ModelKey.of(DEFAULT_CHECKPOINT)
     mu, labels = cache.test_latents(key)[0], cache.mnist("test")[1]
     event = box_event(mu, labels, (0.5, 2.0, -1.0, 0.5))
-    chosen = selected_indices(event)
+    chosen = selected_indices(event, len(labels))
     assert 100 < len(chosen) < 10_000
     selecting(at, event)
     assert not at.exception, at.exception
