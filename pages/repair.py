@@ -7,6 +7,8 @@ import numpy as np
 import streamlit as st
 
 from explorer import cache
+from explorer.model.link import model_name
+from explorer.page import url_state as us
 from explorer.page.device import map_height
 from explorer.page.guards import need_mnist, page_model
 from explorer.page.session_keys import DRAWN, DRAWN_FROM
@@ -15,11 +17,13 @@ from explorer.render.figures import add_path, add_prior_contours, digit_scatter
 from vae_core.corruption import HALVES
 
 SOURCES = {"test": "A test digit", "drawn": "Your digit from the Draw page"}
-DAMAGE = {"gaussian": "Gaussian noise", "salt_and_pepper": "Salt and pepper", "rectangle": "Missing rectangle",
-          "half": "Missing half"}
+DAMAGE = dict(zip(us.DAMAGES, ("Gaussian noise", "Salt and pepper", "Missing rectangle", "Missing half"), strict=True))
+STATE = {"digit": "repair_index", "damage": "repair_kind", "sigma": "repair_sigma", "p": "repair_p",  # link -> state
+         "rows": "repair_rows", "cols": "repair_cols", "half": "repair_half", "iters": "repair_iters",
+         "seed": "repair_seed"}
 MISSING_GREY = 0.35  # missing pixels are shown in this grey: black would look like background the model saw
 
-st.title("Repair a damaged digit")
+link_slot = us.titled("Repair a damaged digit")
 st.caption("Damage a digit with noise or by hiding pixels, then let the VAE repair it. Noise: the digit the model "
            "thinks it is, decode(mean of q(z|x)). Missing pixels: fill them with 0, then encode, decode and put the "
            "seen pixels back, again and again -- the pixels that were seen never change. Beside it, repairs that know "
@@ -31,8 +35,10 @@ need_mnist("train")  # the baselines' mean image and KNN pool
 side = ckpt.model_config.image_size
 drawn = st.session_state.get(DRAWN)
 
-st.session_state.setdefault("repair_index", 0)
-st.session_state.setdefault("repair_seed", 0)
+schema = us.repair_schema(us.model_names(), len(test_x), side)
+linked = us.restore(schema)  # the link's view (or the defaults), read once per session; the widgets own it after
+for field, state_key in STATE.items():
+    st.session_state.setdefault(state_key, linked[field])  # no value= on the widgets: the state is their only source
 if drawn is None and st.session_state.get("repair_source") == "drawn":  # cleared on the Draw page since
     st.session_state["repair_source"] = "test"
 
@@ -49,23 +55,26 @@ def _new_noise() -> None:
 # on a phone the damaged and repaired digits come first, these controls under them (styles.PHONE_CSS)
 pick, damage, settings = st.container(key="phone_controls").columns([1.1, 1.3, 1.2], gap="large")
 with pick:
-    sources = ("test", "drawn") if drawn is not None else ("test",)
-    source = st.radio("Digit", sources, format_func=SOURCES.get, key="repair_source")
-    if drawn is None:
+    if drawn is None:  # one source: nothing to choose
+        source = "test"
         st.caption("Draw or upload a digit on the **Draw a digit** page to repair it here.")
+    else:
+        source = st.radio("Digit", tuple(SOURCES), format_func=SOURCES.get, key="repair_source")
+        if source == "drawn":
+            st.caption("A link holds the test digit below, not your drawing: that stays in this browser.")
     index = st.number_input(f"Test digit # (0–{len(test_x) - 1})", 0, len(test_x) - 1, step=1, key="repair_index",
                             disabled=source != "test")
     st.button("Random test digit", key="repair_random", on_click=_random_digit, icon=":material/casino:")
 with damage:
     kind = st.radio("Damage", tuple(DAMAGE), format_func=DAMAGE.get, key="repair_kind", horizontal=True)
     if kind == "gaussian":
-        corruption = ("gaussian", st.slider("Noise σ", 0.05, 1.0, 0.4, 0.05, key="repair_sigma"))
+        corruption = ("gaussian", st.slider("Noise σ", 0.05, 1.0, step=0.05, key="repair_sigma"))
     elif kind == "salt_and_pepper":
-        corruption = ("salt_and_pepper", st.slider("Share of pixels turned black or white (p)", 0.0, 0.6, 0.2, 0.05,
+        corruption = ("salt_and_pepper", st.slider("Share of pixels turned black or white (p)", 0.0, 0.6, step=0.05,
                                                    key="repair_p"))
     elif kind == "rectangle":
-        r0, r1 = st.slider("Rows missing", 0, side - 1, (8, 19), key="repair_rows")
-        c0, c1 = st.slider("Columns missing", 0, side - 1, (8, 19), key="repair_cols")
+        r0, r1 = st.slider("Rows missing", 0, side - 1, key="repair_rows")
+        c0, c1 = st.slider("Columns missing", 0, side - 1, key="repair_cols")
         corruption = ("rectangle", r0, c0, r1 - r0 + 1, c1 - c0 + 1)
     else:
         corruption = ("half", st.radio("Missing half", HALVES, key="repair_half", horizontal=True))
@@ -75,7 +84,7 @@ with settings:
         st.button("New noise", key="repair_new_noise", on_click=_new_noise, icon=":material/refresh:")
         n_iter = 10
     else:
-        n_iter = st.slider("Iterations of encode → decode → put the seen pixels back", 1, 30, 10, key="repair_iters")
+        n_iter = st.slider("Iterations of encode → decode → put the seen pixels back", 1, 30, key="repair_iters")
 
 if source == "drawn":
     origin = st.session_state.get(DRAWN_FROM, "drawing")
@@ -130,3 +139,9 @@ with base_col:
                 "Mean fill: each missing pixel set to its average over the training digits. KNNImputer "
                 "(scikit-learn): the average of the 5 training digits closest on the seen pixels. ")
                + f"The figures are mean squared errors on {scored}.")
+
+# the view, the hidden settings included: a link restores every widget (last, so the browser gets the pictures first)
+view = {"model": model_name(key.path), **{field: st.session_state[state_key] for field, state_key in STATE.items()}}
+us.publish(schema, view)
+with link_slot:
+    us.copy_link(schema, view)

@@ -1,12 +1,12 @@
 """Each page's view in its link (`st.query_params`), so a bookmark or a shared link opens the same view.
 
-A page declares its state as a schema: field name -> kind (a whole number or a number in a range, a choice from a
-list, a model name, on/off) and default. `parse` reads a link's parameters into values and never raises: a parameter
-that is invalid or stale (an unknown model, an index out of range, text where a number belongs, NaN, a repeated key)
-falls back to the default with a one-line notice. `encode` writes values as parameters -- every field, defaults
-included: a link in a slide deck must restore the view it was made from, even after a release changes a default
-(a link that left the grid size out would silently show the new default's grid). Only unset fields (no digit
-selected) are left out, which `parse` reads back as unset.
+A page declares its state as a schema: field name -> kind (a whole number or a number in a range, a span of whole
+numbers, a choice from a list, a model name, on/off) and default. `parse` reads a link's parameters into values and
+never raises: a parameter that is invalid or stale (an unknown model, an index out of range, text where a number
+belongs, NaN, a repeated key) falls back to the default with a one-line notice. `encode` writes values as parameters
+-- every field, defaults included: a link in a slide deck must restore the view it was made from, even after a
+release changes a default (a link that left the grid size out would silently show the new default's grid). Only unset
+fields (no digit selected) are left out, which `parse` reads back as unset.
 
 The Streamlit side is thin: `restore` reads the link once per session and page, `publish` writes the values back to
 the address bar when they change, `copy_link` shows the link to copy (at the page's top right: `titled`). Streamlit's
@@ -28,6 +28,7 @@ import streamlit as st
 from explorer.model.files import list_checkpoints
 from explorer.page.score_labels import COLOUR_BY
 from vae_core import settings
+from vae_core.corruption import HALVES
 
 RESTORED = "url_state_{page}"  # session state: the values read from this page's link (read once per session)
 NOTICES = "url_state_notices_{page}"  # session state: what was wrong with that link
@@ -41,6 +42,7 @@ NOTICE_DURATION = "infinite"
 _INT = re.compile(r"[+-]?\d{1,15}")
 _NUMBER = re.compile(r"[+-]?(\d{1,20}\.?\d{0,20}|\.\d{1,20})([eE][+-]?\d{1,4})?")
 _NOT_FINITE = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)
+_SPAN = re.compile(r"(\d{1,6})-(\d{1,6})")
 
 
 class Invalid(ValueError):
@@ -126,7 +128,30 @@ class Flag:
         return "true" if value else "false"
 
 
-Field = Int | Float | Choice | Flag
+@dataclass(frozen=True)
+class Span:
+    """A range slider's (first, last) whole numbers, both in [lo, hi] and first <= last, written `8-19`."""
+    lo: int
+    hi: int
+    default: tuple[int, int]
+
+    def read(self, text: str) -> tuple[int, int]:
+        match = _SPAN.fullmatch(text)
+        if not match:
+            raise Invalid("is not a span of whole numbers like 8-19")
+        first, last = int(match[1]), int(match[2])
+        if not (self.lo <= first <= self.hi and self.lo <= last <= self.hi):
+            raise Invalid(f"is outside {self.lo}–{self.hi}")
+        if first > last:
+            raise Invalid("ends before it starts")
+        return first, last
+
+    def write(self, value) -> str:
+        first, last = value
+        return f"{int(first)}-{int(last)}"
+
+
+Field = Int | Float | Span | Choice | Flag
 
 
 @dataclass(frozen=True)
@@ -143,6 +168,11 @@ class Schema:
 
 Z_LIMIT = 6.0  # the decoder grid's z sliders and largest extent (pages/decoder_grid.py)
 DEFAULT_PAIR = (2, 3)  # the interpolation's default A and B: the first 1 and the first 0 of the MNIST test set
+DAMAGES = ("gaussian", "salt_and_pepper", "rectangle", "half")  # the Repair page's damages (vae_core.corruption)
+# Repair opens on test #174 (a 2) with its top half missing: a damage the VAE's iterative fill is made for, and a digit
+# typical of those it repairs better than both baselines (closer to the original, and still read as a 2). Not noise:
+# there the 3×3 median filter beats the VAE's encode-decode, whose encoder never saw grey, noisy backgrounds.
+DEFAULT_REPAIR = (174, "half")
 
 
 def model_field(models: Sequence[str]) -> Choice:
@@ -178,6 +208,23 @@ def interpolation_schema(models: Sequence[str], n_test: int = 10_000, pair: tupl
         "mode": Choice(("linear", "spherical"), "linear", noun="path"),
         "steps": Int(3, 25, 10),  # frames in the strip
         "t": Float(0.0, 1.0, 0.5, step=0.01),  # the frame shown large
+    })
+
+
+def repair_schema(models: Sequence[str], n_test: int = 10_000, side: int = 28,
+                  default: tuple[int, str] = DEFAULT_REPAIR) -> Schema:
+    """The whole view of the Repair page but a drawing from the Draw page (which stays in its browser)."""
+    return Schema("repair", {
+        "model": model_field(models),
+        "digit": Int(0, n_test - 1, default[0]),  # the test digit repaired
+        "damage": Choice(DAMAGES, default[1], noun="damage"),
+        "sigma": Float(0.05, 1.0, 0.4, step=0.05),  # Gaussian noise's σ
+        "p": Float(0.0, 0.6, 0.2, step=0.05),  # salt and pepper's share of pixels hit
+        "rows": Span(0, side - 1, (8, 19)),  # the missing rectangle's rows and columns
+        "cols": Span(0, side - 1, (8, 19)),
+        "half": Choice(HALVES, HALVES[0], noun="half"),  # the missing half
+        "iters": Int(1, 30, 10),  # rounds of encode -> decode -> put the seen pixels back
+        "seed": Int(0, 10**9, 0),  # the noise's sample: "New noise" counts it up
     })
 
 

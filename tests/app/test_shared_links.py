@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "navigation.py")
 HARNESS = str(Path(__file__).with_name("sidebar_app.py"))  # the sidebar alone: AppTest keeps its widgets on reruns
 PAGES = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
-WITH_COPY_LINK = ["overview", "decoder_grid", "interpolation", "anomalies", "holes", "film", "compare"]
+WITH_COPY_LINK = ["overview", "decoder_grid", "interpolation", "repair", "anomalies", "holes", "film", "compare"]
 
 
 def picked(at: AppTest) -> str:

@@ -17,6 +17,7 @@ SCHEMAS = {
     "anomalies": us.anomalies_schema(MODELS, ("neg_elbo", "reconstruction", "kl", "iwae", "corrected"),
                                      us.Float(80.0, 420.0, 120.0, step=0.1)),
     "compare": us.compare_schema(MODELS),
+    "repair": us.repair_schema(MODELS),
 }
 VIEWS = {  # a view unlike the defaults on every field
     "latent_map": {"model": "lesson-1", "digit": 9999, "colour_by": "kl", "show_digits": True},
@@ -25,6 +26,8 @@ VIEWS = {  # a view unlike the defaults on every field
     "overview": {"model": "lesson-1"},
     "anomalies": {"model": "conv", "score": "kl", "threshold": 311.7},
     "compare": {"model": "default", "a": "lesson-1", "b": "beta4"},
+    "repair": {"model": "conv", "digit": 17, "damage": "rectangle", "sigma": 0.95, "p": 0.05, "rows": (0, 27),
+               "cols": (5, 5), "half": "right", "iters": 30, "seed": 12},
 }
 
 
@@ -99,6 +102,16 @@ BAD = [  # page, parameter, value(s) in the link, words the notice must contain
     ("anomalies", "score", "elbo", "not a known score"),
     ("anomalies", "threshold", "420.1", "outside 80–420"),
     ("compare", "b", "conv.pt", "not a known model"),
+    ("repair", "digit", "10000", "outside 0–9999"),
+    ("repair", "damage", "blur", "one of gaussian, salt_and_pepper, rectangle, half"),
+    ("repair", "sigma", "0", "outside 0.05–1"),
+    ("repair", "rows", "19-8", "ends before it starts"),
+    ("repair", "rows", "8", "not a span of whole numbers"),
+    ("repair", "cols", "0-28", "outside 0–27"),
+    ("repair", "cols", "-1-5", "not a span of whole numbers"),
+    ("repair", "half", "middle", "one of top, bottom, left, right"),
+    ("repair", "iters", "0", "outside 1–30"),
+    ("repair", "seed", "-1", "outside"),
 ]
 
 

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from bench.browser_harness import NAV, wait_idle
+from explorer.page.url_state import DEFAULT_REPAIR
 from tests.browser.helpers import SLOW, WAIT, assert_rendered, expect_text, shot, wait_gl_drawn
 
 pytestmark = pytest.mark.browser
@@ -90,7 +91,7 @@ def test_clear_removes_the_star_and_a_new_stroke_moves_it(page):
 
 def test_the_drawn_digit_can_be_repaired_on_the_repair_page(page):
     follow_sidebar_link(page, "repair")
-    expect_text(page, "Repairing test #0", "repair page", SLOW)
+    expect_text(page, f"Repairing test #{DEFAULT_REPAIR[0]} ", "repair page", SLOW)
     page.get_by_text("Your digit from the Draw page").click()
     expect_text(page, "Repairing your drawing", "the drawn digit on the repair page", SLOW)
     assert_rendered(page, "repair page with the drawn digit")
