@@ -6,7 +6,8 @@ CRISP_CSS = "<style>img, .js-plotly-plot image { image-rendering: pixelated; }</
 # A phone (the audience of a room opens the link on one): the page's picture in the first screen, the explanation
 # folded. Streamlit does not know the viewport on the server, so this is CSS for narrow screens only; a desktop or
 # projector, wider than PHONE_MAX_PX, sees no change.
-# - the top padding, the gaps and the title shrink; the title keeps its "Copy link" beside it, not below;
+# - the gaps and the title shrink; the title keeps its "Copy link" beside it, not below; the top padding shrinks
+#   but still clears Streamlit's header (fixed, opaque, HEADER tall), which would hide the top of "Copy link";
 # - the paragraph under the title folds to two lines, and a tap (or hover) on it unfolds it; folded, it drops
 #   Streamlit's negative bottom margin (it offsets the paragraph's own margin, which the fold hides), else what follows
 #   is drawn over the second line;
@@ -17,6 +18,7 @@ CRISP_CSS = "<style>img, .js-plotly-plot image { image-rendering: pixelated; }</
 #   another at full width (Repair's damaged, repaired and original digits: stacked, they filled three screens);
 # - a row of digits (explorer.render.gallery.digit_strip_html) wraps to rows of STRIP_PHONE_COLUMNS.
 PHONE_MAX_PX = 640  # Streamlit stacks columns below this width too
+HEADER = "3.75rem"  # the height of Streamlit's header (stHeader), drawn over the top of the page
 STRIP_CLASS = "digit-strip"
 STRIP_PHONE_COLUMNS = 5
 MAIN = '[data-testid="stMainBlockContainer"]'
@@ -27,7 +29,7 @@ TITLE = f'{MAIN} > [data-testid="stVerticalBlock"] > [data-testid="stElementCont
 INTRO = f':is({TITLE_ROW}, {TITLE}) + {CAPTION}'
 PHONE_CSS = f"""<style>
 @media (max-width: {PHONE_MAX_PX}px) {{
-  {MAIN} {{ padding: 3.25rem 0.75rem 2rem; }}
+  {MAIN} {{ padding: calc({HEADER} + 0.25rem) 0.75rem 2rem; }}
   {MAIN} [data-testid="stVerticalBlock"] {{ gap: 0.6rem; }}
   {MAIN} h1 {{ font-size: 1.6rem; line-height: 1.2; padding: 0.25rem 0; }}
   {MAIN} h2 {{ font-size: 1.35rem; padding: 0.5rem 0 0.25rem; }}

@@ -145,6 +145,13 @@ def test_repairs_damaged_repaired_and_original_digits_sit_in_one_row_on_a_phone(
     assert max(top for top, _, _ in boxes) < PHONE["height"] / 2, boxes
 
 
+# (the bottom of Streamlit's header, the top of the page's "Copy link" button or None), scrolled to the top
+COPY_UNDER_HEADER_JS = """() => { window.scrollTo(0, 0);
+  const button = document.querySelector('[data-testid=stMain] [data-testid=stPopover] button');
+  return [document.querySelector('[data-testid=stHeader]').getBoundingClientRect().bottom,
+          button ? button.getBoundingClientRect().top : null]; }"""
+
+
 # A page's first chart: (px of white under its plot area, below the x axis's labels; the figure's height)
 WHITE_UNDER_JS = """() => { const l = document.querySelector('[data-testid=stMain] .js-plotly-plot')._fullLayout;
   return [l.height - l.yaxis._offset - l.yaxis._length - l.margin.b, l.height]; }"""
@@ -202,3 +209,6 @@ def test_every_page_fits_a_phone_and_shows_its_picture_in_the_first_screen(phone
       const box = document.querySelector(intro), text = box && box.querySelector('[data-testid=stCaptionContainer]');
       return text ? box.getBoundingClientRect().bottom - text.getBoundingClientRect().bottom : null; }""", INTRO)
     assert gap is None or gap >= -0.5, f"/{slug}: the introduction's last line runs {-gap:.0f} px under what follows"
+    # Streamlit's header (fixed, opaque) hides nothing of the title row's "Copy link"
+    header, copy = page.evaluate(COPY_UNDER_HEADER_JS)
+    assert copy is None or copy >= header, f"/{slug}: the header hides the top {header - copy:.0f} px of Copy link"
