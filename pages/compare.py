@@ -109,7 +109,7 @@ def _table(figs: list[dict]) -> pd.DataFrame:
 
 
 table = st.empty()
-table.dataframe(_table(figures), width="stretch")
+table.table(_table(figures))
 st.caption("↓ lower is better, ↑ higher is better. A unit is active if its posterior mean varies with the digit: "
            f"Var over x of E[z_u | x] > {vc.ACTIVE_THRESHOLD} (Burda et al. 2016). Figures that `python -m vae_core train` "
            "stored in a checkpoint are read from it; the rest is computed here, once per model.")
@@ -201,4 +201,4 @@ for i, job in jobs_of.items():
         except Exception as e:  # noqa: BLE001 -- the job's own error, shown without paths
             st.error(public(f"**IWAE for {names[i]} failed:** {type(e).__name__}: {e}"), icon=":material/error:")
             continue
-    table.dataframe(_table(figures), width="stretch")
+    table.table(_table(figures))

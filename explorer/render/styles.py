@@ -8,6 +8,8 @@ CRISP_CSS = "<style>img, .js-plotly-plot image { image-rendering: pixelated; }</
 # projector, wider than PHONE_MAX_PX, sees no change.
 # - the gaps and the title shrink; the title keeps its "Copy link" beside it, not below; the top padding shrinks
 #   but still clears Streamlit's header (fixed, opaque, HEADER tall), which would hide the top of "Copy link";
+# - stacked columns are as far apart as any other two elements: a gap="large" between columns (Compare's pickers of
+#   A and B) is a gap across the screen, and stacked it became a band of blank screen between them;
 # - the paragraph under the title folds to two lines, and a tap (or hover) on it unfolds it; folded, it drops
 #   Streamlit's negative bottom margin (it offsets the paragraph's own margin, which the fold hides), else what follows
 #   is drawn over the second line;
@@ -19,6 +21,7 @@ CRISP_CSS = "<style>img, .js-plotly-plot image { image-rendering: pixelated; }</
 # - a row of digits (explorer.render.gallery.digit_strip_html) wraps to rows of STRIP_PHONE_COLUMNS.
 PHONE_MAX_PX = 640  # Streamlit stacks columns below this width too
 HEADER = "3.75rem"  # the height of Streamlit's header (stHeader), drawn over the top of the page
+PHONE_GAP = "0.6rem"  # between two elements of a phone's page
 STRIP_CLASS = "digit-strip"
 STRIP_PHONE_COLUMNS = 5
 MAIN = '[data-testid="stMainBlockContainer"]'
@@ -30,7 +33,8 @@ INTRO = f':is({TITLE_ROW}, {TITLE}) + {CAPTION}'
 PHONE_CSS = f"""<style>
 @media (max-width: {PHONE_MAX_PX}px) {{
   {MAIN} {{ padding: calc({HEADER} + 0.25rem) 0.75rem 2rem; }}
-  {MAIN} [data-testid="stVerticalBlock"] {{ gap: 0.6rem; }}
+  {MAIN} [data-testid="stVerticalBlock"] {{ gap: {PHONE_GAP}; }}
+  {MAIN} [data-testid="stHorizontalBlock"] {{ row-gap: {PHONE_GAP}; }}
   {MAIN} h1 {{ font-size: 1.6rem; line-height: 1.2; padding: 0.25rem 0; }}
   {MAIN} h2 {{ font-size: 1.35rem; padding: 0.5rem 0 0.25rem; }}
   {TITLE_ROW} > [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; align-items: center; }}

@@ -25,7 +25,7 @@ SLOW = 120_000  # ms: a page's first view on a fresh, shared 2-core server
 # A page's main picture: its first chart, digit picture, drawing canvas (a component's frame) or table (Compare's
 # figures).
 PICTURE = ('[data-testid="stMain"] .js-plotly-plot, [data-testid="stMain"] [data-testid="stImage"] img, '
-           '[data-testid="stMain"] iframe, [data-testid="stMain"] [data-testid="stDataFrame"]')
+           '[data-testid="stMain"] iframe, [data-testid="stMain"] [data-testid="stTable"]')
 ANOMALIES = 900  # s: the Anomalies page first scores the 10,000 test digits (the server's warm-up starts it)
 LOCAL = {"127.0.0.1", "localhost"}
 OFF_MACHINE: list[str] = []  # what the phone asked of any other machine (its browser resolves no other host name)
@@ -186,6 +186,31 @@ def test_the_map_comes_before_the_pages_controls_on_a_phone(phone, slug):
     chart = page.evaluate(top, '[data-testid="stMain"] .js-plotly-plot')
     controls = page.evaluate(top, '[data-testid="stMain"] [data-testid="stSelectbox"]')
     assert chart < PHONE["height"] / 2 and chart < controls, (chart, controls)
+
+
+# Compare on a phone: the pickers' boxes, the IWAE slider's, the figures table's and the right edge of each of its
+# header cells (the models' names), and the element toolbars shown, as page coordinates.
+COMPARE_BOXES_JS = """() => { const box = e => { const r = e.getBoundingClientRect();
+    return {top: r.top + window.scrollY, bottom: r.bottom + window.scrollY, right: r.right}; };
+  const main = document.querySelector('[data-testid=stMain]'), all = sel => [...main.querySelectorAll(sel)];
+  const table = main.querySelector('[data-testid=stTable]');
+  return {pickers: all('[data-testid=stSelectbox]').map(box), slider: box(main.querySelector('[data-testid=stSlider]')),
+          table: table && box(table), heads: table ? [...table.querySelectorAll('thead th')].map(th => box(th).right) : [],
+          toolbars: all('[data-testid=stElementToolbar]').map(box)}; }"""
+
+
+def test_compare_shows_both_models_figures_side_by_side_on_a_phone(phone):
+    """Model B's column was past the screen's edge (a data grid wider than the page), a band of blank screen lay
+    between the pickers of A and B, and the grid's toolbar was drawn over the IWAE slider."""
+    url, page = phone
+    open_on_phone(page, url, "compare")
+    boxes = page.evaluate(COMPARE_BOXES_JS)
+    assert boxes["table"], "no figures table"
+    assert len(boxes["heads"]) == 3 and max(boxes["heads"]) <= PHONE["width"], boxes["heads"]
+    a, b = boxes["pickers"][:2]
+    assert b["top"] - a["bottom"] < 30, f"{b['top'] - a['bottom']:.0f} px between the pickers of A and B"
+    assert all(t["top"] >= boxes["slider"]["bottom"] for t in boxes["toolbars"]), (boxes["toolbars"], boxes["slider"])
+    assert boxes["table"]["top"] >= boxes["slider"]["bottom"]
 
 
 # last in the file, and the Anomalies page last of all: the warm-up scores its digits meanwhile
