@@ -84,9 +84,9 @@ def _form() -> None:
                                       "'default' and existing names are refused.")
             fields = _preset_summary(preset) if preset else _custom_fields()
             seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="sidebar_seed")
-            left, right = st.columns(2)
-            estimate_only = left.form_submit_button("Estimate time", width="stretch")
-            submitted = right.form_submit_button("Train", type="primary", width="stretch")
+            # one under the other, each as wide as the form: side by side, half a sidebar's form cut "Estimate time"
+            estimate_only = st.form_submit_button("Estimate time", width="stretch")
+            submitted = st.form_submit_button("Train", type="primary", width="stretch")
     if not (submitted or estimate_only):
         return
     try:
