@@ -31,7 +31,10 @@ CANVAS_URL_CHARS = cache.canvas_max_bytes(CANVAS_PX) * 4 // 3 + 64
 TOO_LARGE = b"too large"  # canvas_png's answer to a longer one (compared by identity)
 # The star (positioned HTML, explorer.render.map_overlay) and the latent map stacked in one grid cell, the star on
 # top: a stroke redraws the star alone, and the 10k-point map -- the same figure every run -- is not drawn again.
-MAP_CSS = """<style>
+# Above the canvas, room for its toolbar (upload, undo, pen, delete), which the canvas draws over what is above its
+# top edge while the pointer is on it: over the introduction's second line.
+DRAW_CSS = """<style>
+.st-key-draw_row { margin-top: 3rem; }
 .st-key-draw_map { display: grid !important; grid-template-columns: minmax(0, 1fr); }
 .st-key-draw_map > div { grid-area: 1 / 1; width: 100%; }
 .st-key-draw_map > div:first-child { pointer-events: none; z-index: 1; }
@@ -116,19 +119,28 @@ def chosen_digit(png: bytes | None, upload) -> tuple[np.ndarray, str] | None:
     return None
 
 
+def _layout() -> tuple:
+    """(the canvas's column, the digits' column, the map's column, a place for the page's message): the message spans
+    the digits' and the map's columns, above them, so that a hint or an error reads on a line or two rather than
+    down the digits' narrow column."""
+    st.html(DRAW_CSS)
+    left, rest = st.container(key="draw_row").columns([1.3, 3.4], gap="medium")
+    message = rest.container()
+    middle, right = rest.columns([0.8, 2.6], gap="medium")
+    return left, middle, right, message
+
+
 @st.fragment
 def draw_and_see() -> None:
     """The canvas and everything computed from it: a stroke reruns only this part of the page."""
     version = st.session_state.get(VERSION, 0)
-    left, middle, right = st.columns([1.3, 0.8, 2.6], gap="medium")
+    left, middle, right, message = _layout()
     with left:
         png = canvas_png(version)
         st.button("Clear", key="draw_clear", on_click=clear, icon=":material/delete:")
         upload = st.file_uploader("…or upload a picture of a digit (PNG or JPG)", type=["png", "jpg", "jpeg"],
                                   key=f"draw_upload_{version}", max_upload_size=vc.preprocess.MAX_BYTES // 2**20,
                                   help="Dark ink on light paper is inverted; the picture is cropped to its ink.")
-    with middle:
-        message = st.container()
     with message:
         chosen = chosen_digit(png, upload)
     if chosen is None:
@@ -138,7 +150,6 @@ def draw_and_see() -> None:
         st.session_state[DRAWN], st.session_state[DRAWN_FROM] = x, origin
         seen = cache.drawn_digit(key, x)
     with right:
-        st.html(MAP_CSS)
         with st.container(key="draw_map"):
             base = cache.latent_backdrop(key, "Your digit among the test digits", height=map_height(560))
             # the star first: it reaches the browser before the map's figure (hundreds of KB) is serialised again
