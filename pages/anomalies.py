@@ -126,7 +126,7 @@ with left:
     st.dataframe(table, key="anomalies_auroc_table",
                  column_config={c: st.column_config.NumberColumn(c, format="%.3f") for c in table.columns})
     fitted_for = "the default model" if complexity == vc.Complexity() else "this model"
-    st.caption(f"Corrected score: q = {complexity.levels}, w = {complexity.weight:g}, fitted for {fitted_for} on "
+    st.caption(f"Corrected score: q = {complexity.levels}, w = {complexity.weight:.3g}, fitted for {fitted_for} on "
                "held-out training digits and probe sets of another seed, never on these sets. The same table as "
                "`python -m vae_core anomalies` prints.")
 with right:

@@ -28,6 +28,6 @@ def score_explanation(score: str, complexity: vc.Complexity, iwae_k: int) -> str
         "iwae": f"**IWAE −log p(x)**: the model's likelihood of the image, estimated with k = {iwae_k} importance "
                 "samples (a tighter bound than −ELBO). Like every likelihood, it finds simple images typical.",
         "corrected": f"**Corrected** = −log p(x) − w · L(x), L(x) = zlib's length of the image at q = {complexity.levels} "
-                     f"grey levels, in nats; w = {complexity.weight:g} (Serrà et al. 2020). Subtracting how simple "
+                     f"grey levels, in nats; w = {complexity.weight:.3g} (Serrà et al. 2020). Subtracting how simple "
                      "the image is stops a blank image or a single stroke from looking typical.",
     }[score]

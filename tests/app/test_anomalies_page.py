@@ -99,6 +99,13 @@ def test_the_auroc_table_has_one_row_per_probe_set_and_one_column_per_score(page
     assert table.loc["uniform noise"].drop("KL").min() > 0.9
 
 
+def test_the_corrected_scores_weight_reads_to_three_significant_digits(page):
+    """The explanation of the chosen score (corrected, at first) and the caption under the table both give it."""
+    texts = [e.value for e in (*page.markdown, *page.caption) if "w = " in e.value]
+    weights = [re.search(r"w = ([\d.]+)", text).group(1).rstrip(".") for text in texts]
+    assert len(weights) == 2 and all(len(w.replace(".", "").lstrip("0")) <= 3 for w in weights), weights
+
+
 def test_the_roc_curves_show_one_curve_per_probe_set_and_follow_the_chosen_score(page):
     curves = spec(page, "anomalies_roc")["data"][1:]  # after the chance diagonal
     assert [c["name"].split(" (")[0] for c in curves] == [PROBE_LABELS[p] for p in vc.PROBE_NAMES]
