@@ -199,7 +199,7 @@ def compare_page(k: int = 10) -> AppTest:
 
 
 def iwae_row(at: AppTest) -> list[str]:
-    table = at.dataframe[0].value
+    table = at.table[0].value
     (label,) = [i for i in table.index if i.startswith("IWAE")]
     return list(table.loc[label])
 
