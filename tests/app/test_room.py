@@ -110,7 +110,9 @@ def test_the_presenters_link_and_route_cookie_lead_to_a_worker_of_its_own_and_ev
     assert plan.presenter_port in plan.worker_ports and len(plan.audience_ports) == 2
     assert "presenter's worker" in plan.worker_names() and len(set(plan.worker_names())) == 3
     assert len(route) >= 16 and route != token and route != plan.proxy_secret
-    link, browser, everyone = config.split("\thandle")[1:]  # the three handle blocks, first match wins, in order
+    # the handle blocks: Streamlit's metrics answered by the proxy, then the three routes, first match wins, in order
+    metrics, link, browser, everyone = config.split("\thandle")[1:]
+    assert metrics.startswith(" /_stcore/metrics* {") and "respond 404" in metrics and "reverse_proxy" not in metrics
     assert link.startswith(" @presenter_link {") and f"@presenter_link query presenter={token}\n" in config
     assert f'header_down +Set-Cookie "{PRESENTER_COOKIE}={route}; Path=/; HttpOnly; SameSite=Lax"' in link
     assert browser.startswith(" @presenter_browser {")
