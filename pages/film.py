@@ -18,7 +18,7 @@ from explorer.page.page_run import stop_page
 from explorer.render.digit_images import pil_uri, to_pil
 from explorer.render.figures import film_map
 from explorer.room.roles import is_presenter, room_mode
-from explorer.training.live_board import room_status
+from explorer.training.job import room_status
 from explorer.training.panel import AUDIENCE_POLL_SECONDS, POLL_SECONDS
 
 LIVE_EXTENT = "film_live_extent"  # (job id, half-side of the live map's axes): they only ever grow during a job

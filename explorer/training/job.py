@@ -4,22 +4,23 @@ overwriting anything -- one job at a time, per process and per checkpoint folder
 No Streamlit here: the server process has one job, `shared_job()` -- a module-level singleton, not a Streamlit cache
 entry, so no cache clearing (any websocket client can send one) can make a second job run beside the first. A lock
 file in the checkpoint folder (vae_core.training_lock) keeps a second server process or the CLI from training into the
-same folder at once. The sidebar polls `snapshot()`; tests drive the same object directly.
+same folder at once. The sidebar polls `snapshot()`; tests drive the same object directly. In a room, the job's
+status goes to the room's board (explorer.training.live_board) for the other workers, and `room_status()` is what
+this worker's pages show: its own job, or another worker's.
 """
 from __future__ import annotations
 
 import math
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-
-import numpy as np
-import torch
 
 import vae_core as vc
 from explorer.model.files import checkpoint_dir, trained_models
 from explorer.training.form import FULL_TRAIN, TrainingRequest
+from explorer.training.live_board import room_board, shown_status
+from explorer.training.status import JobStatus, live_frame
 from vae_core.settings import MAX_MODELS_ENV, TRAINING_ENV, max_models, training_enabled
 
 
@@ -39,57 +40,6 @@ class NotYourTraining(PermissionError):
     """Only the session that started a training, or the presenter, may cancel it."""
 
 
-
-
-@dataclass(frozen=True)
-class LiveFrame:
-    """The latest frame of a running training's film, as the film page draws it live: ~8 KB of float16 means and a
-    ~50 KB compressed grid, replaced (never mutated) at each new frame, so every session's snapshot can share it."""
-    index: int  # frames taken so far - 1
-    step: int  # optimiser steps done
-    caption: str  # "step 30 of epoch 1", "epoch 3" (vae_core.frame_caption)
-    means: np.ndarray  # (n, latent) float16, read-only: the filmed test digits' latent means
-    labels: np.ndarray  # (n,) int64, read-only: their labels (the same array in every frame of a job)
-    grid: bytes  # the decoded grid, zlib-compressed as in a checkpoint's film (b"" unless the latent is 2-D)
-
-    def grid_picture(self) -> np.ndarray | None:
-        """(336, 336) uint8, or None without a grid."""
-        if not self.grid:
-            return None
-        film = {"grids": torch.frombuffer(bytearray(self.grid), dtype=torch.uint8), "grid_offsets": [0, len(self.grid)]}
-        return vc.frame_grid(film, 0)
-
-
-def live_frame(film: vc.FilmRecorder, labels: np.ndarray) -> LiveFrame:
-    """A copy of the recorder's latest frame (called in the training thread, between two recordings)."""
-    means = film.latest_means().numpy().copy()
-    means.flags.writeable = False
-    step = film.steps[-1]
-    caption = vc.frame_caption({"steps": [step], "epochs": [step / film.steps_per_epoch]}, 0)
-    return LiveFrame(len(film.steps) - 1, step, caption, means, labels, film.grids[-1])
-
-
-@dataclass
-class JobStatus:
-    """A copy of the job's state, safe to read while the thread runs."""
-    job_id: int = 0
-    state: str = "idle"  # idle | running | saving | succeeded | failed | cancelled
-    name: str = ""
-    owner: str = ""  # the session id that started it (explorer.room.roles.session_id)
-    epoch: int = 0
-    epochs: int = 0
-    fraction: float = 0.0
-    running_loss: float = math.nan  # mean train -ELBO of the epoch under way
-    history: list[dict] = field(default_factory=list)
-    message: str = ""  # the error or the success note
-    path: str = ""  # the checkpoint written (succeeded only)
-    film: LiveFrame | None = None  # the latest frame of its film (the film page draws it while the job is active)
-    started: float = 0.0  # time.time() when it started
-    updated: float = 0.0  # another worker's job (explorer.training.live_board): when that worker last wrote it
-
-    @property
-    def active(self) -> bool:
-        return self.state in ("running", "saving")
 
 
 class TrainingJob:
@@ -116,10 +66,10 @@ class TrainingJob:
             raise TrainingDisabled(f"training is off on this server ({TRAINING_ENV}=off)")
         directory = checkpoint_dir() if directory is None else Path(directory)
         board = self._board()
-        elsewhere = board.read() if board is not None else None  # another worker of the room
-        if elsewhere is not None and elsewhere.active:
-            raise TrainingAlreadyRunning(f"a training is already running ({elsewhere.name!r}, epoch "
-                                         f"{elsewhere.epoch}/{elsewhere.epochs}, {elsewhere.fraction:.0%} done); wait "
+        other = board.read() if board is not None else None  # another worker of the room
+        if other is not None and other.active:
+            raise TrainingAlreadyRunning(f"a training is already running ({other.name!r}, epoch "
+                                         f"{other.epoch}/{other.epochs}, {other.fraction:.0%} done); wait "
                                          "for it or cancel it")
         with self._lock:
             if self._status.active:
@@ -254,7 +204,10 @@ def shared_job() -> TrainingJob:
                 vc.remove_stale_temp_files(checkpoint_dir())
             except OSError:
                 pass  # an unreadable folder is reported where it is used
-            from explorer.training.live_board import room_board  # imports this module: here, not at the top
-
             _SHARED = TrainingJob(board=room_board)
         return _SHARED
+
+
+def room_status() -> JobStatus:
+    """The training this worker's pages show: its own job while it runs, else the room's latest (live_board)."""
+    return shown_status(shared_job().snapshot(), room_board())

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer.training.job import JobStatus, LiveFrame, shared_job
+from explorer.training.status import JobStatus, LiveFrame
 from vae_core.settings import presenter_token, room_data_dir
 
 FOLDER = "live-training"
@@ -244,13 +244,3 @@ def room_board() -> LiveBoard | None:
     folder = room_data_dir() / FOLDER
     with _BOARDS_LOCK:
         return _BOARDS.setdefault(folder, LiveBoard(folder))
-
-
-def room_status() -> JobStatus:
-    """The training this worker's pages show (shown_status of this process's job and the room's board)."""
-    return shown_status(shared_job().snapshot(), room_board())
-
-
-def elsewhere(status: JobStatus) -> bool:
-    """Whether `status` is a job another worker runs (only that worker's sessions can cancel it)."""
-    return status.updated > 0

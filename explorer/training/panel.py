@@ -20,8 +20,14 @@ from explorer.training.form import (
     preset_request,
     validate_request,
 )
-from explorer.training.job import ModelQuotaReached, NotYourTraining, TrainingAlreadyRunning, shared_job, training_enabled
-from explorer.training.live_board import elsewhere, room_status
+from explorer.training.job import (
+    ModelQuotaReached,
+    NotYourTraining,
+    TrainingAlreadyRunning,
+    room_status,
+    shared_job,
+    training_enabled,
+)
 
 MY_JOB = "sidebar_my_job"  # id of the training this session started
 SEEN_JOB = "sidebar_seen_job"  # id of the last finished training this session has reacted to
@@ -138,7 +144,7 @@ def _progress_body() -> None:
             running = (s.epoch, s.running_loss) if s.state == "running" and not math.isnan(s.running_loss) else None
             st.plotly_chart(loss_curves(s.history, height=260, font_size=15, epochs=s.epochs, running=running),
                             theme=None, config={"displayModeBar": False})  # no key: redrawn each poll
-        if elsewhere(s):
+        if s.elsewhere:
             st.caption("It runs on another of the room's workers: cancel it from the browser that started it.")
         elif st.button("Cancel training", key="sidebar_cancel", type="secondary", disabled=s.state == "saving"):
             try:

@@ -15,8 +15,9 @@ from streamlit.testing.v1 import AppTest
 import vae_core as vc
 from explorer.training import live_board
 from explorer.training.form import TrainingRequest
-from explorer.training.job import JobStatus, TrainingAlreadyRunning, TrainingJob
+from explorer.training.job import TrainingAlreadyRunning, TrainingJob
 from explorer.training.live_board import FOLDER, STALE_SECONDS, LiveBoard, board_id, shown_status
+from explorer.training.status import JobStatus
 from tests.app.helpers import array
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +27,7 @@ PAGE = str(ROOT / "pages" / "film.py")
 # thread of that worker does.
 PUBLISH = textwrap.dedent("""
     import sys, zlib, numpy as np
-    from explorer.training.job import JobStatus, LiveFrame
+    from explorer.training.status import JobStatus, LiveFrame
     from explorer.training.live_board import LiveBoard
     folder, state, index, started = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     rng = np.random.default_rng(index)
