@@ -23,6 +23,7 @@ from explorer.training.panel import AUDIENCE_POLL_SECONDS, POLL_SECONDS
 
 LIVE_EXTENT = "film_live_extent"  # (job id, half-side of the live map's axes): they only ever grow during a job
 WATCHED = "film_watched_job"  # id of the training this page last showed live
+TRAINED = "film_trained"  # the name of a training this page showed live and that has been saved since
 
 link_slot = us.titled("Training film")
 st.caption("How the latent space forms: the latent means of 2,000 fixed test digits and the decoder's grid over "
@@ -34,6 +35,9 @@ key, ckpt = page_model()
 name = model_name(key.path)
 with link_slot:  # the model alone: the frame shown is the browser's (Plotly's animation slider), never the server's
     us.copy_link(us.model_schema("film", us.model_names()), {"model": name})
+if (trained := st.session_state.pop(TRAINED, None)) and trained != name:  # once, after the live view it ends
+    st.success(f"`{trained}` is trained and saved: pick it in the sidebar's model picker to play its film.",
+               icon=":material/check_circle:")
 
 
 def _live_extent(job_id: int, frame) -> float:
@@ -53,6 +57,8 @@ def _live() -> None:
     s = room_status()
     if not s.active:
         if st.session_state.pop(WATCHED, None) == s.job_id:
+            if s.state == "succeeded" and s.name != name:
+                st.session_state[TRAINED] = s.name
             st.rerun(scope="app")
         return
     st.session_state[WATCHED] = s.job_id

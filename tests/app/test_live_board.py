@@ -169,3 +169,20 @@ def test_the_film_page_of_any_worker_draws_another_workers_training_live(monkeyp
     drawn = np.concatenate([array(t["x"], float) for t in live["data"][:10]])
     assert len(drawn) == 300 and np.allclose(np.sort(drawn), np.sort(
         np.random.default_rng(4).normal(size=(300, 2)).astype(np.float16)[:, 0].astype(float)), atol=1e-3)
+
+
+def test_a_student_who_watched_a_training_live_is_told_when_it_is_saved(monkeypatch, real_data):
+    monkeypatch.setenv("VAE_PRESENTER_TOKEN", "t" * 32)  # room mode, the audience's view
+    board = Path(os.environ["VAE_ROOM_DATA_DIR"]) / FOLDER
+    publish_from_another_process(board, index=2, started=7.0)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert any("Live: `elsewhere` is training" in h.value for h in at.subheader) and not at.success
+    publish_from_another_process(board, state="succeeded", index=2, started=7.0)
+    at.run()  # the page's poll: the training it showed has ended, and the page reruns
+    assert not at.exception, at.exception
+    assert not any("Live:" in h.value for h in at.subheader)
+    assert [m.value for m in at.success] == [
+        "`elsewhere` is trained and saved: pick it in the sidebar's model picker to play its film."]
+    at.run()
+    assert not at.success  # told once
