@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -174,11 +175,12 @@ def test_the_film_page_of_any_worker_draws_another_workers_training_live(monkeyp
 def test_a_student_who_watched_a_training_live_is_told_when_it_is_saved(monkeypatch, real_data):
     monkeypatch.setenv("VAE_PRESENTER_TOKEN", "t" * 32)  # room mode, the audience's view
     board = Path(os.environ["VAE_ROOM_DATA_DIR"]) / FOLDER
-    publish_from_another_process(board, index=2, started=7.0)
+    started = time.time()  # later than any training this process ran before (the page shows the room's latest)
+    publish_from_another_process(board, index=2, started=started)
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.run()
     assert any("Live: `elsewhere` is training" in h.value for h in at.subheader) and not at.success
-    publish_from_another_process(board, state="succeeded", index=2, started=7.0)
+    publish_from_another_process(board, state="succeeded", index=2, started=started)
     at.run()  # the page's poll: the training it showed has ended, and the page reruns
     assert not at.exception, at.exception
     assert not any("Live:" in h.value for h in at.subheader)
