@@ -11,6 +11,7 @@ STALE_SECONDS was left by a worker that died, and counts as ended."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import math
@@ -141,8 +142,8 @@ class LiveBoard:
         return replace(seen, frame_stamp=stamp, frame=_parse_frame(path, st.st_size))
 
 
-def _same_job(frame: LiveFrame | None, status: JobStatus) -> bool:
-    return frame is not None and getattr(frame, "job", None) == status.owner
+def _same_job(frame: _BoardFrame | None, status: JobStatus) -> bool:
+    return frame is not None and frame.job == status.owner
 
 
 def _status_dict(token: str, s: JobStatus, now: float) -> dict:
@@ -176,8 +177,6 @@ def _parse_status(path: Path, size: int) -> JobStatus | None:
 
 
 def _frame_bytes(token: str, frame: LiveFrame) -> bytes:
-    import io
-
     buf = io.BytesIO()
     np.savez(buf, means=np.asarray(frame.means, dtype=np.float16), labels=np.asarray(frame.labels, dtype=np.int64),
              grid=np.frombuffer(frame.grid, dtype=np.uint8),
