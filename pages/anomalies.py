@@ -75,9 +75,9 @@ def threshold_and_histogram() -> None:
         st.session_state[state_key] = linked_threshold if score == linked["score"] else field.default
     chart, controls = st.columns([3, 1], gap="large")
     with controls:
-        threshold = st.slider(f"Flag test digits with {name} above", field.lo, field.hi, step=field.step,
-                              format="%.2f" if field.step < 0.1 else "%.1f", key=state_key,
-                              help=f"Starts at the {FLAG_PERCENTILE}th percentile: 1% of the test digits flagged.")
+        threshold = us.stepped_slider(f"Flag test digits with {name} above", field,
+                                      format="%.2f" if field.step < 0.1 else "%.1f", key=state_key,
+                                      help=f"Starts at the {FLAG_PERCENTILE}th percentile: 1% of the test digits flagged.")
         flagged = values > threshold
         st.metric("Test digits flagged", f"{flagged.mean():.1%}",
                   help=f"{int(flagged.sum()):,} of the {len(values):,} test digits score above the threshold.")

@@ -162,7 +162,8 @@ def decoder_grids() -> None:
     st.subheader("Decoder grids over the same lattice")
     controls = st.columns(2)
     size = controls[0].slider("Grid size G (G × G digits)", 5, 30, 15, key="compare_grid_size")
-    extent = controls[1].slider("Extent a: z ∈ [−a, a]²", 0.5, 6.0, 3.0, step=0.5, key="compare_grid_extent")
+    extent = us.stepped_slider("Extent a: z ∈ [−a, a]²", us.GRID_EXTENT, key="compare_grid_extent", where=controls[1],
+                               value=us.GRID_EXTENT.default)
     for i, col in enumerate(st.columns(2, gap="large")):
         if i in maps:
             uri, _ = cache.grid_picture(keys[i], size, -extent, extent)

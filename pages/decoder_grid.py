@@ -27,7 +27,7 @@ for field, state_key in STATE.items():
 
 controls = st.columns([2, 2, 3])
 grid_size = controls[0].slider("Grid size G (G × G digits)", 5, 40, key="grid_size")
-extent = controls[1].slider("Extent a: z ∈ [−a, a]²", 0.5, Z_LIMIT, step=0.5, key="grid_extent")
+extent = us.stepped_slider("Extent a: z ∈ [−a, a]²", schema.fields["extent"], key="grid_extent", where=controls[1])
 test = mnist_or_none("test")
 with controls[2]:
     overlay = st.toggle("Overlay the test digits' latent means", key="grid_overlay", disabled=test is None,
@@ -52,8 +52,8 @@ def _on_cell() -> None:
 def cell_view() -> None:
     """The chosen z decoded large; the sliders rerun only this part."""
     picture = st.container()
-    z1 = st.slider("z₁", -Z_LIMIT, Z_LIMIT, step=0.01, key="grid_z1")
-    z2 = st.slider("z₂", -Z_LIMIT, Z_LIMIT, step=0.01, key="grid_z2")
+    z1 = us.stepped_slider("z₁", schema.fields["z1"], key="grid_z1")
+    z2 = us.stepped_slider("z₂", schema.fields["z2"], key="grid_z2")
     with picture:
         st.markdown(f"### z = ({z1:+.2f}, {z2:+.2f})")
         st.image(cache.decoded_picture(key, z1, z2, 336), output_format="PNG")

@@ -89,7 +89,7 @@ strips = cache.interpolation_strips(key, a, b, steps, mode)  # (decoded frames, 
 @st.fragment
 def frame_at_t() -> None:
     """The frame at t, large: moving the slider reruns only this part (the scatter is not sent again)."""
-    t = st.slider("t (0 = A, 1 = B)", 0.0, 1.0, step=0.01, key="interp_t")
+    t = us.stepped_slider("t (0 = A, 1 = B)", schema.fields["t"], key="interp_t")
     k = int(round(t * (FINE - 1)))
     decoded, blended, (z1, z2) = cache.interpolation_frame(key, a, b, FINE, mode, k, 280)
     left, right = st.columns(2)

@@ -68,10 +68,10 @@ with pick:
 with damage:
     kind = st.radio("Damage", tuple(DAMAGE), format_func=DAMAGE.get, key="repair_kind", horizontal=True)
     if kind == "gaussian":
-        corruption = ("gaussian", st.slider("Noise σ", 0.05, 1.0, step=0.05, key="repair_sigma"))
+        corruption = ("gaussian", us.stepped_slider("Noise σ", schema.fields["sigma"], key="repair_sigma"))
     elif kind == "salt_and_pepper":
-        corruption = ("salt_and_pepper", st.slider("Share of pixels turned black or white (p)", 0.0, 0.6, step=0.05,
-                                                   key="repair_p"))
+        corruption = ("salt_and_pepper", us.stepped_slider("Share of pixels turned black or white (p)",
+                                                           schema.fields["p"], key="repair_p"))
     elif kind == "rectangle":
         r0, r1 = st.slider("Rows missing", 0, side - 1, key="repair_rows")
         c0, c1 = st.slider("Columns missing", 0, side - 1, key="repair_cols")

@@ -84,12 +84,13 @@ class Float:
             raise Invalid("is not a finite number")  # 1e999
         if not self.lo <= value <= self.hi:
             raise Invalid(f"is outside {self.lo:g}–{self.hi:g}")
-        return self._snap(value)
+        return self.snap(value)
 
     def write(self, value) -> str:
-        return repr(self._snap(float(value)))
+        return repr(self.snap(float(value)))
 
-    def _snap(self, value: float) -> float:
+    def snap(self, value: float) -> float:
+        """The value the slider offers nearest to `value`: a multiple of step from lo, within [lo, hi]."""
         decimals = max(0, -math.floor(math.log10(self.step)))  # 0.01 -> 2, 0.5 -> 1: no 0.30000000000000004
         return round(min(max(self.lo + round((value - self.lo) / self.step) * self.step, self.lo), self.hi), decimals)
 
@@ -167,6 +168,7 @@ class Schema:
 # ------------------------------------------------------------------------------------------------ the page schemas
 
 Z_LIMIT = 6.0  # the decoder grid's z sliders and largest extent (pages/decoder_grid.py)
+GRID_EXTENT = Float(0.5, Z_LIMIT, 3.0, step=0.5)  # a decoder grid's extent a (the decoder grid's, Compare's)
 DEFAULT_PAIR = (2, 3)  # the interpolation's default A and B: the first 1 and the first 0 of the MNIST test set
 DAMAGES = ("gaussian", "salt_and_pepper", "rectangle", "half")  # the Repair page's damages (vae_core.corruption)
 # Repair opens on test #174 (a 2) with its top half missing: a damage the VAE's iterative fill is made for, and a digit
@@ -193,7 +195,7 @@ def decoder_grid_schema(models: Sequence[str]) -> Schema:
     return Schema("decoder_grid", {
         "model": model_field(models),
         "grid": Int(5, 40, 20),  # G: a G x G grid of decoded digits
-        "extent": Float(0.5, Z_LIMIT, 3.0, step=0.5),  # the grid covers [-a, a]^2
+        "extent": GRID_EXTENT,  # the grid covers [-a, a]^2
         "z1": Float(-Z_LIMIT, Z_LIMIT, 0.0, step=0.01),  # the chosen z, decoded large
         "z2": Float(-Z_LIMIT, Z_LIMIT, 0.0, step=0.01),
         "overlay": Flag(False),  # the test digits' latent means over the grid
@@ -324,6 +326,15 @@ def model_names() -> list[str]:
 def checkpoint_named(name: str) -> Path | None:
     """The listed checkpoint file whose stem is `name` (the first, shipped ones first), or None."""
     return next((p for p in list_checkpoints() if p.stem == name), None)
+
+
+def stepped_slider(label: str, f: Float, key: str, where=st, **kwargs) -> float:
+    """A slider over a Float field's range and step (in `where`: st, a column, the sidebar), whose value the page gets
+    snapped to that step (Float.snap). Streamlit's server checks a slider's value against its range but not its
+    step, so a client speaking its websocket protocol could send any number in range (an extent of 2.3719 where the
+    slider offers 2.5): each a new view to compute and cache. Snapped, the views a session can ask for are the
+    finite set the slider offers, and every session shares their cached work."""
+    return f.snap(where.slider(label, f.lo, f.hi, step=f.step, key=key, **kwargs))
 
 
 def restore(schema: Schema, into: Mapping[str, str] | None = None) -> dict:

@@ -1,10 +1,12 @@
 """What one student can send, in AppTest (issue 16, part 1): pictures bounded before decoding and decoded once, heavy
 computations shared by the whole server and started only by the presenter in room mode, no folder in the picker's
-help, wrong presenter tokens limited, and map selections bounded to what a person draws and to digits that exist.
-(What a browser cannot send -- protocol messages, oversized uploads, the canvas's websocket message -- is
-tests/test_protocol_guards.py; the presenter link in Chromium is tests/browser/test_hostile_in_browser.py.)"""
+help, wrong presenter tokens limited, map selections bounded to what a person draws and to digits that exist, and
+slider values off their step used as the step's value. (What a browser cannot send -- protocol messages, oversized
+uploads, the canvas's websocket message -- is tests/test_protocol_guards.py; the presenter link in Chromium is
+tests/browser/test_hostile_in_browser.py.)"""
 import base64
 import io
+import json
 import math
 import random
 import threading
@@ -433,3 +435,67 @@ def test_a_click_on_the_decoder_grid_at_no_finite_z_leaves_the_grid_as_it_was(re
     assert not at.exception, at.exception
     assert (at.session_state["grid_z1"], at.session_state["grid_z2"]) == z
     assert not at.run().exception
+
+
+# ---- slider values off their step: over the protocol any number in a slider's range is accepted, each a new view
+
+def spy(monkeypatch, name: str) -> list[tuple]:
+    """The arguments of every call the page makes to explorer.cache.<name> from now on."""
+    calls, real = [], getattr(cache, name)
+
+    def record(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cache, name, record)
+    return calls
+
+
+def test_an_off_step_extent_on_the_decoder_grid_is_used_as_the_sliders_nearest_step(monkeypatch):
+    pictures, grids = spy(monkeypatch, "grid_picture"), spy(monkeypatch, "decoder_grid")
+    at = AppTest.from_file(str(PAGES / "decoder_grid.py"), default_timeout=120).run()
+    at.slider(key="grid_extent").set_value(2.3719).run()  # the slider offers 0.5, 1.0, ..., 6.0
+    assert not at.exception, at.exception
+    assert pictures[-1][1:] == (20, -2.5, 2.5) and grids[-1][1:4] == (20, -2.5, 2.5)
+
+
+def test_an_off_step_z_on_the_decoder_grid_is_decoded_at_the_sliders_nearest_step(monkeypatch):
+    decoded = spy(monkeypatch, "decoded_picture")
+    at = AppTest.from_file(str(PAGES / "decoder_grid.py"), default_timeout=120).run()
+    at.slider(key="grid_z1").set_value(1.234567)
+    at.slider(key="grid_z2").set_value(-2.0049).run()  # steps of 0.01
+    assert not at.exception, at.exception
+    assert decoded[-1][1:3] == (1.23, -2.0)
+
+
+@pytest.mark.parametrize("kind, key, sent, used", [("gaussian", "repair_sigma", 0.4123, 0.4),
+                                                    ("salt_and_pepper", "repair_p", 0.2374, 0.25)])
+def test_an_off_step_noise_level_on_the_repair_page_is_used_as_the_sliders_nearest_step(real_data, monkeypatch, kind,
+                                                                                          key, sent, used):
+    repairs = spy(monkeypatch, "repair")
+    at = AppTest.from_file(str(PAGES / "repair.py"), default_timeout=300).run()
+    at.radio(key="repair_kind").set_value(kind).run()
+    at.slider(key=key).set_value(sent).run()  # steps of 0.05
+    assert not at.exception, at.exception
+    assert repairs[-1][2] == (kind, used)
+
+
+def test_an_off_step_threshold_on_the_anomalies_page_is_used_as_the_sliders_nearest_step(real_data,
+                                                                                         cheap_anomaly_scores):
+    at = AppTest.from_file(str(PAGES / "anomalies.py"), default_timeout=300).run()
+    slider = at.slider(key="anomalies_threshold_corrected")
+    step, lo = slider.proto.step, slider.proto.min
+    on_step = lo + 40 * step
+    slider.set_value(on_step + 0.37 * step).run()
+    assert not at.exception, at.exception
+    (histogram,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "anomalies_histogram" in c.proto.id]
+    assert histogram["layout"]["shapes"][0]["x0"] == pytest.approx(on_step, abs=1e-9)  # the threshold's line
+
+
+def test_an_off_step_extent_on_the_compare_page_is_used_as_the_sliders_nearest_step(real_data, two_models,
+                                                                                    monkeypatch):
+    pictures = spy(monkeypatch, "grid_picture")
+    at = compare_page()
+    at.slider(key="compare_grid_extent").set_value(4.2).run()
+    assert not at.exception, at.exception
+    assert [call[1:] for call in pictures[-2:]] == [(15, -4.0, 4.0)] * 2  # both models' grids
