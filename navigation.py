@@ -38,6 +38,7 @@ from explorer.startup.imports import import_app_modules  # noqa: E402
 
 import_app_modules()  # torch & co. (the warm-up imported them already); one thread at a time (a room connecting at once)
 from explorer.page.page_run import page_run  # noqa: E402
+from explorer.room.session_pace import paced_run  # noqa: E402
 from explorer.shell.sidebar import choose_model, render_sidebar  # noqa: E402
 from explorer.startup.gc_freeze import freeze_long_lived_objects  # noqa: E402
 
@@ -52,9 +53,11 @@ def draw_sidebar() -> None:
         st.html(TAP_SELECTS_JS, unsafe_allow_javascript=True)  # our own script: a tap on a chart selects (styles.py)
 
 
-# the sidebar once the page has ended, however it ended (a page that stopped or failed keeps its model picker), or
-# before the page waits for a shared computation (explorer.page.page_run)
-with page_run(draw_sidebar) as run:
-    pages.run()
-if not run.stopped:
-    freeze_long_lived_objects(pages.url_path)  # once per page: later clicks skip the long-lived heap in GC
+# The page's run is charged to an audience session's CPU budget in a room, and waits first if that is spent
+# (explorer.room.session_pace). The sidebar comes once the page has ended, however it ended (a page that stopped or
+# failed keeps its model picker), or before the page waits for a shared computation (explorer.page.page_run).
+with paced_run():
+    with page_run(draw_sidebar) as run:
+        pages.run()
+    if not run.stopped:
+        freeze_long_lived_objects(pages.url_path)  # once per page: later clicks skip the long-lived heap in GC

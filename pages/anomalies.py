@@ -20,6 +20,7 @@ from explorer.page.page_run import stop_page
 from explorer.page.score_labels import PROBE_LABELS, SCORE_LABELS, SHORT_LABELS, score_explanation
 from explorer.render.figures import roc_figure, score_histogram
 from explorer.render.gallery import gallery_html
+from explorer.room import session_pace
 
 GALLERY = 20  # test digits in each of the two galleries
 PROBE_GALLERY = 4  # most digit-like images shown per probe set: one row of a half-width column
@@ -65,7 +66,7 @@ def _step(lo: float, hi: float) -> float:
     return 10.0 ** math.floor(math.log10(max(hi - lo, 1e-6) / 1000))
 
 
-@st.fragment
+@session_pace.fragment
 def threshold_and_histogram() -> None:
     """The threshold slider, the share it flags and the histogram: moving the slider reruns only this part."""
     field = _threshold_field()

@@ -23,6 +23,7 @@ from explorer.page.public_text import public
 from explorer.render.digit_images import digit
 from explorer.render.figures import add_prior_contours, decoder_grid_figure, digit_scatter, same_axes
 from explorer.render.gallery import digit_strip_html
+from explorer.room import session_pace
 from explorer.room.roles import is_presenter
 
 SLOTS = ("a", "b")
@@ -156,7 +157,7 @@ for i, col in enumerate(st.columns(2, gap="large")):
                     "decoder grid need a 2-D one. Its figures are in the table above.", icon=":material/info:")
 
 
-@st.fragment
+@session_pace.fragment
 def decoder_grids() -> None:
     """Both decoders over the same G x G lattice; the sliders rerun only this part."""
     st.subheader("Decoder grids over the same lattice")
@@ -171,7 +172,7 @@ def decoder_grids() -> None:
                              config={"displayModeBar": False, "scrollZoom": False})
 
 
-@st.fragment
+@session_pace.fragment
 def prior_samples() -> None:
     """N_SAMPLES draws z ~ N(0, I) of one seed, decoded by each model: the same z for both when their latent sizes
     agree. "New samples" reruns only this part."""

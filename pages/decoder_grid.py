@@ -10,6 +10,7 @@ from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.guards import mnist_advice, mnist_or_none, page_model
 from explorer.render.clicks import selected_z
+from explorer.room import session_pace
 
 Z_LIMIT = us.Z_LIMIT  # the fine-tune sliders span [-Z_LIMIT, Z_LIMIT] (the largest extent)
 CHART = "grid_chart"
@@ -48,7 +49,7 @@ def _on_cell() -> None:
         st.session_state["grid_z2"] = min(max(round(z[1], 2), -Z_LIMIT), Z_LIMIT)
 
 
-@st.fragment
+@session_pace.fragment
 def cell_view() -> None:
     """The chosen z decoded large; the sliders rerun only this part."""
     picture = st.container()
@@ -62,7 +63,7 @@ def cell_view() -> None:
     us.publish(schema, {**view, "z1": z1, "z2": z2})
 
 
-@st.fragment
+@session_pace.fragment
 def grid_and_cell() -> None:
     """The grid and the clicked cell: a click reruns only this part (the grid picture itself is unchanged)."""
     left, right = st.columns([2, 1], gap="large")

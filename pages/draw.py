@@ -19,6 +19,7 @@ from explorer.page.session_keys import DRAWN, DRAWN_FROM
 from explorer.render.digit_images import digit
 from explorer.render.gallery import digit_strip_html
 from explorer.render.map_overlay import star_overlay
+from explorer.room import session_pace
 
 VERSION = "draw_version"  # bumped by Clear: the canvas and the uploader get new keys, so they start empty
 SOURCE = "draw_source"  # which input changed last, "canvas" or "upload": that one is shown
@@ -130,7 +131,7 @@ def _layout() -> tuple:
     return left, middle, right, message
 
 
-@st.fragment
+@session_pace.fragment
 def draw_and_see() -> None:
     """The canvas and everything computed from it: a stroke reruns only this part of the page."""
     version = st.session_state.get(VERSION, 0)

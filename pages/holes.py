@@ -15,6 +15,7 @@ from explorer.page.device import on_phone
 from explorer.page.guards import need_mnist, page_model
 from explorer.render.digit_images import digit
 from explorer.render.figures import PRIOR_MASS_RADIUS
+from explorer.room import session_pace
 
 THRESHOLDS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 N_HOLE, N_DENSE = 16, 10  # decoded prior samples shown from holes and from where q >= p
@@ -44,7 +45,7 @@ left.plotly_chart(q_fig, key="holes_q_chart")
 right.plotly_chart(p_fig, key="holes_p_chart")
 
 
-@st.fragment
+@session_pace.fragment
 def holes_at_threshold() -> None:
     """The hole map, the share of prior samples in holes and the two galleries: a new threshold reruns only these."""
     map_col, figures_col = st.columns([3, 2], gap="large")

@@ -12,6 +12,7 @@ from explorer.page import url_state as us
 from explorer.page.device import map_height
 from explorer.page.guards import need_mnist, page_model
 from explorer.render.clicks import digit_and_rank, index_of, selected_index
+from explorer.room import session_pace
 
 CHART = "interp_chart"
 ENDS = ("a", "b")
@@ -86,7 +87,7 @@ view = {"model": model_name(key.path), "a": a, "b": b, "mode": mode, "steps": st
 strips = cache.interpolation_strips(key, a, b, steps, mode)  # (decoded frames, pixel blend): PNG data URIs
 
 
-@st.fragment
+@session_pace.fragment
 def frame_at_t() -> None:
     """The frame at t, large: moving the slider reruns only this part (the scatter is not sent again)."""
     t = us.stepped_slider("t (0 = A, 1 = B)", schema.fields["t"], key="interp_t")

@@ -19,6 +19,7 @@ from explorer.page.score_labels import COLOUR_LABELS
 from explorer.render.clicks import is_region, selected_index, selected_indices, selected_points, selection_outlines
 from explorer.render.figures import label_counts_figure, posterior_closeup
 from explorer.render.gallery import gallery_html
+from explorer.room import session_pace
 
 SELECTED = "latent_selected"  # test index of the clicked digit (either map)
 # The box or lasso selection: {"map": "vae" or "pca" (where it was drawn), "indices": its sorted test indices,
@@ -142,7 +143,7 @@ def _metrics(metrics: dict[str, float], prefix: str, other: str | None = None) -
         col.metric(label, f"{value:.1%}", delta=delta, help=help_text)
 
 
-@st.fragment
+@session_pace.fragment
 def maps_and_selection() -> None:
     """Both maps, the region selection and the clicked digit: a click or a lasso reruns only this part of the page.
     A click leaves both maps' figures as they were, so their 10k points are not sent again; a box or lasso (a

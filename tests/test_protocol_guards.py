@@ -1,13 +1,16 @@
 """What a student can send without a browser, to a real room-mode server on 127.0.0.1 (issue 16, part 1): Streamlit's
 websocket protocol spoken by bench/streamlit_client.py, and plain HTTP. The owner's protocol messages are ignored,
-an upload over 5 MB is refused by the server, the canvas's picture is bounded before it is decoded, and a presenter
-link is turned into a cookie by a redirect before any page loads."""
+an upload over 5 MB is refused by the server, the canvas's picture is bounded before it is decoded, a presenter
+link is turned into a cookie by a redirect before any page loads, and a student flooding the server with new views is
+held to its session's CPU budget."""
 import asyncio
 import base64
 import http.client
 import io
 import json
+import os
 import re
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,10 +18,12 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from bench.browser_harness import serve_app
 from bench.streamlit_client import StreamlitTab
 from explorer.room.roles import COOKIE
+from explorer.room.session_pace import BURST, RATE
 from explorer.startup import owner_messages
 from vae_core.settings import TOKEN_ENV
 
@@ -165,8 +170,6 @@ def test_an_upload_over_5_mb_is_refused_by_the_server(room):
 # ---- 1: the canvas's picture
 
 def canvas_state(tab: Tab, picture: bytes):
-    from streamlit.proto.WidgetStates_pb2 import WidgetState
-
     url = "data:image/png;base64," + base64.b64encode(picture).decode()
     value = {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}, "backgroundFit": None}
     return WidgetState(id=tab.canvas_id, json_value=json.dumps(value))
@@ -227,3 +230,61 @@ def test_a_presenter_link_is_redirected_to_the_bare_address_with_the_token_in_a_
     assert response.getheader("location") == "/draw?model=default"
     cookie = response.getheader("set-cookie")
     assert cookie.startswith(f"{COOKIE}={TOKEN};") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+# ---- a session's CPU budget
+
+FLOOD_SECONDS = 10.0  # how long the student keeps sending new views
+FLOOD_MARGIN = 2.0  # CPU seconds the budget does not see: the last run's overdraft (~0.6 s), torch's other thread
+# (~12 % of a grid's CPU), the server's event loop sending each view
+
+
+def server_pid(url: str) -> int:
+    """The process of the Streamlit server listening on `url`'s port (bench.browser_harness.serve_app's)."""
+    port = str(urlsplit(url).port).encode()
+    for entry in Path("/proc").iterdir():
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0") if entry.name.isdigit() else []
+        except OSError:
+            continue
+        if b"--server.port" in cmd and cmd[cmd.index(b"--server.port") + 1:][:1] == [port]:
+            return int(entry.name)
+    raise LookupError(f"no Streamlit server on {url}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of every thread of the process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_student_flooding_the_decoder_grid_with_new_views_is_held_to_its_cpu_budget(room):
+    """30 views of 36-40 digits a side at extents 3.5-6 (each ~0.5 s of CPU to decode and draw, none cached), sent
+    one after another as fast as the server answers, for FLOOD_SECONDS: the server spends at most the session's
+    budget on them, and tells the student why its views wait."""
+    url, _ = room
+    pid = server_pid(url)
+    views = [(size, extent) for size in range(36, 41) for extent in (3.5, 4.0, 4.5, 5.0, 5.5, 6.0)]
+
+    async def flood():
+        tab = Tab(url, timeout=60)
+        await tab.open()
+        await tab.navigate("decoder_grid")
+        tab.texts.clear()
+        cpu, start, sent = cpu_seconds(pid), time.perf_counter(), 0
+        for size, extent in views:
+            if time.perf_counter() - start > FLOOD_SECONDS:
+                break
+            grid = tab.widget("grid_size")
+            tab.states[grid.id] = WidgetState(id=grid.id)
+            tab.states[grid.id].double_array_value.data.append(size)
+            result = await tab.set_widget("new view", tab.widget("grid_extent"), double_array_value=[extent])
+            assert result.error == "", result
+            sent += 1
+        spent, elapsed = cpu_seconds(pid) - cpu, time.perf_counter() - start
+        await tab.close()
+        return tab, sent, spent, elapsed
+
+    tab, sent, spent, elapsed = run(flood())
+    assert spent <= BURST + RATE * elapsed + FLOOD_MARGIN, f"{spent:.1f} s of CPU in {elapsed:.1f} s ({sent} views)"
+    assert any("Many changes at once" in text for text in tab.texts)

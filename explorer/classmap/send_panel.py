@@ -11,6 +11,7 @@ import streamlit as st
 from explorer.classmap.board import UNAVAILABLE, board
 from explorer.classmap.drawing import make_drawing
 from explorer.classmap.store import Accepted, ClassMapUnavailable
+from explorer.room import session_pace
 
 SENT = "classmap_sent"  # session state: {fingerprint of a sent digit: (drawing id, state, z)}
 NOTE = "classmap_note"  # session state: (fingerprint, why the last send was refused)
@@ -42,7 +43,7 @@ def send_panel(where, key, x: np.ndarray, seen: dict) -> None:
         _panel(key, x, seen)
 
 
-@st.fragment
+@session_pace.fragment
 def _panel(key, x: np.ndarray, seen: dict) -> None:
     """A fragment of its own: pressing Send reruns this panel, not the Draw page's map and pictures around it."""
     fingerprint = _fingerprint(x)

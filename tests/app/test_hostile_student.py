@@ -2,8 +2,8 @@
 computations shared by the whole server and started only by the presenter in room mode, no folder in the picker's
 help, wrong presenter tokens limited, map selections bounded to what a person draws and to digits that exist, and
 slider values off their step used as the step's value. (What a browser cannot send -- protocol messages, oversized
-uploads, the canvas's websocket message -- is tests/test_protocol_guards.py; the presenter link in Chromium is
-tests/browser/test_hostile_in_browser.py.)"""
+uploads, the canvas's websocket message, a flood of new views -- is tests/test_protocol_guards.py; the presenter link
+in Chromium is tests/browser/test_hostile_in_browser.py.)"""
 import base64
 import io
 import json
