@@ -20,6 +20,7 @@ from explorer.page.guards import need_mnist, page_model
 from explorer.page.page_run import stop_page
 from explorer.render.figures import label_counts_figure
 from explorer.render.gallery import gallery_html
+from explorer.room import session_pace
 from explorer.room.roles import is_presenter
 
 LIVE_S = {True: 1.0, False: 2.0}  # how often the presenter's map and a student's look for new drawings
@@ -106,7 +107,7 @@ else:
                "red stars. Send one from the **Draw a digit** page.")
 
 
-@st.fragment(run_every=LIVE_S[presenter])
+@session_pace.fragment(run_every=LIVE_S[presenter])
 def wait_for_reveal() -> None:
     """A student's page before the presenter shows the map: polls, and draws the page anew once it is shown."""
     snap = b.refresh()
@@ -116,7 +117,7 @@ def wait_for_reveal() -> None:
             "they do.", icon=":material/hourglass_empty:")
 
 
-@st.fragment(run_every=LIVE_S[presenter])
+@session_pace.fragment(run_every=LIVE_S[presenter])
 def stars() -> None:
     """The layers of stars over the map (the shared one; a student's own): polled. The map under them is drawn by the
     page, once, not at every poll (its 10k points cost tens of ms to serialise, for each watching phone)."""
@@ -131,7 +132,7 @@ def stars() -> None:
             st.html(cr.star_marks(_backdrop(map_px).layout, mine, pictures().get(key, mine), mine=True))
 
 
-@st.fragment(run_every=LIVE_S[presenter])
+@session_pace.fragment(run_every=LIVE_S[presenter])
 def numbers() -> None:
     """The count, the classes and the most unusual drawings (and, for the presenter, why the database fails)."""
     snap = b.refresh()
@@ -171,7 +172,7 @@ with right:
     numbers()
 
 
-@st.fragment(run_every=2.0)
+@session_pace.fragment(run_every=2.0)
 def moderation() -> None:
     """The queue of waiting drawings with Approve / Hide, and the drawings on the map to hide or show again."""
     snap = b.refresh()

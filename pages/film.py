@@ -17,6 +17,7 @@ from explorer.page.guards import page_model
 from explorer.page.page_run import stop_page
 from explorer.render.digit_images import pil_uri, to_pil
 from explorer.render.figures import film_map
+from explorer.room import session_pace
 from explorer.room.roles import is_presenter, room_mode
 from explorer.training.job import room_status
 from explorer.training.panel import AUDIENCE_POLL_SECONDS, POLL_SECONDS
@@ -87,7 +88,7 @@ if running:
     poll = POLL_SECONDS if is_presenter() else AUDIENCE_POLL_SECONDS
 else:
     poll = AUDIENCE_POLL_SECONDS if room_mode() else None
-st.fragment(run_every=poll)(_live)()
+session_pace.fragment(run_every=poll)(_live)()
 
 if not vc.has_film(ckpt.snapshots):
     st.info(f"**{name} has no training film.** It was saved before trainings were filmed (checkpoint format 2 or "

@@ -133,3 +133,29 @@ def test_a_run_cut_short_by_a_rerun_is_charged_what_it_spent():
     with clock.meter(bucket):  # and the next run is metered again (the nesting mark was cleared)
         clock.work(0.1)
     assert bucket.level == pytest.approx(BURST - 0.5 + RATE * 0.1)
+
+
+@pytest.mark.parametrize("run_every", [None, 2.0])
+def test_a_fragments_reruns_are_metered_whether_a_visitor_or_a_poll_asks_for_them(monkeypatch, run_every):
+    """A client decides when it asks for a poll's rerun, so a poll (run_every) is metered as a click is."""
+    from explorer.room import session_pace
+
+    declared, metered_runs = {}, []
+
+    def fake_fragment(func, run_every=None):
+        declared.update(func=func, run_every=run_every)
+        return func
+
+    class Meter:
+        def __enter__(self):
+            metered_runs.append("start")
+
+        def __exit__(self, *exc):
+            metered_runs.append("end")
+
+    monkeypatch.setattr(session_pace.st, "fragment", fake_fragment)
+    monkeypatch.setattr(session_pace, "paced_run", Meter)
+    decorate = session_pace.fragment if run_every is None else session_pace.fragment(run_every=run_every)
+    poll = decorate(lambda: metered_runs.append("body") or "drawn")
+    assert declared["run_every"] == run_every
+    assert poll() == "drawn" and metered_runs == ["start", "body", "end"]

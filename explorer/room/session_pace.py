@@ -4,7 +4,7 @@ Every view a student asks for is a script run in the worker, and a student speak
 can ask for a new view (a new grid to decode) as fast as the server answers, holding a core that the rest of the
 room shares. So each audience session has a token bucket of CPU seconds in its session state: it holds at most
 BURST seconds, refills at RATE seconds per second, and every script run of the session -- a full run (navigation.py
-runs the page inside `paced_run`) and the rerun of a fragment a visitor triggers (`fragment`) -- is charged the CPU
+runs the page inside `paced_run`) and the rerun of a fragment (`fragment`: a visitor's action or a poll) -- is charged the CPU
 time its thread spent (`time.thread_time`: this session's own work, not the other sessions' runs in other threads,
 nor the time it waited for the interpreter lock). A run that starts with the bucket overdrawn first says so in one
 short toast (unless the wait is too short to notice) and sleeps, at most MAX_WAIT seconds, until the bucket is back
@@ -111,12 +111,16 @@ def paced_run():
     return metered(bucket_for(st.session_state, is_presenter()), _tell)
 
 
-def fragment(func: Callable) -> Callable:
-    """`st.fragment` for a part of a page that a visitor's action reruns (a slider, a click, a button): its reruns
-    are metered like a page's runs. A fragment rerun on a timer (`run_every`, a poll) stays a plain st.fragment:
-    it is the server's pace, not the visitor's."""
+def fragment(func: Callable | None = None, *, run_every: float | None = None):
+    """`st.fragment` whose reruns are metered like a page's runs: those a visitor's action starts (a slider, a click,
+    a button) and those on a timer (`run_every`, a poll). A client decides when it asks for a poll's rerun, so a
+    poll is paced too; a real student's polls (every 2-5 s, ~20 ms each) never drain the bucket. Used as
+    `@fragment` or `@fragment(run_every=2.0)`."""
+    if func is None:
+        return functools.partial(fragment, run_every=run_every)
+
     @functools.wraps(func)
     def paced(*args, **kwargs):
         with paced_run():
             return func(*args, **kwargs)
-    return st.fragment(paced)
+    return st.fragment(paced, run_every=run_every)

@@ -11,6 +11,7 @@ import vae_core as vc
 from explorer.model.picker import select_next_run
 from explorer.page.public_text import public
 from explorer.render.figures import loss_curves
+from explorer.room import session_pace
 from explorer.room.roles import is_presenter, room_mode, session_id
 from explorer.training.form import (
     DEFAULT_ACTIVATION,
@@ -124,7 +125,7 @@ def _progress_panel() -> None:
     """Live progress of the shared training job: polled by a fragment while a training runs."""
     running = room_status().active
     every = POLL_SECONDS if is_presenter() else AUDIENCE_POLL_SECONDS
-    st.fragment(run_every=every if running else None)(_progress_body)()
+    session_pace.fragment(run_every=every if running else None)(_progress_body)()
 
 
 def _progress_body() -> None:
