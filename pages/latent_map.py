@@ -193,7 +193,6 @@ def _pca_after_vae() -> None:
     """The PCA map's place until the VAE map is drawn: as tall as the map, so nothing moves when it comes."""
     with st.container(height=map_height(cache.LATENT_MAP_HEIGHT[show_digits]), border=False):
         st.caption("The PCA map comes once the VAE map is drawn…")
-        after_first_chart("latent_pca_after_vae", lambda: st.session_state.__setitem__(PCA_NOW, True))
 
 
 def _selected_digit(selected: int) -> None:
@@ -238,6 +237,10 @@ def _view_controls() -> None:
 
 with st.container(key="phone_picture"):
     maps_and_selection()
+if not st.session_state.get(PCA_NOW) and scripts_run():
+    # outside the maps' fragment, so its trigger reruns the page: a fragment's rerun racing a full one (the Copy link
+    # popover opened at that moment) could leave the popover empty
+    after_first_chart("latent_pca_after_vae", lambda: st.session_state.__setitem__(PCA_NOW, True))
 _view_controls()
 downloads = st.columns([2, 2, 3], vertical_alignment="center")
 downloads[0].download_button("VAE map as a PNG for a slide (1920 × 1080)", lambda: cache.latent_map_png(key),

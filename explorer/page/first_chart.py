@@ -7,7 +7,7 @@ first picture as a page with one chart.
 
 `after_first_chart(key, on_drawn)` mounts a small script (a Streamlit v2 component, no iframe) that waits until the
 page's first Plotly chart has been drawn and painted (at most LIMIT_MS), then sends one trigger: `on_drawn` runs and
-the fragment or page that mounted it reruns, this time drawing the second chart. `scripts_run()` says whether the
+the page reruns (mounted outside any fragment), this time drawing the second chart. `scripts_run()` says whether the
 client is a browser at all: a client that runs no scripts (AppTest, a protocol-level client) would never send the
 trigger, so a page draws everything at once for it."""
 from __future__ import annotations
