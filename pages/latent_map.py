@@ -13,7 +13,6 @@ from explorer import cache
 from explorer.model.link import model_name
 from explorer.page import url_state as us
 from explorer.page.device import map_height
-from explorer.page.first_chart import after_first_chart, scripts_run
 from explorer.page.guards import need_mnist, page_model
 from explorer.page.job_progress import await_all, may_score
 from explorer.page.score_labels import COLOUR_LABELS
@@ -27,7 +26,6 @@ SELECTED = "latent_selected"  # test index of the clicked digit (either map)
 # "outlines": the drawn boxes and lassos, (xs, ys) in data units, as many and as long as a person draws (clicks.py)}
 REGION = "latent_region"
 VERSIONS = "latent_chart_versions"  # per map: bumped to redraw it without a stale highlight
-PCA_NOW = "latent_pca_now"  # session state: the PCA map is drawn with the VAE map (after this session's first view)
 MAP_NAMES = {"vae": "VAE", "pca": "PCA"}
 GALLERY = 100  # digits of a selection shown (evenly spread over it)
 LINKED = {"digit": SELECTED, "colour_by": "latent_colour_by", "show_digits": "latent_show_digits"}  # link -> state
@@ -156,14 +154,8 @@ def maps_and_selection() -> None:
     places = (st.container(), st.container()) if show_digits else st.columns(2, gap="large")
     columns = dict(zip(MAP_NAMES, places, strict=True))
     below = {}
-    # a browser's first view draws the VAE map, its main picture, first: the PCA map follows once it is on screen
-    pca_later = not st.session_state.get(PCA_NOW) and scripts_run()
     for which, other in (("vae", "pca"), ("pca", "vae")):
         with columns[which]:
-            if which == "pca" and pca_later:
-                _pca_after_vae()
-                below[which] = st.container()
-                continue
             fig, caption = _map_figure(which, region)
             st.plotly_chart(fig, key=_chart_key(which), on_select=_remember(which, other),
                             selection_mode=("points", "box", "lasso"))
@@ -187,12 +179,6 @@ def maps_and_selection() -> None:
     # here, so a click (this fragment's rerun) updates the link too; last, as the decoder grid does: the
     # address change re-renders Streamlit's app root, so the digit's own messages go first
     us.publish(schema, {**view, "digit": selected})
-
-
-def _pca_after_vae() -> None:
-    """The PCA map's place until the VAE map is drawn: as tall as the map, so nothing moves when it comes."""
-    with st.container(height=map_height(cache.LATENT_MAP_HEIGHT[show_digits]), border=False):
-        st.caption("The PCA map comes once the VAE map is drawn…")
 
 
 def _selected_digit(selected: int) -> None:
@@ -237,10 +223,6 @@ def _view_controls() -> None:
 
 with st.container(key="phone_picture"):
     maps_and_selection()
-if not st.session_state.get(PCA_NOW) and scripts_run():
-    # outside the maps' fragment, so its trigger reruns the page: a fragment's rerun racing a full one (the Copy link
-    # popover opened at that moment) could leave the popover empty
-    after_first_chart("latent_pca_after_vae", lambda: st.session_state.__setitem__(PCA_NOW, True))
 _view_controls()
 downloads = st.columns([2, 2, 3], vertical_alignment="center")
 downloads[0].download_button("VAE map as a PNG for a slide (1920 × 1080)", lambda: cache.latent_map_png(key),
