@@ -4,12 +4,12 @@ Every view a student asks for is a script run in the worker, and a student speak
 can ask for a new view (a new grid to decode) as fast as the server answers, holding a core that the rest of the
 room shares. So each audience session has a token bucket of CPU seconds in its session state: it holds at most
 BURST seconds, refills at RATE seconds per second, and every script run of the session -- a full run (navigation.py
-runs the page inside `paced_run`) and the rerun of a fragment (`fragment`: a visitor's action or a poll) -- is charged the CPU
-time its thread spent (`time.thread_time`: this session's own work, not the other sessions' runs in other threads,
-nor the time it waited for the interpreter lock). A run that starts with the bucket overdrawn first says so in one
-short toast (unless the wait is too short to notice) and sleeps, at most MAX_WAIT seconds, until the bucket is back
-to zero, then runs. Nested runs (a
-fragment's first run inside the page's run) are charged once, by the outer run. The presenter, and every session
+runs the page inside `paced_run`) and the rerun of a fragment (`fragment`: a visitor's action or a poll) -- is
+charged the CPU time its thread spent (`time.thread_time`: this session's own work, not the other sessions' runs in
+other threads, nor the time it waited for the interpreter lock). A run that starts with the bucket overdrawn first
+says so in one short toast (unless the wait is too short to notice) and sleeps, at most MAX_WAIT seconds, until the
+bucket is back to zero, then runs. Nested runs (a fragment's first run inside the page's run) are charged once, by
+the outer run. The presenter, and every session
 outside room mode, is never paced.
 
 Why these numbers: a student's action costs the server 10-80 ms of CPU (docs/room.md, *Load*: ~25 ms per action in
