@@ -9,6 +9,7 @@ from PIL import Image, ImageSequence
 import vae_core as vc
 from explorer.render import palette as app_palette
 from vae_core import slides
+from vae_core.label_places import label_places
 from vae_core.palette import DIGIT_COLOURS
 
 
@@ -94,7 +95,7 @@ def test_a_map_slide_is_a_1920_by_1080_png_with_each_code_in_its_digit_colour():
                                key_colours=DIGIT_COLOURS)
     picture = Image.open(io.BytesIO(png))
     assert picture.format == "PNG" and picture.size == (1920, 1080)
-    panel = np.asarray(slides.map_panel(codes, labels, side, extent=4.0, radius=6, prior=False))
+    panel = np.asarray(slides.map_panel(codes, labels, side, extent=4.0, radius=6, prior=False, class_labels=False))
     axes = slides._Axes(side, -4.0, 4.0)
     for (x, y), label in zip(axes.to_px(codes).round().astype(int), labels, strict=True):
         assert tuple(panel[y, x]) == slides._rgb(DIGIT_COLOURS[label])
@@ -118,3 +119,69 @@ def test_a_grid_slide_puts_row_zero_at_the_top_on_z_axes():
 def test_the_slides_use_the_app_digit_colours():
     assert app_palette.DIGIT_COLOURS is DIGIT_COLOURS and slides.DIGIT_COLOURS is DIGIT_COLOURS
     assert len(set(DIGIT_COLOURS)) == 10
+
+
+# ------------------------------------------------------------------------------------------------------ class labels
+
+
+def blob(rng, n: int, centre, spread: float = 0.3) -> np.ndarray:
+    return rng.normal(size=(n, 2)) * spread + np.asarray(centre, dtype=float)
+
+
+def test_each_class_label_sits_on_a_point_of_its_own_class():
+    rng = np.random.default_rng(0)
+    codes = np.vstack([blob(rng, 300, (d % 4 - 1.5, d // 4 - 1), 0.5) for d in range(10)])  # touching clouds
+    labels = np.repeat(np.arange(10), 300)
+    places = label_places(codes, labels)
+    assert sorted(places) == list(range(10))
+    for d, xy in places.items():
+        assert (labels[(codes == xy).all(axis=1)] == d).any(), d
+
+
+def test_a_class_in_two_far_pieces_is_labelled_on_the_larger_piece_not_between_them():
+    rng = np.random.default_rng(1)
+    codes = np.vstack([blob(rng, 300, (-4, 0)), blob(rng, 100, (4, 0)), blob(rng, 400, (0, 0))])
+    labels = np.repeat([2, 2, 5], [300, 100, 400])  # the mean of the 2s, (-2, 0), is in neither piece
+    x, y = label_places(codes, labels)[2]
+    assert np.hypot(x + 4, y) < 0.5  # at its heart, not at its edge nearest the mean
+
+
+def test_a_crescent_is_labelled_on_its_arc_not_at_its_mean_in_the_other_cloud():
+    rng = np.random.default_rng(2)
+    angle = rng.uniform(0.2 * np.pi, 1.8 * np.pi, 600)
+    arc = np.column_stack([np.cos(angle), np.sin(angle)]) * 3 + rng.normal(size=(600, 2)) * 0.2
+    codes = np.vstack([arc, blob(rng, 400, (-1, 0), 0.4)])  # the arc's mean is near (-1.4, 0): in the blob
+    labels = np.repeat([6, 0], [600, 400])
+    x, y = label_places(codes, labels)[6]
+    assert 2.3 < np.hypot(x, y) < 3.7
+
+
+def test_a_map_slide_writes_each_class_digit_in_its_colour_at_its_place_and_nowhere_else():
+    rng = np.random.default_rng(3)
+    codes = np.vstack([blob(rng, 200, (-2, 2)), blob(rng, 200, (2, -2))]).astype(np.float32)
+    labels = np.repeat([3, 8], 200)
+    side = slides.panel_side(1)
+    plain = np.asarray(slides.map_panel(codes, labels, side, extent=4.0, class_labels=False)).astype(int)
+    labelled = np.asarray(slides.map_panel(codes, labels, side, extent=4.0)).astype(int)
+    changed = (plain != labelled).any(axis=-1)
+    axes = slides._Axes(side, -4.0, 4.0)
+    near = np.zeros_like(changed)
+    ys, xs = np.mgrid[:side, :side]
+    for d, xy in label_places(codes, labels).items():
+        (px, py), = axes.to_px(np.array([xy]))
+        window = (abs(xs - px) < side / 20) & (abs(ys - py) < side / 20)  # a label is ~side / 22 high
+        strokes = changed & window & (labelled == slides._rgb(DIGIT_COLOURS[d])).all(axis=-1)
+        assert strokes.sum() > 50, d  # the digit, drawn in its colour over the white box
+        near |= window
+    assert not changed[~near].any()  # the discs, circles and axes are as without labels
+
+
+def test_the_film_frames_and_a_map_without_class_labels_place_none(film, monkeypatch):
+    def must_not_run(*args):
+        raise AssertionError("a class label was placed")
+
+    monkeypatch.setattr(slides, "label_places", must_not_run)
+    slides.map_panel(np.zeros((3, 2)), np.array([0, 1, 2]), 200, class_labels=False)
+    assert len(slides.film_frames(film, frames=[0, 4])) == 2
+    with pytest.raises(AssertionError, match="class label"):
+        slides.map_panel(np.zeros((3, 2)), np.array([0, 1, 2]), 200)

@@ -5,7 +5,8 @@ No Plotly export: turning a Plotly figure into a PNG needs kaleido and a headles
 project depends on. A map is drawn here instead, each digit a small disc in its palette colour (10,000 discs: ~60 ms).
 
 Layout of a slide: a title line at the top (and a caption, e.g. the film's "epoch 5", at its right), one or two square
-panels side by side, and under a map the colour key of the ten digits.
+panels side by side, and under a map the colour key of the ten digits. A map writes each class's digit at the heart of
+its cloud (label_places, where the app's maps put theirs).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .film import FILM_EXTENT, frame_caption, frame_grid, has_film, has_grids
+from .label_places import label_places
 from .palette import DIGIT_COLOURS
 
 SLIDE = (1920, 1080)  # width, height in pixels: a 16:9 full-HD slide
@@ -26,6 +28,7 @@ KEY_BAND = 60  # px at the bottom for the digit colour key
 PRIOR_GREY = (90, 90, 90)
 AXIS_GREY = (60, 60, 60)
 ZERO_GREY = (200, 200, 200)
+LABEL_BOX = (255, 255, 255, 230)  # a class label's box: white, a little of the dots showing through
 # Grey levels in a GIF: the decoded grids are most of its bytes. beta4's 35-frame film: 6.0 MB with 246 greys, 5.0 MB
 # with 32, 3.9 MB with 16; 32 levels show no banding on a projected digit.
 GIF_GREYS = 32
@@ -33,10 +36,11 @@ MAX_GIF_FRAMES = 40  # a longer film keeps its first-epoch frames and the last, 
 
 
 @lru_cache(maxsize=16)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """DejaVu Sans where installed (it has the subscripts of z₁, z₂), else Pillow's own scalable font."""
+def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """DejaVu Sans (bold: DejaVu Sans Bold) where installed (it has the subscripts of z₁, z₂), else Pillow's own
+    scalable font."""
     try:
-        return ImageFont.truetype("DejaVuSans.ttf", size)
+        return ImageFont.truetype("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf", size)
     except OSError:
         return ImageFont.load_default(size)
 
@@ -96,10 +100,10 @@ def map_extent(codes: np.ndarray, at_least: float = 3.2) -> float:
 
 def map_panel(codes: np.ndarray, labels: np.ndarray, side: int, extent: float | None = None,
               colours: Sequence[str] = DIGIT_COLOURS, radius: float | None = None, prior: bool = True,
-              path: np.ndarray | None = None) -> Image.Image:
+              path: np.ndarray | None = None, class_labels: bool = True) -> Image.Image:
     """A latent map: each code a disc in its digit's colour over [-extent, extent]^2, with the N(0, I) prior's 1σ,
-    2σ, 3σ circles (prior) and an interpolation path (path, (k, 2)). Discs are drawn in a fixed shuffled order, so no
-    digit class hides the others."""
+    2σ, 3σ circles (prior), each class's digit written at the heart of its cloud (class_labels) and an interpolation
+    path (path, (k, 2)). Discs are drawn in a fixed shuffled order, so no digit class hides the others."""
     codes, labels = np.asarray(codes, dtype=np.float32), np.asarray(labels)
     extent = map_extent(codes) if extent is None else extent
     panel = Image.new("RGB", (side, side), "white")
@@ -120,6 +124,8 @@ def map_panel(codes: np.ndarray, labels: np.ndarray, side: int, extent: float | 
         for k in (1, 2, 3):
             draw.ellipse([origin[0] - k * scale, origin[1] - k * scale, origin[0] + k * scale, origin[1] + k * scale],
                          outline=PRIOR_GREY, width=2)
+    if class_labels:
+        _draw_class_labels(panel, axes, codes, labels, colours, side)
     if path is not None:
         points = [tuple(p) for p in axes.to_px(np.asarray(path, dtype=np.float32))]
         draw.line(points, fill="black", width=4)
@@ -127,6 +133,24 @@ def map_panel(codes: np.ndarray, labels: np.ndarray, side: int, extent: float | 
             draw.ellipse([x - 9, y - 9, x + 9, y + 9], fill="black")
     axes.draw_frame(draw, side)
     return panel
+
+
+def _draw_class_labels(panel: Image.Image, axes: _Axes, codes: np.ndarray, labels: np.ndarray,
+                       colours: Sequence[str], side: int) -> None:
+    """Each class's digit, bold in its colour on a white box framed in it, centred on the class's place
+    (label_places); a place outside the plot area is left out."""
+    draw = ImageDraw.Draw(panel, "RGBA")  # RGBA: the box's alpha blends over the dots
+    font = _font(max(14, side // 22), bold=True)
+    pad = max(3, side // 150)
+    for d, xy in label_places(codes, labels).items():
+        (x, y), = axes.to_px(np.array([xy]))
+        if not (axes.x0 <= x <= axes.x0 + axes.plot and axes.y0 <= y <= axes.y0 + axes.plot):
+            continue
+        left, top, right, bottom = draw.textbbox((x, y), str(d), font=font, anchor="mm")
+        colour = _rgb(colours[int(d)])
+        draw.rounded_rectangle([left - pad, top - pad, right + pad, bottom + pad], radius=pad, fill=LABEL_BOX,
+                               outline=colour, width=3)
+        draw.text((x, y), str(d), fill=colour, font=font, anchor="mm")
 
 
 def grid_panel(picture: np.ndarray, side: int, extent: tuple[float, float] | None = None, tile: int = 28
@@ -243,7 +267,9 @@ def film_frames(snapshots: dict, title: str = "", frames: Sequence[int] | None =
     extent = map_extent(means)
     slides = []
     for f in range(len(means)) if frames is None else frames:
-        panels = [map_panel(means[f], labels, side, extent, colours)]
+        # no class labels: the untrained frames' one blob would pile the ten up, and a label that moves from
+        # frame to frame draws the eye from the clouds; the film's colour key names the classes
+        panels = [map_panel(means[f], labels, side, extent, colours, class_labels=False)]
         if grids:
             panels.append(grid_panel(frame_grid(snapshots, f), side, (-FILM_EXTENT, FILM_EXTENT)))
         slides.append(slide(panels, title, frame_caption(snapshots, f), colours, size))

@@ -110,7 +110,9 @@ def slide_png(codes: np.ndarray, labels: np.ndarray, drawings: list[Drawing], ti
     picture (scaled up, framed in its predicted class's colour)."""
     side = slides.panel_side(1)
     extent = slides.map_extent(codes)
-    panel = slides.map_panel(codes, labels, side, extent)
+    # No class labels: the drawings are digits too and gather at the class hearts, where a label would hide
+    # under them or pass for one; their frames and the colour key name the classes
+    panel = slides.map_panel(codes, labels, side, extent, class_labels=False)
     axes = slides._Axes(side, -extent, extent)  # the panel's own data -> pixel mapping
     tile = max(28, side // 24)
     draw = ImageDraw.Draw(panel)

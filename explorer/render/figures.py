@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 from explorer.render.grid_geometry import cell_centres
 from explorer.render.palette import DIGIT_COLOURS, FLAGGED, SCORE_COLOURSCALE
+from vae_core.label_places import label_places
 
 FONT_SIZE = 18
 HIGHLIGHT = "#111111"
@@ -17,6 +18,7 @@ FIXED_AXIS = dict(automargin=False)
 # The decoder grid's click markers: as wide as Plotly's least hover radius (3 px) allows, so the markers of two
 # neighbouring cells never both cover the cursor, however small a screen draws the grid (decoder_grid_figure).
 HIT_MARKER_PX = 6
+LABEL_GREY = "#333333"  # a class label's digit on a map coloured by scores, where the digit colours are not shown
 
 
 def _layout(fig: go.Figure, height: int, xtitle: str, ytitle: str, equal: bool = True) -> go.Figure:
@@ -55,7 +57,7 @@ def digit_customdata(indices: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def digit_scatter(codes: np.ndarray, labels: np.ndarray, coord: str = "z", title: str = "",
                   height: int = 620, marker_size: int = 4, opacity: float = 0.7,
                   min_half_range: float = 0.0, highlight_selection: bool = False,
-                  values: np.ndarray | None = None, value_name: str = "") -> go.Figure:
+                  values: np.ndarray | None = None, value_name: str = "", class_labels: bool = True) -> go.Figure:
     """WebGL scatter of 2-D codes, one trace per digit (so the legend toggles classes) -- or, given `values` (one per
     point, e.g. an anomaly score), one trace coloured by them on SCORE_COLOURSCALE with a colour bar titled
     value_name, the highest drawn last (on top); the scale spans their 1st..99th percentile, so a few extreme
@@ -65,6 +67,8 @@ def digit_scatter(codes: np.ndarray, labels: np.ndarray, coord: str = "z", title
     The axes span the data (and at least [-min_half_range, min_half_range], e.g. 3 to show the prior's 3σ circle).
     highlight_selection: a clicked point is drawn large and the others faded by Plotly itself, so a click does
     not change the figure and the 10k points are not sent again.
+    class_labels: each class present has its digit written at the heart of its cloud (class_label_annotations), so
+    the map reads as labelled clusters without the legend.
     """
     codes, labels = np.asarray(codes, dtype=np.float32), np.asarray(labels)
     index = np.arange(len(labels))
@@ -91,10 +95,26 @@ def digit_scatter(codes: np.ndarray, labels: np.ndarray, coord: str = "z", title
     fig.update_layout(title=dict(text=title, font=dict(size=FONT_SIZE + 4), y=0.99, yanchor="top"))
     _layout(fig, height, f"{coord}₁", f"{coord}₂")
     fig.update_layout(margin=dict(t=110 if values is None else 60))  # title above the one-line legend, if any
+    if class_labels:
+        fig.update_layout(annotations=class_label_annotations(codes, labels, by_label=values is None))
     if len(codes):
         fig.update_xaxes(range=_padded_range(codes[:, 0], at_least=min_half_range))
         fig.update_yaxes(range=_padded_range(codes[:, 1], at_least=min_half_range))
     return fig
+
+
+def class_label_annotations(codes: np.ndarray, labels: np.ndarray, by_label: bool = True) -> list[dict]:
+    """One layout annotation per class present in `labels`: its digit, bold, at the class's place on the map
+    (vae_core.label_places, as the slides place theirs), in the class's colour (by_label) or LABEL_GREY (a map
+    coloured by scores), on a white semi-opaque box so it reads over the dots. Named "class label <digit>".
+    Annotations take no clicks (captureevents is off): a click on a label reaches the points under it."""
+    notes = []
+    for d, (x, y) in label_places(codes, labels).items():
+        colour = DIGIT_COLOURS[d] if by_label else LABEL_GREY
+        notes.append(dict(x=x, y=y, xref="x", yref="y", text=f"<b>{d}</b>", name=f"class label {d}", showarrow=False,
+                          font=dict(size=FONT_SIZE + 2, color=colour), bgcolor="rgba(255,255,255,0.9)",
+                          bordercolor=colour, borderwidth=1.5, borderpad=1))
+    return notes
 
 
 def add_prior_contours(fig: go.Figure, radii=(1.0, 2.0, 3.0)) -> go.Figure:

@@ -1,7 +1,10 @@
 """The pure functions behind every click: selection event -> test index or z, class rank <-> index, and the grid's
-click layer on the cell centres."""
+click layer on the cell centres; the class labels written on a map, which leave its clickable points as they were."""
+import json
+
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 import vae_core as vc
@@ -17,7 +20,8 @@ from explorer.render.clicks import (
     selected_z,
     selection_outlines,
 )
-from explorer.render.figures import decoder_grid_figure, digit_scatter
+from explorer.render.figures import LABEL_GREY, decoder_grid_figure, digit_scatter
+from explorer.render.palette import DIGIT_COLOURS
 
 N = 10_000  # test digits
 
@@ -194,3 +198,47 @@ def test_a_long_lasso_is_thinned_evenly_to_max_vertices_keeping_its_ends():
 def test_an_outline_with_a_point_that_is_not_finite_is_dropped():
     ev = lasso_event(lasso=[([0, 1, float("nan")], [0, 0, 1]), ([0, 1, 1], [0, float("inf"), 1]), ([0, 1, 1], [0, 0, 1])])
     assert selection_outlines(ev) == [([0.0, 1.0, 1.0], [0.0, 0.0, 1.0])]
+
+
+# ---------------------------------------------------------------------------------------------- class labels on a map
+
+
+def class_labels(fig) -> dict[str, object]:
+    """The map's class label annotations by name ("class label 3")."""
+    return {a.name: a for a in fig.layout.annotations if (a.name or "").startswith("class label")}
+
+
+@pytest.fixture
+def three_classes():
+    rng = np.random.default_rng(4)
+    codes = np.vstack([rng.normal(size=(200, 2)) * 0.4 + centre for centre in ((-2, 0), (2, 0), (0, 2))])
+    return codes.astype(np.float32), np.repeat([1, 4, 9], 200)
+
+
+def test_a_map_writes_each_class_present_once_in_bold_in_its_colour_on_one_of_its_own_points(three_classes):
+    codes, labels = three_classes
+    notes = class_labels(digit_scatter(codes, labels))
+    assert sorted(notes) == [f"class label {d}" for d in (1, 4, 9)]
+    for d in (1, 4, 9):
+        note = notes[f"class label {d}"]
+        assert note.text == f"<b>{d}</b>" and note.font.color == DIGIT_COLOURS[d] and note.showarrow is False
+        assert (labels[(codes == (note.x, note.y)).all(axis=1)] == d).any()
+
+
+def test_a_map_coloured_by_scores_writes_its_class_labels_in_grey(three_classes):
+    codes, labels = three_classes
+    notes = class_labels(digit_scatter(codes, labels, values=np.arange(600.0), value_name="score"))
+    assert len(notes) == 3 and {n.font.color for n in notes.values()} == {LABEL_GREY}
+
+
+def test_a_map_with_class_labels_off_has_no_label_annotations(three_classes):
+    assert class_labels(digit_scatter(*three_classes, class_labels=False)) == {}
+
+
+def test_class_labels_leave_the_traces_customdata_and_legend_alone_and_take_no_clicks(three_classes):
+    labelled, plain = digit_scatter(*three_classes), digit_scatter(*three_classes, class_labels=False)
+    labelled_spec, plain_spec = (json.loads(pio.to_json(fig)) for fig in (labelled, plain))
+    assert len(labelled_spec["data"]) == 10 and labelled_spec["data"] == plain_spec["data"]  # customdata included
+    assert len(labelled_spec["layout"].pop("annotations")) == 3 and labelled_spec["layout"] == plain_spec["layout"]
+    for note in class_labels(labelled).values():  # Plotly passes the pointer through an annotation without these
+        assert not note.captureevents and note.hovertext is None and not note.clicktoshow
