@@ -6,8 +6,9 @@ model's caches before the server answers (explorer/startup/warmup.py), instead o
 into a cookie before any page loads (explorer/room/presenter_link.py) and ignores the protocol's
 owner-only messages, such as clearing every cache (explorer/startup/owner_messages.py). Every page's HTML tells the
 browser where the server is, so a page link (/latent_map) connects at its first try, and has it fetch Plotly's chart
-code at once (explorer/startup/page_head.py); a fresh server's first request for a page link runs navigation.py at
-once (explorer/startup/deep_link.py)."""
+code at once (explorer/startup/page_head.py) and say when its first chart is drawn, so that a first view sends the
+rest of the page after its picture (explorer/startup/first_draw.py); a fresh server's first request for a page link
+runs navigation.py at once (explorer/startup/deep_link.py)."""
 import numpy  # noqa: F401 -- imported here, before the server takes sessions: see below
 import pandas  # noqa: F401 -- likewise
 import plotly.graph_objects as go
@@ -15,7 +16,7 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 from explorer.room.presenter_link import PresenterLink
-from explorer.startup import owner_messages
+from explorer.startup import first_draw, owner_messages
 from explorer.startup.deep_link import declare_navigation
 from explorer.startup.page_head import PageHead
 from explorer.startup.warmup import lifespan
@@ -28,4 +29,5 @@ go.Figure(go.Scatter(x=[0], y=[0]))  # loads Plotly's lazily imported figure and
 owner_messages.install()  # in the server's process, before any session: room mode ignores clear_cache & co.
 declare_navigation()  # likewise: a first request for /latent_map runs navigation.py, not the page file alone
 
-app = st.App("navigation.py", lifespan=lifespan, middleware=[Middleware(PresenterLink), Middleware(PageHead)])
+app = st.App("navigation.py", lifespan=lifespan, routes=[first_draw.route()],
+             middleware=[Middleware(PresenterLink), Middleware(PageHead)])

@@ -40,6 +40,7 @@ import_app_modules()  # torch & co. (the warm-up imported them already); one thr
 from explorer.page.page_run import page_run  # noqa: E402
 from explorer.room.session_pace import paced_run  # noqa: E402
 from explorer.shell.sidebar import choose_model, render_sidebar  # noqa: E402
+from explorer.startup.first_draw import first_view  # noqa: E402
 from explorer.startup.gc_freeze import freeze_long_lived_objects  # noqa: E402
 
 pick = choose_model()  # the model the page shows; the picker itself is drawn with the sidebar, after the page
@@ -55,9 +56,10 @@ def draw_sidebar() -> None:
 
 # The page's run is charged to an audience session's CPU budget in a room, and waits first if that is spent
 # (explorer.room.session_pace). The sidebar comes once the page has ended, however it ended (a page that stopped or
-# failed keeps its model picker), or before the page waits for a shared computation (explorer.page.page_run).
+# failed keeps its model picker), or before the page waits for a shared computation (explorer.page.page_run). On a
+# session's first run, the page may hold its rest until the browser has drawn its picture (explorer.startup.first_draw).
 with paced_run():
-    with page_run(draw_sidebar) as run:
+    with page_run(draw_sidebar) as run, first_view():
         pages.run()
     if not run.stopped:
         freeze_long_lived_objects(pages.url_path)  # once per page: later clicks skip the long-lived heap in GC

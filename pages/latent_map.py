@@ -20,6 +20,7 @@ from explorer.render.clicks import is_region, selected_index, selected_indices, 
 from explorer.render.figures import label_counts_figure, posterior_closeup
 from explorer.render.gallery import gallery_html
 from explorer.room import session_pace
+from explorer.startup import first_draw
 
 SELECTED = "latent_selected"  # test index of the clicked digit (either map)
 # The box or lasso selection: {"map": "vae" or "pca" (where it was drawn), "indices": its sorted test indices,
@@ -162,6 +163,8 @@ def maps_and_selection() -> None:
             if caption:
                 st.caption(caption)
             below[which] = st.container()
+        if which == "vae":
+            first_draw.hold()  # a first view: the rest (the PCA map first) once the browser has drawn this map
     metrics = cache.embedding_metrics(key)
     with below["vae"]:
         _metrics(metrics, "vae", other="pca")

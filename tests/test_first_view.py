@@ -1,15 +1,21 @@
 """What a first view sends first, on a real server on 127.0.0.1 (issue 16, First view): the page's picture before the
 widgets around it and before the sidebar, so that the browser fetches Plotly's bundle and draws the map while the
-rest arrives (docs/performance.md, Speed workarounds); and a fresh server's first request for a page link runs the
-script once. Streamlit's websocket protocol, spoken by bench/streamlit_client.py, records the order of the elements as
-the server sends them and the runs it announces."""
+rest arrives (docs/performance.md, Speed workarounds); in a browser that says when it has drawn it, the rest only
+after (explorer/startup/first_draw.py); and a fresh server's first request for a page link runs the script once.
+Streamlit's websocket protocol, spoken by bench/streamlit_client.py, records the order of the elements as the server
+sends them and the runs it announces; a plain POST says what a browser's script says."""
 import asyncio
+import http.client
+import time
+import uuid
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
 
 from bench.browser_harness import serve_app
 from bench.streamlit_client import WIDGET_TYPES, StreamlitTab
+from explorer.startup import first_draw
 
 MAIN, SIDEBAR = 0, 1  # Streamlit's root containers (a delta's path starts with one)
 
@@ -20,6 +26,7 @@ class OrderTab(StreamlitTab):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.order: list[tuple[int, str]] = []
+        self.charts: list[float] = []  # when each chart of the page's main area arrived (perf_counter)
         self.runs = 0  # script runs the server announced (new_session)
 
     def _run_started(self, msg):
@@ -29,6 +36,8 @@ class OrderTab(StreamlitTab):
     def _delta(self, msg):
         if msg.delta.WhichOneof("type") == "new_element":
             self.order.append((msg.metadata.delta_path[0], msg.delta.new_element.WhichOneof("type")))
+            if self.order[-1] == (MAIN, "plotly_chart"):
+                self.charts.append(time.perf_counter())
         super()._delta(msg)
 
 
@@ -40,8 +49,10 @@ class Served:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    # A first view in a browser holds the rest of its page for up to 600 s here, so that only the browser's word ends
+    # it; `first`, a client without the browser's cookie, would outlast its 120-s timeout if it were held at all.
     folder = tmp_path_factory.mktemp("first-view")
-    with serve_app(folder / "ckpts", folder / "server.log") as (url, _):
+    with serve_app(folder / "ckpts", folder / "server.log", env={first_draw.SECONDS_ENV: "600"}) as (url, _):
         yield Served(url, first_view(url, "latent_map"))
 
 
@@ -78,3 +89,63 @@ def test_a_first_view_sends_no_training_form_until_its_expander_opens(server, re
     order = first_view(server.url, "latent_map").order
     sidebar = [kind for root, kind in order if root == SIDEBAR]
     assert "text_input" not in sidebar and "number_input" not in sidebar and "radio" not in sidebar, sidebar
+
+
+def say_drawn(url: str, token: str) -> int:
+    """What a page's script (first_draw.HEAD_SCRIPT) sends once its first chart is drawn; the answer's status."""
+    connection = http.client.HTTPConnection(urlsplit(url).netloc, timeout=30)
+    try:
+        connection.request("POST", f"{first_draw.PATH}?t={token}")
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_a_browsers_first_view_sends_the_rest_of_the_page_once_the_browser_has_drawn_its_map(server, real_data):
+    token = uuid.uuid4().hex
+
+    async def scenario():
+        tab = OrderTab(server.url, path="latent_map", timeout=120)
+        tab.cookies[first_draw.COOKIE] = token  # what the page's script sets before Streamlit connects
+        opening = asyncio.create_task(tab.open())
+        while not tab.charts and not opening.done():
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.5)  # a page that did not hold would have sent its second map by now (it follows in ms)
+        held = list(tab.order)
+        said = time.perf_counter()
+        status = await asyncio.to_thread(say_drawn, server.url, token)
+        result = await opening
+        await tab.close()
+        return tab, held, said, status, result
+
+    tab, held, said, status, result = asyncio.run(scenario())
+    assert status == 204
+    assert result.seconds is not None and not tab.errors, (result, tab.errors)
+    assert [kind for root, kind in held if root == MAIN].count("plotly_chart") == 1, held
+    assert not [kind for root, kind in held if root == SIDEBAR], held
+    assert len(tab.charts) >= 2 and tab.charts[1] > said, (tab.charts, said)  # the PCA map, after the word
+    assert "selectbox" in [kind for root, kind in tab.order if root == SIDEBAR], tab.order
+
+
+def test_only_a_sessions_first_run_waits_for_the_browsers_word(server, real_data):
+    # A session that opened another page first sees the latent map without waiting (the server would hold 600 s,
+    # beyond the tab's 120-s timeout); so does a client without the cookie (the fixture's first view).
+    async def scenario():
+        tab = OrderTab(server.url, path="decoder_grid", timeout=120)
+        tab.cookies[first_draw.COOKIE] = uuid.uuid4().hex
+        await tab.open()
+        result = await tab.navigate("latent_map")
+        await tab.close()
+        return tab, result
+
+    tab, result = asyncio.run(scenario())
+    assert result.seconds is not None and not tab.errors, (result, tab.errors)
+    assert len(tab.charts) >= 3, tab.order  # the grid, then both maps
+    assert server.first.runs == 1 and server.first.charts, server.first.order
+
+
+def test_the_drawn_signal_answers_every_token_alike(server):
+    # a token no session waits on, or no token at all, changes nothing, and the answer does not tell them apart
+    assert say_drawn(server.url, uuid.uuid4().hex) == 204
+    assert say_drawn(server.url, "not-a-token") == 204
+    assert say_drawn(server.url, "x" * 5000) == 204

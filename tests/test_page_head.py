@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit
 
 from explorer.startup.deep_link import PAGE_PATHS
+from explorer.startup.first_draw import COOKIE, HEAD_SCRIPT, PATH
 from explorer.startup.page_head import STREAMLIT_JS, PageHead, head_additions, plotly_preload
 
 INDEX = (Path(streamlit.__file__).parent / "static" / "index.html").read_bytes()
@@ -71,12 +72,14 @@ def test_assets_other_methods_and_compressed_or_failed_pages_pass_through_untouc
     assert request(app)[2] == b"<html><head></head>not here</html>"
 
 
-def test_the_additions_hold_the_base_script_and_a_preload_of_the_plotly_chunk_this_streamlit_ships():
+def test_the_additions_hold_the_base_script_a_preload_of_the_plotly_chunk_and_the_first_draw_script():
     link = plotly_preload()
     chunk = link.split('href="./static/js/')[1].split('"')[0]
     assert chunk.startswith("PlotlyChart.") and (STREAMLIT_JS / chunk).is_file()
     added = head_additions().decode()
-    assert added.startswith("<script>") and "BACKEND_BASE_URL" in added and added.endswith(link)
+    assert added.startswith("<script>") and "BACKEND_BASE_URL" in added
+    assert added.index(link) < added.index(HEAD_SCRIPT) and added.endswith(HEAD_SCRIPT)
+    assert f"{COOKIE}=" in HEAD_SCRIPT and PATH.lstrip("/") in HEAD_SCRIPT
     assert all(f'"{page}"' in added for page in PAGE_PATHS) and "latent_map" in PAGE_PATHS
 
 

@@ -1,5 +1,6 @@
 """What each page's HTML gets at the start of its <head>, before Streamlit's own scripts: the server's address for a
-deep link (explorer.startup.deep_link.base_script) and a preload of Plotly's chunk of Streamlit's frontend.
+deep link (explorer.startup.deep_link.base_script), a preload of Plotly's chunk of Streamlit's frontend, and the
+script that tells the server when the page's first chart is drawn (explorer.startup.first_draw.HEAD_SCRIPT).
 
 The preload: Streamlit's frontend loads its Plotly chart code (one 4.7 MB chunk) only when a page's first chart
 arrives, and then fetches it from the server while that server is still sending the rest of the page and serving the
@@ -16,6 +17,7 @@ from pathlib import Path
 import streamlit
 
 from explorer.startup.deep_link import base_script
+from explorer.startup.first_draw import HEAD_SCRIPT
 
 STREAMLIT_JS = Path(streamlit.__file__).parent / "static" / "static" / "js"
 HEAD = b"<head>"
@@ -35,7 +37,7 @@ def plotly_preload(folder: Path = STREAMLIT_JS) -> str:
 
 
 def head_additions() -> bytes:
-    return (base_script() + plotly_preload()).encode()
+    return (base_script() + plotly_preload() + HEAD_SCRIPT).encode()
 
 
 class PageHead:

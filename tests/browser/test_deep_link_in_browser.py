@@ -4,7 +4,8 @@ Until a script calls st.navigation, a fresh server runs its first request in Str
 would run pages/decoder_grid.py alone: no sidebar, no model picker, and the link's query lost in the rerun that
 explorer/startup/deep_link.py makes. This needs a server no one has visited, so it has one of its own. The page's
 HTML tells Streamlit's frontend where the server is (explorer/startup/page_head.py): it connects at its first try,
-and it has asked for Plotly's chunk before it connects."""
+and it has asked for Plotly's chunk before it connects. Its script tells the server when the first chart is drawn
+(explorer/startup/first_draw.py), the token in the cookie its session carries."""
 from __future__ import annotations
 
 import re
@@ -14,8 +15,19 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bench.browser_harness import NAV
 from explorer.startup.deep_link import base_script
+from explorer.startup.first_draw import COOKIE, PATH
 from tests.browser.conftest import new_page
-from tests.browser.helpers import PICKER, SLOW, assert_rendered, expect_text, grid_sliders, picked_model, query, shot
+from tests.browser.helpers import (
+    PICKER,
+    SLOW,
+    assert_rendered,
+    expect_text,
+    grid_sliders,
+    picked_model,
+    query,
+    shot,
+    wait_gl_drawn,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +59,25 @@ def test_a_deep_link_as_a_fresh_servers_first_request_gets_the_sidebar_and_keeps
         assert query(page) == {"model": "conv", "grid": "8", "extent": "1.5", "z1": "0.5", "z2": "-1.0",
                                "overlay": "false"}
         shot(page, "shared_01_fresh_server_link")
+    finally:
+        page.context.close()
+
+
+def test_a_page_tells_its_server_once_that_its_first_chart_is_drawn_with_its_sessions_token(server, browser):
+    page = new_page(browser, (1600, 1000))
+    said = []  # every such request of this page
+    page.on("request", lambda request: said.append(request) if PATH in request.url else None)
+    try:
+        with page.expect_request(lambda request: PATH in request.url, timeout=SLOW) as word:
+            page.goto(f"{server.url}/latent_map")
+        wait_gl_drawn(page, 0, "the VAE map")
+        page.locator(PICKER).wait_for(timeout=SLOW)  # and the rest of the page followed
+        token = {c["name"]: c["value"] for c in page.context.cookies()}[COOKIE]
+        assert re.fullmatch(r"[0-9a-f]{32}", token), token
+        assert word.value.method == "POST" and word.value.url.endswith(f"{PATH}?t={token}"), word.value.url
+        assert word.value.response().status == 204
+        assert_rendered(page, "first view")
+        assert len(said) == 1, [r.url for r in said]
     finally:
         page.context.close()
 
