@@ -9,7 +9,8 @@ Held back until the map is drawn, they come a moment later and the picture comes
 How, with no rerun and no widget state (an automatic rerun raced a visitor's first click: eighth round):
 - each page's HTML runs HEAD_SCRIPT before Streamlit's own scripts (explorer/startup/page_head.py). It makes a random
   token and puts it in a cookie, which the websocket's handshake then carries to the session (st.context.cookies);
-  once the page's first Plotly chart is drawn it POSTs the token to PATH;
+  once the page's first Plotly chart is drawn it POSTs the token to PATH and drops the cookie (a session that
+  reconnects later has no first view; the cookie lasts a minute at most anyway);
 - route() is that POST's handler in app.py's st.App: it sets the token's event, if a session waits on it;
 - navigation.py runs the page inside first_view(): on a session's first run, with a browser that ran the script,
   it registers the token; the page calls hold() right after its picture, which waits for the event.
@@ -42,7 +43,7 @@ _TOKEN = re.compile(r"[0-9a-f]{32}")
 HEAD_SCRIPT = """<script>(() => {
   const bytes = new Uint8Array(16); crypto.getRandomValues(bytes);  /* randomUUID needs https; a room has http */
   const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  document.cookie = "COOKIE=" + token + "; path=/; SameSite=Strict";
+  document.cookie = "COOKIE=" + token + "; path=/; max-age=60; SameSite=Strict";
   const start = performance.now();
   const drawn = (el) => el && el._fullLayout
     && (!el.querySelector(".gl-container") || el.querySelector("canvas.gl-canvas-context[width]"));
@@ -51,6 +52,8 @@ HEAD_SCRIPT = """<script>(() => {
       requestAnimationFrame(() => {  /* the frame with the chart is on screen */
         const base = (window.__streamlit && window.__streamlit.BACKEND_BASE_URL) || location.origin + "/";
         fetch(base.replace(/\\/?$/, "/") + "PATH?t=" + token, {method: "POST", keepalive: true}).catch(() => {});
+        /* a session that reconnects later (a worker restarted) has no first view to wait for */
+        if (document.cookie.includes("COOKIE=" + token)) document.cookie = "COOKIE=; path=/; max-age=0";
       });
     } else if (performance.now() - start < 60000) {
       requestAnimationFrame(look);

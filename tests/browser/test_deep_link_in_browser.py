@@ -67,15 +67,21 @@ def test_a_page_tells_its_server_once_that_its_first_chart_is_drawn_with_its_ses
     page = new_page(browser, (1600, 1000))
     said = []  # every such request of this page
     page.on("request", lambda request: said.append(request) if PATH in request.url else None)
+    handshakes = []  # the Cookie header each websocket of the page opened with (Chromium's DevTools protocol)
+    devtools = page.context.new_cdp_session(page)
+    devtools.on("Network.webSocketWillSendHandshakeRequest",
+                lambda event: handshakes.append({k.lower(): v for k, v in event["request"]["headers"].items()}))
+    devtools.send("Network.enable")
     try:
         with page.expect_request(lambda request: PATH in request.url, timeout=SLOW) as word:
             page.goto(f"{server.url}/latent_map")
         wait_gl_drawn(page, 0, "the VAE map")
         page.locator(PICKER).wait_for(timeout=SLOW)  # and the rest of the page followed
-        token = {c["name"]: c["value"] for c in page.context.cookies()}[COOKIE]
-        assert re.fullmatch(r"[0-9a-f]{32}", token), token
-        assert word.value.method == "POST" and word.value.url.endswith(f"{PATH}?t={token}"), word.value.url
+        token = word.value.url.rsplit("?t=", 1)[1]
+        assert re.fullmatch(r"[0-9a-f]{32}", token) and word.value.method == "POST", word.value.url
         assert word.value.response().status == 204
+        assert len(handshakes) == 1 and f"{COOKIE}={token}" in handshakes[0].get("cookie", ""), handshakes
+        assert COOKIE not in {c["name"] for c in page.context.cookies()}  # dropped: a reconnect has no first view
         assert_rendered(page, "first view")
         assert len(said) == 1, [r.url for r in said]
     finally:
