@@ -2,8 +2,8 @@
 picture is drawn (at most HOLD_SECONDS).
 
 Why: a browser that opens /latent_map renders whatever has arrived while it runs Plotly's chunk and draws the first
-map. The second map, the controls and the sidebar, arriving ~0.1 s after the first map, were rendered and drawn in the
-same stretch of its one main thread and pushed the first picture back (docs/performance.md, First view, ninth round).
+map. The second map, the controls and the sidebar, arriving just after the first map, are rendered and drawn in the
+same stretch of its one main thread and push the first picture back (docs/performance.md, First view, ninth round).
 Held back until the map is drawn, they come a moment later and the picture comes first.
 
 How, with no rerun and no widget state (an automatic rerun raced a visitor's first click: eighth round):
@@ -35,7 +35,9 @@ from starlette.routing import Route
 COOKIE = "vae_first_draw"
 PATH = "/_vae/drawn"
 SECONDS_ENV = "VAE_FIRST_DRAW_SECONDS"  # a test's server waits longer, so that only the browser's word ends the hold
-HOLD_SECONDS = 2.5  # a first map is drawn ~1-1.5 s after it arrives on a 2-core laptop; a slow phone gets the rest later
+# longer than a first map takes to draw once it has arrived on a 2-core laptop (docs/performance.md, First view); a
+# phone slower than that gets the rest of the page a little later, never more than this after its map
+HOLD_SECONDS = 2.5
 MAX_WAITING = 2048  # sessions in their first run at once, beyond which a first view does not hold
 SEEN = "_first_draw_seen"  # session state: this session has had its first run
 _TOKEN = re.compile(r"[0-9a-f]{32}")
