@@ -144,7 +144,7 @@ def test_only_a_sessions_first_run_waits_for_the_browsers_word(server, real_data
     assert server.first.runs == 1 and server.first.charts, server.first.order
 
 
-def test_the_drawn_signal_answers_every_token_alike(server):
+def test_the_drawn_signal_answers_every_token_alike(server, real_data):
     # a token no session waits on, or no token at all, changes nothing, and the answer does not tell them apart
     assert say_drawn(server.url, uuid.uuid4().hex) == 204
     assert say_drawn(server.url, "not-a-token") == 204
