@@ -16,6 +16,7 @@ import pytest
 from bench.browser_harness import serve_app
 from bench.streamlit_client import WIDGET_TYPES, StreamlitTab
 from explorer.startup import first_draw
+from vae_core.settings import FIRST_DRAW_ENV
 
 MAIN, SIDEBAR = 0, 1  # Streamlit's root containers (a delta's path starts with one)
 
@@ -52,7 +53,7 @@ def server(tmp_path_factory):
     # A first view in a browser holds the rest of its page for up to 600 s here, so that only the browser's word ends
     # it; `first`, a client without the browser's cookie, would outlast its 120-s timeout if it were held at all.
     folder = tmp_path_factory.mktemp("first-view")
-    with serve_app(folder / "ckpts", folder / "server.log", env={first_draw.SECONDS_ENV: "600"}) as (url, _):
+    with serve_app(folder / "ckpts", folder / "server.log", env={FIRST_DRAW_ENV: "600"}) as (url, _):
         yield Served(url, first_view(url, "latent_map"))
 
 

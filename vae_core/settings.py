@@ -34,6 +34,7 @@ CLASSMAP_INTERVAL_ENV = "VAE_CLASSMAP_INTERVAL_S"
 CLASSMAP_PER_STUDENT_ENV = "VAE_CLASSMAP_PER_STUDENT"
 CLASSMAP_PER_ROOM_ENV = "VAE_CLASSMAP_PER_ROOM"
 CLASSMAP_HOLD_ENV = "VAE_CLASSMAP_HOLD_ABOVE"
+FIRST_DRAW_ENV = "VAE_FIRST_DRAW_SECONDS"
 
 DEFAULT_DATA_DIR = "./data"
 # 20 min: the app's quick runs (a few epochs of the default model on a subset) take a minute or two, a full
@@ -42,6 +43,9 @@ DEFAULT_BUDGET_MINUTES = 20.0
 DEFAULT_WARM_ANOMALY_DELAY = 20.0
 DEFAULT_MAX_MODELS = 20  # app-trained models kept in the folder at most: ~3-13 MB each
 DEFAULT_ROOM_DATA_DIR = "room-data"
+# longer than a first map takes to draw once it has arrived on a 2-core laptop (docs/performance.md, First view); a
+# phone slower than that gets the rest of the page a little later, never more than this after its map
+DEFAULT_FIRST_DRAW_SECONDS = 2.5
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,8 @@ SETTINGS = (
     Setting(CLASSMAP_PER_ROOM_ENV, "2000", "drawings the whole room may send to the class map"),
     Setting(CLASSMAP_HOLD_ENV, "(the Anomalies page's threshold)",
             "corrected score (nats) above which a sent drawing waits for the presenter's approval"),
+    Setting(FIRST_DRAW_ENV, f"{DEFAULT_FIRST_DRAW_SECONDS:g}",
+            "seconds a first view of the latent map waits for the browser to draw its map before sending the rest"),
 )
 
 
@@ -138,6 +144,16 @@ def warm_anomaly_delay() -> float:
     except ValueError:
         return DEFAULT_WARM_ANOMALY_DELAY
     return max(0.0, delay) if math.isfinite(delay) else DEFAULT_WARM_ANOMALY_DELAY
+
+
+def first_draw_seconds() -> float:
+    """Seconds a session's first view waits for the browser's word that its picture is drawn (VAE_FIRST_DRAW_SECONDS,
+    at least 0; DEFAULT_FIRST_DRAW_SECONDS when unset or not a number)."""
+    try:
+        seconds = float(_value(FIRST_DRAW_ENV) or DEFAULT_FIRST_DRAW_SECONDS)
+    except ValueError:
+        return DEFAULT_FIRST_DRAW_SECONDS
+    return max(0.0, seconds) if math.isfinite(seconds) else DEFAULT_FIRST_DRAW_SECONDS
 
 
 def presenter_token() -> str:

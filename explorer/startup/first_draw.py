@@ -1,5 +1,5 @@
 """A session's first view sends the page's picture, then holds the rest of the page until the browser says the
-picture is drawn (at most HOLD_SECONDS).
+picture is drawn (at most VAE_FIRST_DRAW_SECONDS, vae_core.settings.first_draw_seconds()).
 
 Why: a browser that opens /latent_map renders whatever has arrived while it runs Plotly's chunk and draws the first
 map. The second map, the controls and the sidebar, arriving just after the first map, are rendered and drawn in the
@@ -16,12 +16,11 @@ How, with no rerun and no widget state (an automatic rerun raced a visitor's fir
   it registers the token; the page calls hold() right after its picture, which waits for the event.
 
 A session holds once, on its first run: a later page has no first view to speed up. Without the route
-(`streamlit run navigation.py`), without the cookie (AppTest, a client speaking the protocol) or after HOLD_SECONDS
+(`streamlit run navigation.py`), without the cookie (AppTest, a client speaking the protocol) or after that time
 nothing waits. The waiting thread takes no CPU; it ends when the browser answers or the time is up."""
 from __future__ import annotations
 
 import contextvars
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -32,12 +31,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from vae_core.settings import first_draw_seconds
+
 COOKIE = "vae_first_draw"
 PATH = "/_vae/drawn"
-SECONDS_ENV = "VAE_FIRST_DRAW_SECONDS"  # a test's server waits longer, so that only the browser's word ends the hold
-# longer than a first map takes to draw once it has arrived on a 2-core laptop (docs/performance.md, First view); a
-# phone slower than that gets the rest of the page a little later, never more than this after its map
-HOLD_SECONDS = 2.5
 MAX_WAITING = 2048  # sessions in their first run at once, beyond which a first view does not hold
 SEEN = "_first_draw_seen"  # session state: this session has had its first run
 _TOKEN = re.compile(r"[0-9a-f]{32}")
@@ -68,10 +65,6 @@ _waiting: dict[str, threading.Event] = {}  # token -> event, for the sessions in
 _lock = threading.Lock()
 _current: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("vae_first_draw", default=None)
 _served = False  # route() was called: this server answers the browser's POST
-
-
-def hold_seconds() -> float:
-    return float(os.environ.get(SECONDS_ENV, HOLD_SECONDS))
 
 
 async def _drawn(request: Request) -> Response:
@@ -116,8 +109,8 @@ def first_view() -> Iterator[None]:
 
 def hold() -> None:
     """Wait, on a session's first view, until the browser says the page's first chart is drawn (at most
-    hold_seconds()); return at once otherwise. Called once the picture is sent and before the rest of the page."""
+    first_draw_seconds()); return at once otherwise. Called once the picture is sent and before the rest of the page."""
     event = _current.get()
     if event is not None:
         _current.set(None)  # once per run
-        event.wait(hold_seconds())
+        event.wait(first_draw_seconds())
