@@ -11,6 +11,7 @@ from explorer.page import url_state as us
 from explorer.page.guards import mnist_advice, mnist_or_none, page_model
 from explorer.render.clicks import selected_z
 from explorer.room import session_pace
+from explorer.startup import first_draw
 
 Z_LIMIT = us.Z_LIMIT  # the fine-tune sliders span [-Z_LIMIT, Z_LIMIT] (the largest extent)
 CHART = "grid_chart"
@@ -71,6 +72,7 @@ def grid_and_cell() -> None:
         # one figure per model and view for every session and click (explorer.cache.figures)
         st.plotly_chart(cache.decoder_grid(key, grid_size, lo, hi, overlay), key=CHART, on_select=_on_cell,
                         selection_mode="points", config={"displayModeBar": False, "scrollZoom": False})
+    first_draw.hold()  # a first view: the rest (the decoded cell, the sidebar) once the browser has drawn the grid
     with right:
         cell_view()
         st.download_button("Download the grid as PNG", png, file_name=f"decoder_grid_{grid_size}x{grid_size}_"

@@ -77,7 +77,7 @@ SETTINGS = (
     Setting(CLASSMAP_HOLD_ENV, "(the Anomalies page's threshold)",
             "corrected score (nats) above which a sent drawing waits for the presenter's approval"),
     Setting(FIRST_DRAW_ENV, f"{DEFAULT_FIRST_DRAW_SECONDS:g}",
-            "seconds a first view of the latent map waits for the browser to draw its map before sending the rest"),
+            "seconds a first view (latent map, decoder grid) waits for the browser to draw its picture before the rest"),
 )
 
 

@@ -4,7 +4,8 @@ picture is drawn (at most VAE_FIRST_DRAW_SECONDS, vae_core.settings.first_draw_s
 Why: a browser that opens /latent_map renders whatever has arrived while it runs Plotly's chunk and draws the first
 map. The second map, the controls and the sidebar, arriving just after the first map, are rendered and drawn in the
 same stretch of its one main thread and push the first picture back (docs/performance.md, First view, ninth round).
-Held back until the map is drawn, they come a moment later and the picture comes first.
+Held back until the map is drawn, they come a moment later and the picture comes first. The decoder grid holds the
+same way after its grid.
 
 How, with no rerun and no widget state (an automatic rerun raced a visitor's first click: eighth round):
 - each page's HTML runs HEAD_SCRIPT before Streamlit's own scripts (explorer/startup/page_head.py). It makes a random
@@ -44,8 +45,9 @@ HEAD_SCRIPT = """<script>(() => {
   const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   document.cookie = "COOKIE=" + token + "; path=/; max-age=60; SameSite=Strict";
   const start = performance.now();
-  const drawn = (el) => el && el._fullLayout
-    && (!el.querySelector(".gl-container") || el.querySelector("canvas.gl-canvas-context[width]"));
+  /* laid out, and a chart with WebGL traces has its WebGL canvas sized (every chart has a .gl-container) */
+  const drawn = (el) => el && el._fullLayout && el._fullData
+    && (!el._fullData.some((t) => t.type.endsWith("gl")) || el.querySelector("canvas.gl-canvas-context[width]"));
   const look = () => {
     if (drawn(document.querySelector("[data-testid=stMain] .js-plotly-plot"))) {
       requestAnimationFrame(() => {  /* the frame with the chart is on screen */

@@ -63,7 +63,8 @@ def test_a_deep_link_as_a_fresh_servers_first_request_gets_the_sidebar_and_keeps
         page.context.close()
 
 
-def test_a_page_tells_its_server_once_that_its_first_chart_is_drawn_with_its_sessions_token(server, browser):
+@pytest.mark.parametrize("path", ["latent_map", "decoder_grid"])  # a WebGL scatter first; an SVG chart of a picture
+def test_a_page_tells_its_server_once_that_its_first_chart_is_drawn_with_its_sessions_token(server, browser, path):
     page = new_page(browser, (1600, 1000))
     said = []  # every such request of this page
     page.on("request", lambda request: said.append(request) if PATH in request.url else None)
@@ -74,8 +75,9 @@ def test_a_page_tells_its_server_once_that_its_first_chart_is_drawn_with_its_ses
     devtools.send("Network.enable")
     try:
         with page.expect_request(lambda request: PATH in request.url, timeout=SLOW) as word:
-            page.goto(f"{server.url}/latent_map")
-        wait_gl_drawn(page, 0, "the VAE map")
+            page.goto(f"{server.url}/{path}")
+        if path == "latent_map":
+            wait_gl_drawn(page, 0, "the VAE map")
         page.locator(PICKER).wait_for(timeout=SLOW)  # and the rest of the page followed
         token = word.value.url.rsplit("?t=", 1)[1]
         assert re.fullmatch(r"[0-9a-f]{32}", token) and word.value.method == "POST", word.value.url
