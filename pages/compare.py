@@ -146,7 +146,8 @@ maps = {}
 for i, (key, ckpt) in enumerate(zip(keys, ckpts, strict=True)):
     if ckpt.model_config.latent_dim == 2:
         maps[i] = add_prior_contours(digit_scatter(cache.test_latents(key)[0], test_y, coord="z", title=names[i],
-                                                   height=map_height(560), min_half_range=3.2))
+                                                   height=map_height(560), min_half_range=3.2,
+                                                   label_at=cache.class_label_places(key)))
 same_axes(*maps.values())
 for i, col in enumerate(st.columns(2, gap="large")):
     with col:

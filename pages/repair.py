@@ -121,7 +121,7 @@ else:
 map_col, base_col = st.columns([1.3, 1], gap="large")
 with map_col:
     mu = cache.test_latents(key)[0]
-    fig = digit_scatter(mu, test_y, coord="z", height=map_height(600),
+    fig = digit_scatter(mu, test_y, coord="z", height=map_height(600), label_at=cache.class_label_places(key),
                         title="The clean digit's code and the damaged one's" if noise else "z across the iterations")
     add_prior_contours(fig)
     add_path(fig, r["path"], names=("clean", "damaged") if noise else ("start", "end"))

@@ -57,6 +57,7 @@ from explorer.cache.map_pictures import (  # noqa: F401
     map_digits,
 )
 from explorer.cache.models import (  # noqa: F401
+    class_label_places,
     decoded_grid,
     drawn_digit,
     embedding_metrics,

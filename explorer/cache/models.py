@@ -8,6 +8,7 @@ import streamlit as st
 import vae_core as vc
 from explorer.render.digit_images import data_uri, png_bytes
 from explorer.render.figures import add_prior_contours, digit_scatter, freeze_map
+from vae_core.label_places import label_places
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
@@ -46,6 +47,13 @@ def test_latents(key) -> tuple[np.ndarray, np.ndarray]:
     test images (no encoder pass on a fresh server), else encoded here."""
     ckpt = load_model(key)
     return vc.stored_or_fresh_encodings(ckpt.model, mnist("test")[0], ckpt.test_latents)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def class_label_places(key) -> dict[int, tuple[float, float]]:
+    """Where a map of the test digits' latent means writes each class's digit (vae_core.label_places): once per model
+    for the pages that build their map on every run (Compare, Repair)."""
+    return label_places(test_latents(key)[0], mnist("test")[1])
 
 
 @st.cache_data(show_spinner="PCA of the pixels…", max_entries=8)

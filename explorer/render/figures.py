@@ -1,6 +1,8 @@
 """Plotly figures the pages show, sized and coloured for a projector. Pure: arrays in, go.Figure out."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -57,7 +59,8 @@ def digit_customdata(indices: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def digit_scatter(codes: np.ndarray, labels: np.ndarray, coord: str = "z", title: str = "",
                   height: int = 620, marker_size: int = 4, opacity: float = 0.7,
                   min_half_range: float = 0.0, highlight_selection: bool = False,
-                  values: np.ndarray | None = None, value_name: str = "", class_labels: bool = True) -> go.Figure:
+                  values: np.ndarray | None = None, value_name: str = "", class_labels: bool = True,
+                  label_at: Mapping[int, tuple[float, float]] | None = None) -> go.Figure:
     """WebGL scatter of 2-D codes, one trace per digit (so the legend toggles classes) -- or, given `values` (one per
     point, e.g. an anomaly score), one trace coloured by them on SCORE_COLOURSCALE with a colour bar titled
     value_name, the highest drawn last (on top); the scale spans their 1st..99th percentile, so a few extreme
@@ -68,7 +71,8 @@ def digit_scatter(codes: np.ndarray, labels: np.ndarray, coord: str = "z", title
     highlight_selection: a clicked point is drawn large and the others faded by Plotly itself, so a click does
     not change the figure and the 10k points are not sent again.
     class_labels: each class present has its digit written at the heart of its cloud (class_label_annotations), so
-    the map reads as labelled clusters without the legend.
+    the map reads as labelled clusters without the legend; at `label_at` when the caller has the places already (a
+    page that builds its map on every run takes them from explorer.cache.class_label_places, made once per model).
     """
     codes, labels = np.asarray(codes, dtype=np.float32), np.asarray(labels)
     index = np.arange(len(labels))
@@ -96,20 +100,22 @@ def digit_scatter(codes: np.ndarray, labels: np.ndarray, coord: str = "z", title
     _layout(fig, height, f"{coord}₁", f"{coord}₂")
     fig.update_layout(margin=dict(t=110 if values is None else 60))  # title above the one-line legend, if any
     if class_labels:
-        fig.update_layout(annotations=class_label_annotations(codes, labels, by_label=values is None))
+        fig.update_layout(annotations=class_label_annotations(codes, labels, by_label=values is None, places=label_at))
     if len(codes):
         fig.update_xaxes(range=_padded_range(codes[:, 0], at_least=min_half_range))
         fig.update_yaxes(range=_padded_range(codes[:, 1], at_least=min_half_range))
     return fig
 
 
-def class_label_annotations(codes: np.ndarray, labels: np.ndarray, by_label: bool = True) -> list[dict]:
+def class_label_annotations(codes: np.ndarray, labels: np.ndarray, by_label: bool = True,
+                            places: Mapping[int, tuple[float, float]] | None = None) -> list[dict]:
     """One layout annotation per class present in `labels`: its digit, bold, at the class's place on the map
-    (vae_core.label_places, as the slides place theirs), in the class's colour (by_label) or LABEL_GREY (a map
-    coloured by scores), on a white semi-opaque box so it reads over the dots. Named "class label <digit>".
+    (`places`, else vae_core.label_places, as the slides place theirs), in the class's colour (by_label) or
+    LABEL_GREY (a map coloured by scores), on a white semi-opaque box so it reads over the dots. Named
+    "class label <digit>".
     Annotations take no clicks (captureevents is off): a click on a label reaches the points under it."""
     notes = []
-    for d, (x, y) in label_places(codes, labels).items():
+    for d, (x, y) in (label_places(codes, labels) if places is None else places).items():
         colour = DIGIT_COLOURS[d] if by_label else LABEL_GREY
         notes.append(dict(x=x, y=y, xref="x", yref="y", text=f"<b>{d}</b>", name=f"class label {d}", showarrow=False,
                           font=dict(size=FONT_SIZE + 2, color=colour), bgcolor="rgba(255,255,255,0.9)",

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer.cache import figures as figure_cache
 from explorer.cache import holes as holes_cache
+from explorer.cache import models as cache_models
 from explorer.render import figures
 from explorer.render.figures import digit_scatter, frozen, posterior_closeup
 from tests.app.helpers import strip_cells
@@ -90,6 +91,22 @@ def test_the_holes_figures_are_built_once_for_every_rerun_and_session(real_data,
     assert builds == {"densities": 1, "hole_map": 2}
     first.toggle(key="holes_log_scale").set_value(False).run()
     assert builds == {"densities": 2, "hole_map": 2}
+
+
+def test_a_map_built_on_every_run_takes_its_class_labels_places_made_once_per_model(real_data, monkeypatch):
+    # Repair (and Compare) build their map on every run; the class labels' places are the same for every run and
+    # session of a model, so they are made once (explorer.cache.class_label_places), not on each rerun
+    cache_models.class_label_places.clear()
+    placed = counted_calls(monkeypatch, cache_models, {"label_places": "cached"})
+    placed |= counted_calls(monkeypatch, figures, {"label_places": "in the figure"})
+    first = AppTest.from_file(str(PAGES / "repair.py"), default_timeout=300).run()
+    assert not first.exception, first.exception
+    first.run()
+    second = AppTest.from_file(str(PAGES / "repair.py"), default_timeout=300).run()
+    assert not second.exception, second.exception
+    assert placed == {"cached": 1, "in the figure": 0}, placed
+    notes = [a for a in json.loads(specs(second)[0])["layout"]["annotations"] if a.get("name", "").startswith("class")]
+    assert len(notes) == 10, notes
 
 
 def test_a_frozen_figure_serialises_as_the_figure_it_was():
