@@ -55,17 +55,23 @@ def stored_or_fresh_encodings(model: VAE, images, stored: dict | None) -> tuple[
 
 
 @torch.no_grad()
-def decode(model: VAE, z, batch_size: int | None = None) -> np.ndarray:
-    """Pixel probabilities (N, side, side) for latent codes z (N, latent_dim)."""
+def decode(model: VAE, z, batch_size: int | None = None, like=None) -> np.ndarray:
+    """Pixel probabilities (N, side, side) for latent codes z (N, latent_dim). like: N images whose slant each
+    decoded image takes when the model deskews (ModelConfig.deskew); otherwise, and without it, they stand upright."""
     z = _tensor(np.atleast_2d(np.asarray(z, dtype=np.float32)), model)
     side = model.config.image_size
-    out = torch.cat([torch.sigmoid(model.decode(chunk)) for chunk in _chunks(z, model, batch_size)])
+    slants = None if like is None else model.slant(_tensor(like, model).reshape(len(z), -1))
+    if slants is None:
+        out = torch.cat([torch.sigmoid(model.decode(chunk)) for chunk in _chunks(z, model, batch_size)])
+    else:
+        out = torch.cat([torch.sigmoid(model.decode(chunk, s)) for chunk, s in
+                         zip(_chunks(z, model, batch_size), _chunks(slants, model, batch_size), strict=True)])
     return out.reshape(-1, side, side).cpu().numpy()
 
 
 def reconstruct(model: VAE, images) -> np.ndarray:
-    """Decode the latent means of images: (N, side, side) probabilities."""
-    return decode(model, encode(model, images)[0])
+    """Decode the latent means of images, each slanted like its image: (N, side, side) probabilities."""
+    return decode(model, encode(model, images)[0], like=images)
 
 
 def sample_prior(model: VAE, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -131,8 +137,10 @@ def elbo_by_chunk(model: VAE, x: torch.Tensor, batch_size: int | None = None, no
     if noise is None:
         noise = torch.randn(len(x), model.config.latent_dim, device=x.device, dtype=x.dtype)
     for chunk, eps in zip(_chunks(x, model, batch_size), _chunks(noise, model, batch_size), strict=True):
-        mu, logvar = model.encode(chunk)
-        yield negative_elbo(model.decode(mu + eps * torch.exp(0.5 * logvar)), chunk, mu, logvar)
+        slants = model.slant(chunk)
+        mu, logvar = model.encode(chunk, model.upright(chunk, slants))
+        z = mu + eps * torch.exp(0.5 * logvar)
+        yield negative_elbo(model.decode(z) if slants is None else model.decode(z, slants), chunk, mu, logvar)
 
 
 @torch.no_grad()
@@ -156,9 +164,11 @@ def iwae_log_likelihood(model: VAE, images, k: int = 1000, max_batch: int | None
     rows = max_batch or chunk_size(model.config)
     out = []
     for chunk in x.split(max(1, rows // k)):
-        mu, logvar = model.encode(chunk)
+        slants = model.slant(chunk)
+        mu, logvar = model.encode(chunk, model.upright(chunk, slants))
         std = torch.exp(0.5 * logvar)
-        log_w = torch.cat([_log_weights(model, chunk, mu, std, part) for part in _parts(k, max(1, rows // len(chunk)))])
+        log_w = torch.cat([_log_weights(model, chunk, mu, std, part, slants)
+                           for part in _parts(k, max(1, rows // len(chunk)))])
         out.append(torch.logsumexp(log_w, dim=0) - math.log(k))
         if progress is not None:
             progress(len(chunk))
@@ -170,10 +180,13 @@ def _parts(k: int, size: int) -> list[int]:
     return [min(size, k - start) for start in range(0, k, size)]
 
 
-def _log_weights(model: VAE, x: torch.Tensor, mu: torch.Tensor, std: torch.Tensor, k: int) -> torch.Tensor:
-    """log p(x|z) + log p(z) - log q(z|x) for k samples z ~ q(z|x) of each image: (k, b)."""
+def _log_weights(model: VAE, x: torch.Tensor, mu: torch.Tensor, std: torch.Tensor, k: int,
+                 slants: torch.Tensor | None = None) -> torch.Tensor:
+    """log p(x|z) + log p(z) - log q(z|x) for k samples z ~ q(z|x) of each image: (k, b). slants: `model.slant(x)`,
+    for a deskewing model."""
     z = mu + std * torch.randn(k, *mu.shape, device=mu.device)  # (k, b, L)
-    logits = model.decode(z.reshape(-1, z.shape[-1])).reshape(k, len(x), -1)
+    z_all = z.reshape(-1, z.shape[-1])
+    logits = (model.decode(z_all) if slants is None else model.decode(z_all, slants.repeat(k))).reshape(k, len(x), -1)
     log_px_z = -F.binary_cross_entropy_with_logits(logits, x.expand(k, -1, -1), reduction="none").sum(-1)
     log_pz = torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)
     log_qz = torch.distributions.Normal(mu, std).log_prob(z).sum(-1)

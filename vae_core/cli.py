@@ -48,7 +48,8 @@ BASE_MODEL = ModelConfig()
 BASE_TRAIN = TrainConfig(snapshot_size=PRESET_FILM_DIGITS)
 # `train`'s flags that set one field of a config: (flag's dest, config field). Their argparse default is None, so a
 # flag the user gave is told from one left out: given ones replace the field of the base (or the preset) settings
-MODEL_FLAGS = (("arch", "arch"), ("hidden", "hidden"), ("latent_dim", "latent_dim"), ("activation", "activation"))
+MODEL_FLAGS = (("arch", "arch"), ("hidden", "hidden"), ("latent_dim", "latent_dim"), ("activation", "activation"),
+               ("deskew", "deskew"))
 TRAIN_FLAGS = (("epochs", "epochs"), ("batch_size", "batch_size"), ("lr", "lr"), ("lr_schedule", "lr_schedule"),
                ("warmup", "warmup"), ("beta", "beta"), ("binarize", "binarize"), ("seed", "seed"),
                ("device", "device"), ("threads", "threads"), ("precision", "precision"),
@@ -95,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--latent-dim", type=int, help=f"size of z ({_default('latent_dim', BASE_MODEL)})")
     t.add_argument("--activation", choices=ACTIVATIONS,
                    help=f"after every hidden layer ({_default('activation', BASE_MODEL)})")
+    t.add_argument("--deskew", action=argparse.BooleanOptionalAction, default=None,
+                   help="encode each digit upright and draw the decoded digit slanted back like the input "
+                        f"(ModelConfig.deskew; {_default('deskew', BASE_MODEL)})")
     t.add_argument("--binarize", action="store_true", default=None,
                    help="dynamically binarise the training images (regulariser)")
     t.add_argument("--seed", type=int, help=f"seeds init, shuffling and sampling ({_default('seed')})")

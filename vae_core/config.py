@@ -82,6 +82,9 @@ class ModelConfig:
     # after every hidden layer: "leaky_relu" (slope 0.2), "elu", "silu" or "tanh"; in a short run tanh reaches a lower
     # loss and better-separated classes than leaky ReLU (docs/training-speed.md)
     activation: str = "leaky_relu"
+    # encode each digit upright (its slant sheared out) and slant the decoded image back like the input, so the two
+    # latent dimensions need not spend one on slant, which every class shares (vae_core.slant, docs/training-speed.md)
+    deskew: bool = False
 
     def __post_init__(self):
         hidden, problem = _sizes(self.hidden)
@@ -96,6 +99,7 @@ class ModelConfig:
             problem or self._hidden_problem(),
             None if isinstance(self.activation, str) and self.activation in ACTIVATIONS else
             f"activation: must be one of {', '.join(map(repr, ACTIVATIONS))} (got {reprlib.repr(self.activation)})",
+            None if isinstance(self.deskew, bool) else f"deskew: must be True or False (got {reprlib.repr(self.deskew)})",
         ]
         if not any(problems) and parameter_count(self) > lim.max_parameters:
             problems.append(f"hidden: this model would have {parameter_count(self):,} parameters, over the limit of "

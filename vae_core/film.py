@@ -67,6 +67,7 @@ class FilmRecorder:
         self.steps: list[int] = []
         self.means: list[torch.Tensor] = []
         self.grids: list[bytes] = []
+        self.upright: torch.Tensor | None = None  # the filmed digits as the encoder sees them: the same every frame
 
     def wants(self, step: int) -> bool:
         return step in self.wanted and (not self.steps or self.steps[-1] != step)
@@ -75,8 +76,12 @@ class FilmRecorder:
     def record(self, model: VAE, step: int) -> None:
         was_training = model.training
         model.eval()
-        chunks = self.images.split(chunk_size(model.config))
-        self.means.append(torch.cat([model.encode(x)[0] for x in chunks]).to(torch.float16).cpu())
+        size = chunk_size(model.config)
+        if self.upright is None:
+            self.upright = torch.cat([model.upright(x) for x in self.images.split(size)])
+        self.means.append(torch.cat([model.encode(x, upright)[0] for x, upright in
+                                     zip(self.images.split(size), self.upright.split(size), strict=True)])
+                          .to(torch.float16).cpu())
         model.train(was_training)
         picture = quantised(decoded_grid_picture(model)) if model.config.latent_dim == 2 else None
         self.grids.append(b"" if picture is None else zlib.compress(picture.tobytes(), 6))

@@ -1,4 +1,7 @@
-"""The VAE: encoder -> (mu, logvar) of q(z|x), reparameterised sample, decoder -> Bernoulli logits."""
+"""The VAE: encoder -> (mu, logvar) of q(z|x), reparameterised sample, decoder -> Bernoulli logits.
+
+With ModelConfig.deskew the encoder sees each digit upright and the decoder's image is slanted back like the input
+(vae_core.slant): the likelihood is still of the digit's own pixels, given its slant."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,7 +11,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import slant as slanting
 from .config import ModelConfig
+from .slant import shear
+
+BACKGROUND_LOGIT = -10.0  # a deskewing model's slanted image: what comes in past an edge is ink with p = 4.5e-5
 
 # ModelConfig.activation -> a new layer of it (config.ACTIVATIONS names the same keys)
 ACTIVATION_LAYERS: dict[str, Callable[[], nn.Module]] = {
@@ -65,21 +72,40 @@ class VAE(nn.Module):
             self.encoder = _mlp([*sizes, 2 * config.latent_dim], config.activation)
             self.decoder = _mlp([config.latent_dim, *reversed(sizes)], config.activation)
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: (N, pixels) in [0, 1] -> mean and log-variance of q(z|x), each (N, latent_dim)."""
-        mu, logvar = self.encoder(x).chunk(2, dim=1)
+    def slant(self, x: torch.Tensor) -> torch.Tensor | None:
+        """x: (N, pixels) -> each image's slant (N,) when the model deskews, else None (`decode` leaves it upright)."""
+        return slanting.slant(x) if self.config.deskew else None
+
+    def upright(self, x: torch.Tensor, slant: torch.Tensor | None = None) -> torch.Tensor:
+        """What the encoder sees: x stood upright by its slant when the model deskews, else x itself."""
+        if not self.config.deskew:
+            return x
+        return shear(x, slanting.slant(x) if slant is None else slant)
+
+    def encode(self, x: torch.Tensor, upright: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (N, pixels) in [0, 1] -> mean and log-variance of q(z|x), each (N, latent_dim). upright: `self.upright(x)`
+        when it is at hand (a training loop makes it once for every epoch)."""
+        mu, logvar = self.encoder(self.upright(x) if upright is None else upright).chunk(2, dim=1)
         return mu, logvar
 
     def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z: (N, latent_dim) -> Bernoulli logits (N, pixels); apply sigmoid only for display."""
-        return self.decoder(z)
+    def decode(self, z: torch.Tensor, slant: torch.Tensor | None = None) -> torch.Tensor:
+        """z: (N, latent_dim) -> Bernoulli logits (N, pixels); apply sigmoid only for display. slant (N,), from
+        `self.slant(x)`: each image slanted like its x, background (probability sigmoid(BACKGROUND_LOGIT)) coming in
+        past the edges."""
+        logits = self.decoder(z)
+        # in fp32 even under bf16 autocast: a shift of up to 14 columns needs more than bf16's 8 bits for its fraction
+        return logits if slant is None else shear(logits.float(), -slant.float(), background=BACKGROUND_LOGIT)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        mu, logvar = self.encode(x)
-        return self.decode(self.reparameterize(mu, logvar)), mu, logvar
+    def forward(self, x: torch.Tensor, slant: torch.Tensor | None = None, upright: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Logits of a sampled reconstruction, mu, logvar. slant and upright: `self.slant(x)` and `self.upright(x)`
+        when at hand."""
+        slant = self.slant(x) if slant is None else slant
+        mu, logvar = self.encode(x, self.upright(x, slant) if upright is None else upright)
+        return self.decode(self.reparameterize(mu, logvar), slant), mu, logvar
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

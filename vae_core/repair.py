@@ -9,12 +9,13 @@ import torch.nn.functional as F
 
 from .analysis import decode, encode
 from .model import VAE
+from .slant import shear, slant
 
 
 def denoise(model: VAE, images) -> np.ndarray:
     """decode(mean of q(z|x)): the digit the model thinks a noisy image is, (N, 784) probabilities."""
     x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
-    return decode(model, encode(model, x)[0]).reshape(len(x), -1)
+    return decode(model, encode(model, x)[0], like=x).reshape(len(x), -1)
 
 
 def impute(model: VAE, images, observed, n_iter: int = 10, fill=0.0) -> dict[str, np.ndarray]:
@@ -35,7 +36,7 @@ def impute(model: VAE, images, observed, n_iter: int = 10, fill=0.0) -> dict[str
     for _ in range(n_iter):
         mu = encode(model, current)[0]
         latents.append(mu)
-        current = np.where(observed, x, decode(model, mu).reshape(x.shape))
+        current = np.where(observed, x, decode(model, mu, like=current).reshape(x.shape))
         steps.append(current)
     latents.append(encode(model, current)[0])
     return {"images": current, "steps": np.stack(steps), "latents": np.stack(latents)}
@@ -53,6 +54,7 @@ class LatentGrid:
     logits: np.ndarray  # (G, 784) their logits
     log1m: np.ndarray  # (G, 784) log(1 - probs), computed stably from the logits
     log_prior: np.ndarray  # (G,) log N(z; 0, I) up to a constant (the lattice is uniform)
+    deskew: bool = False  # the model deskews (ModelConfig.deskew): the lattice's digits stand upright
 
 
 @torch.no_grad()
@@ -66,7 +68,15 @@ def latent_grid(model: VAE, side: int = 128, extent: float = 4.0) -> LatentGrid:
     p = next(model.parameters())
     logits = torch.cat([model.decode(c.to(p.device, p.dtype)) for c in torch.from_numpy(z).split(4096)]).float().cpu()
     return LatentGrid(axis, z, torch.sigmoid(logits).numpy(), logits.numpy(), (-F.softplus(logits)).numpy(),
-                      -0.5 * (z.astype(np.float64) ** 2).sum(1))
+                      -0.5 * (z.astype(np.float64) ** 2).sum(1), model.config.deskew)
+
+
+def _upright(x: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+    """Damaged digits and their masks stood upright by the slant of what is seen, for a lattice of upright digits;
+    also the slants, to slant the repairs back."""
+    alpha = slant(torch.from_numpy(x * observed))
+    upright = shear(torch.from_numpy(x), alpha).numpy()
+    return upright, shear(torch.from_numpy(observed.astype(np.float32)), alpha).numpy() > 0.5, alpha
 
 
 def _normalise(log_w: np.ndarray) -> np.ndarray:
@@ -93,8 +103,10 @@ def posterior_repair(model_or_grid, images, observed=None, noise: str = "bernoul
         raise ValueError(f"noise must be 'bernoulli' or 'gaussian', got {noise!r}")
     out: dict[str, list] = {"images": [], "z_mean": [], "sigma": [], "posterior": []}
     sq_probs = (grid.probs ** 2).sum(1)
+    seen_x, seen, alpha = _upright(x, observed) if grid.deskew else (x, observed, None)
     for start in range(0, len(x), batch_size):
-        xb, ob = x[start:start + batch_size], observed[start:start + batch_size]
+        rows = slice(start, start + batch_size)
+        xb, ob, given, given_mask = seen_x[rows], seen[rows], x[rows], observed[rows]
         if noise == "bernoulli":
             # sum over observed pixels of x log p + (1 - x) log(1 - p) = (m x) . logit + m . log(1 - p)
             log_w = (ob * xb) @ grid.logits.T + ob.astype(np.float32) @ grid.log1m.T + grid.log_prior
@@ -107,7 +119,9 @@ def posterior_repair(model_or_grid, images, observed=None, noise: str = "bernoul
             out["sigma"].append(sigma[:, 0])
         w = _normalise(log_w)
         mean = (w @ grid.probs).astype(np.float32)
-        out["images"].append(np.where(ob, xb, mean) if noise == "bernoulli" else mean)
+        if alpha is not None:
+            mean = shear(torch.from_numpy(mean), -alpha[rows]).numpy()
+        out["images"].append(np.where(given_mask, given, mean) if noise == "bernoulli" else mean)
         out["z_mean"].append((w @ grid.z).astype(np.float32))
         if return_posterior:
             out["posterior"].append(w.reshape(len(xb), len(grid.axis), len(grid.axis)).astype(np.float32))

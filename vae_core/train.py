@@ -20,6 +20,7 @@ from .film import FilmRecorder
 from .limits import frame_count
 from .model import VAE, negative_elbo
 from .settings import BUDGET_ENV, max_train_minutes
+from .slant import shear, slant
 
 MNIST_TRAIN, MNIST_TEST = 60_000, 10_000
 
@@ -364,6 +365,7 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
         eval_rows = eval_rows.to(device)
     history: list[dict] = []
     fallback = ThreadFallback(tc.threads == AUTO_THREADS and device.type == "cpu")
+    seen_upright = None if tc.binarize else stood_upright(model, train_x)
     start = time.perf_counter()
     bar = tqdm(total=tc.epochs * steps, desc="training", unit="step", disable=not show_bar, leave=False)
     try:
@@ -377,7 +379,7 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
             for step, idx in enumerate(order.split(tc.batch_size), start=1):
                 x = torch.bernoulli(train_x[idx]) if tc.binarize else train_x[idx]
                 with autocast:
-                    logits, mu, logvar = model(x)
+                    logits, mu, logvar = model(x, *([] if seen_upright is None else [t[idx] for t in seen_upright]))
                 loss, rec, kl = negative_elbo(logits.float(), x, mu.float(), logvar.float(), tc.beta)
                 optimizer.zero_grad(set_to_none=True)
                 loss.mean().backward()
@@ -429,9 +431,27 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
 
 
 @torch.no_grad()
+def stood_upright(model: VAE, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """A deskewing model's training images' slants and upright forms, made once for all epochs rather than at every
+    step (None for a model that does not deskew). In chunks, so the gather's indices stay small."""
+    if not model.config.deskew:
+        return None
+    slants = torch.cat([model.slant(chunk) for chunk in images.split(4096)])
+    return slants, torch.cat([model.upright(c, a) for c, a in zip(images.split(4096), slants.split(4096), strict=True)])
+
+
+MEAN_UPRIGHT_IMAGES = 10_000  # a deskewing model's starting bias: the mean of this many upright digits is as good
+
+
+@torch.no_grad()
 def _start_at_mean_image(model: VAE, train_x: torch.Tensor) -> None:
-    """Set the decoder's last bias to the logit of the mean training image (pixels clamped to [1e-3, 1 - 1e-3])."""
-    mean = train_x.float().mean(dim=0).clamp(1e-3, 1 - 1e-3)
+    """Set the decoder's last bias to the logit of the mean training image (pixels clamped to [1e-3, 1 - 1e-3]); the
+    mean of the first MEAN_UPRIGHT_IMAGES stood upright when the model deskews, as its decoder draws them."""
+    x = train_x.float()
+    if model.config.deskew:
+        x = x[:MEAN_UPRIGHT_IMAGES]
+        x = shear(x, slant(x))
+    mean = x.mean(dim=0).clamp(1e-3, 1 - 1e-3)
     last = [m for m in model.decoder.modules() if isinstance(m, (torch.nn.Linear, torch.nn.ConvTranspose2d))][-1]
     if isinstance(last, torch.nn.Linear):
         last.bias.copy_(torch.logit(mean))
@@ -508,10 +528,10 @@ def training_time_parts(model_config: ModelConfig, train_config: TrainConfig,
         autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=uses_bf16(tc, device))
         sums = torch.zeros(3, device=device)
 
-        def step(x: torch.Tensor) -> None:  # the training loop's step, as train() runs it
+        def step(x: torch.Tensor, upright: tuple | None) -> None:  # the training loop's step, as train() runs it
             nonlocal sums
             with autocast:
-                logits, mu, logvar = model(x)
+                logits, mu, logvar = model(x, *(upright or ()))
             loss, rec, kl = negative_elbo(logits.float(), x, mu.float(), logvar.float(), tc.beta)
             optimizer.zero_grad(set_to_none=True)
             loss.mean().backward()
@@ -522,22 +542,24 @@ def training_time_parts(model_config: ModelConfig, train_config: TrainConfig,
 
         probe = min(tc.batch_size, ESTIMATE_BATCH)
         x = torch.rand(probe, model_config.n_pixels, device=device)
-        per_image = _seconds_per_call(lambda: step(x), device, warmup=2, repeats=3) / probe
+        upright = None if tc.binarize else stood_upright(model, x)
+        per_image = _seconds_per_call(lambda: step(x, upright), device, warmup=2, repeats=3) / probe
         if tc.threads == AUTO_THREADS and device.type == "cpu" and torch.get_num_threads() > 1:
             # on a busy machine the run falls back to one thread (ThreadFallback), where its OpenMP threads would
             # wait for each other: time one thread too, and go on with the faster
             threads = torch.get_num_threads()
             torch.set_num_threads(1)
-            single = _seconds_per_call(lambda: step(x), device, warmup=1, repeats=3) / probe
+            single = _seconds_per_call(lambda: step(x, upright), device, warmup=1, repeats=3) / probe
             if single < per_image:
                 per_image = single
             else:
                 torch.set_num_threads(threads)
         if tc.batch_size > probe and per_image * tc.batch_size <= RETIME_STEP_SECONDS:
             x = torch.rand(tc.batch_size, model_config.n_pixels, device=device)
+            upright = None if tc.binarize else stood_upright(model, x)
             # a new shape: oneDNN builds its kernels in the first calls, so more warm-up; these steps are short, so
             # the median of more of them (up to 0.4 s) steadies the figure against the scheduler's hiccups
-            per_image = _seconds_per_call(lambda: step(x), device, warmup=4, repeats=15) / tc.batch_size
+            per_image = _seconds_per_call(lambda: step(x, upright), device, warmup=4, repeats=15) / tc.batch_size
         step_seconds = per_image * tc.batch_size
 
         timed = min(max(probe, int(ESTIMATE_STEP_SECONDS / max(per_image, 1e-9))), n_test)
