@@ -114,6 +114,12 @@ table.table(_table(figures))
 st.caption("↓ lower is better, ↑ higher is better. A unit is active if its posterior mean varies with the digit: "
            f"Var over x of E[z_u | x] > {vc.ACTIVE_THRESHOLD} (Burda et al. 2016). Figures that `python -m vae_core train` "
            "stored in a checkpoint are read from it; the rest is computed here, once per model.")
+deskewing = [name for name, ckpt in zip(names, ckpts, strict=True) if ckpt.model_config.deskew]
+if len(deskewing) == 1:
+    st.info(f"**{deskewing[0]} deskews:** it stands each digit upright before encoding it and draws its decoded digit "
+            "slanted back like the input. Its −ELBO and IWAE are of each digit's own pixels *given its slant*, one "
+            "number per digit that the other model has to code in z, so the two are not strictly comparable.",
+            icon=":material/info:")
 iwae_slot = st.container()
 missing = [i for i, f in enumerate(figures) if f["iwae_nll"] is None]
 # IWAE runs as one shared job per model and k (explorer.cache.jobs): asked for by anyone, computed once, its progress

@@ -20,6 +20,7 @@ def test_the_quick_preset_is_a_short_filmed_onecycle_run_of_a_2d_model():
     assert quick is vc.QUICK and quick.name == "quick" and quick.label and quick.description
     mc, tc = quick.model_config, quick.train_config
     assert mc.latent_dim == 2 and mc.arch == "mlp" and mc.activation == "tanh"
+    assert mc.deskew  # its map shows ten clusters only with the slant taken out (docs/training-speed.md)
     assert tc.lr_schedule == "onecycle" and 0 < tc.warmup < 1
     assert tc.epochs <= 20 and tc.batch_size >= 256 and tc.threads == vc.AUTO_THREADS
     assert not tc.binarize  # trained on the grey levels its test -ELBO is measured on
@@ -42,6 +43,7 @@ def test_the_quick_preset_trains_on_a_small_subset_films_and_learns(real_data):
     config = quick.with_train(train_subset=2048, test_subset=512, snapshot_size=200, eval_subset=200)
     threads = torch.get_num_threads()
     result = vc.train(quick.model_config, config, show_bar=False)
+    assert result.model.config.deskew
     assert len(result.history) == config.epochs
     first, last = result.history[0]["test_loss"], result.history[-1]["test_loss"]
     assert math.isfinite(last) and last < first
@@ -189,13 +191,15 @@ def test_this_process_own_cpu_time_counts_as_idle_cores(monkeypatch):
     assert train_module._idle_cores(2, 0.2) == pytest.approx(2 * 50 / 200 + 1.5)
 
 
-def test_the_cli_trains_the_quick_preset_with_its_activation_unless_a_flag_replaces_it():
+def test_the_cli_trains_the_quick_preset_with_its_activation_and_deskewing_unless_a_flag_replaces_them():
     cli = importlib.import_module("vae_core.cli")
 
     def configs(*flags):
         return cli._configs(cli._parser().parse_args(["train", "--out", "m.pt", *flags]), lambda make: make())
 
     assert configs("--preset", "quick")[0] == vc.QUICK.model_config
+    assert configs("--preset", "quick", "--no-deskew")[0].deskew is False and not configs()[0].deskew
+    assert configs("--deskew")[0].deskew is True
     assert configs("--preset", "quick", "--activation", "silu")[0].activation == "silu"
     assert configs("--preset", "quick", "--activation", "silu")[0].hidden == vc.QUICK.model_config.hidden
     assert configs()[0].activation == "leaky_relu"

@@ -210,8 +210,8 @@ def extreme_digits(key, score: str, n: int) -> dict[str, tuple[np.ndarray, np.nd
     digits with the lowest and the highest `score`, most extreme first."""
     order = np.argsort(test_scores(key)[score], kind="stable")
     picks = {"typical": order[:n], "atypical": order[::-1][:n]}
-    model, mu = load_model(key).model, test_latents(key)[0]
-    return {name: (index, vc.decode(model, mu[index])) for name, index in picks.items()}
+    model, mu, images = load_model(key).model, test_latents(key)[0], mnist("test")[0]
+    return {name: (index, vc.decode(model, mu[index], like=images[index])) for name, index in picks.items()}
 
 
 @_per_settings(show_spinner=False, max_entries=64)

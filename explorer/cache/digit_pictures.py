@@ -21,9 +21,11 @@ def test_digit_picture(index: int, side: int, px: int) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=512)
 def reconstruction_picture(key, index: int, px: int) -> str:
-    """The model's decoding of test digit `index`'s latent mean μ(x), at about px x px."""
+    """The model's decoding of test digit `index`'s latent mean μ(x), slanted like the digit when the model deskews,
+    at about px x px."""
     model = load_model(key).model
-    return digit(vc.decode(model, test_latents(key)[0][index])[0], model.config.image_size, px)
+    picture = vc.decode(model, test_latents(key)[0][index], like=mnist("test")[0][index:index + 1])[0]
+    return digit(picture, model.config.image_size, px)
 
 
 @st.cache_resource(show_spinner=False, max_entries=1024)

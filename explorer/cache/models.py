@@ -131,9 +131,9 @@ def drawn_digit(key, image: np.ndarray, n_nearest: int = 5) -> dict[str, np.ndar
     """What the model makes of one digit (784,) in [0, 1] (drawn or uploaded): "mu" and "sigma" (2,) of q(z|x),
     "reconstruction" (784,) the decoded mean, "nearest" the n_nearest test digits closest to mu in latent space and
     "distances" theirs."""
-    model = load_model(key).model
-    mu, logvar = vc.encode(model, np.asarray(image, dtype=np.float32).reshape(1, -1))
+    model, image = load_model(key).model, np.asarray(image, dtype=np.float32).reshape(1, -1)
+    mu, logvar = vc.encode(model, image)
     distances = np.linalg.norm(test_latents(key)[0] - mu[0], axis=1)
     nearest = np.argsort(distances, kind="stable")[:n_nearest]
-    return {"mu": mu[0], "sigma": np.exp(0.5 * logvar[0]), "reconstruction": vc.decode(model, mu).reshape(-1),
+    return {"mu": mu[0], "sigma": np.exp(0.5 * logvar[0]), "reconstruction": vc.decode(model, mu, like=image).reshape(-1),
             "nearest": nearest, "distances": distances[nearest]}

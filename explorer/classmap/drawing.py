@@ -89,9 +89,11 @@ class _Pictures:
         name = map_model(key)
         missing = [d for d in drawings if (name, d.id) not in self.made]
         if missing:
-            recons = vc.decode(cache.load_model(key).model, np.array([d.z for d in missing], dtype=np.float32))
-            made = {(name, d.id): (data_uri(d.image() / 255.0), data_uri(np.asarray(r).reshape(SIDE, SIDE)))
-                    for d, r in zip(missing, recons, strict=True)}
+            drawn = np.stack([d.image().reshape(-1) / 255.0 for d in missing]).astype(np.float32)
+            recons = vc.decode(cache.load_model(key).model, np.array([d.z for d in missing], dtype=np.float32),
+                               like=drawn)  # a deskewing model's slanted back like each drawing
+            made = {(name, d.id): (data_uri(x.reshape(SIDE, SIDE)), data_uri(np.asarray(r).reshape(SIDE, SIDE)))
+                    for d, x, r in zip(missing, drawn, recons, strict=True)}
             with self.lock:
                 if len(self.made) + len(made) > MAX_PICTURES:
                     self.made.clear()

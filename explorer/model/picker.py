@@ -71,7 +71,9 @@ def _model_card() -> None:
     mc, tc = ckpt.model_config, ckpt.train_config
     test_loss = ckpt.metrics.get("test_loss", ckpt.history[-1]["test_loss"] if ckpt.history else math.nan)
     epochs = tc.epochs if tc else len(ckpt.history)
-    lines = [f"**{mc.arch.upper()}** ({mc.activation}), hidden {' × '.join(map(str, mc.hidden))}, latent {mc.latent_dim}-D",
+    upright = ", deskewed" if mc.deskew else ""
+    lines = [f"**{mc.arch.upper()}** ({mc.activation}{upright}), hidden {' × '.join(map(str, mc.hidden))}, "
+             f"latent {mc.latent_dim}-D",
              f"**{epochs}** epoch{'' if epochs == 1 else 's'}"
              + (f" on {tc.train_subset:,} images" if tc and tc.train_subset else "")
              + (f", β = {tc.beta:g}" if tc and tc.beta != 1 else ""),

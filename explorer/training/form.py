@@ -17,7 +17,8 @@ SUBSET_RANGE = (1000, FULL_TRAIN)  # fewer than 1,000 images give no readable la
 # plays it once saved. ~58 KB a frame in the checkpoint (float16 means + compressed grid).
 FILM_DIGITS = 2000
 # The configs name their fields; the form shows its own labels.
-LABELS = {"arch": "Architecture", "hidden": "Hidden sizes", "activation": "Activation", "epochs": "Epochs",
+LABELS = {"arch": "Architecture", "hidden": "Hidden sizes", "activation": "Activation", "deskew": "Deskew",
+          "epochs": "Epochs",
           "batch_size": "Batch size", "lr": "Learning rate", "beta": "β", "seed": "Seed"}
 # A custom run's default nonlinearity: the shipped default's and the Quick preset's (docs/model-card.md, "Why tanh")
 DEFAULT_ACTIVATION = "tanh"
@@ -55,7 +56,7 @@ def _build(config_class, problems: list[str], **fields):
 
 
 def validate_request(*, name: str, epochs: int, batch_size: int, lr: float, beta: float, arch: str, hidden: str,
-                     seed: int, train_subset: int, activation: str = DEFAULT_ACTIVATION,
+                     seed: int, train_subset: int, activation: str = DEFAULT_ACTIVATION, deskew: bool = False,
                      directory: Path | None = None) -> TrainingRequest:
     """Check every field of the form; raise ValueError listing all problems (one per line), else a request."""
     problems = []
@@ -70,7 +71,7 @@ def validate_request(*, name: str, epochs: int, batch_size: int, lr: float, beta
     if train_subset is None or not SUBSET_RANGE[0] <= train_subset <= SUBSET_RANGE[1]:
         problems.append(f"Training images: must be between {SUBSET_RANGE[0]:,} and {SUBSET_RANGE[1]:,} "
                         f"(got {train_subset!r}).")
-    model_config = _build(vc.ModelConfig, problems, arch=arch, activation=activation,
+    model_config = _build(vc.ModelConfig, problems, arch=arch, activation=activation, deskew=deskew,
                           **({"hidden": sizes} if sizes else {}))
     subset = 0 if (train_subset or 0) >= FULL_TRAIN else int(train_subset or 0)
     train_config = _build(vc.TrainConfig, problems, epochs=epochs, batch_size=batch_size, lr=lr, beta=beta,

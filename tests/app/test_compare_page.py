@@ -234,3 +234,19 @@ def test_with_only_one_model_the_page_says_so(models, monkeypatch, tmp_path):
 def test_without_mnist_the_page_says_what_is_missing(models, no_mnist):
     at = run_without_mnist(PAGE)
     assert not at.table
+
+
+def test_a_deskewing_model_is_flagged_its_elbo_being_of_each_digit_given_its_slant(real_data, models, tmp_path,
+                                                                                   monkeypatch):
+    torch.manual_seed(3)
+    upright = vc.save_checkpoint(tmp_path / "upright.pt", vc.VAE(vc.ModelConfig(hidden=(32,), deskew=True)).eval())
+    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(tmp_path))
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["compare_model_b"] = str(upright)
+    at.run()
+    assert not at.exception, at.exception
+    (notice,) = [i.value for i in at.info if "deskews" in i.value]
+    assert notice.startswith("**B: upright deskews:**") and "given its slant" in notice
+    at.session_state["compare_model_b"] = str(BETA4)  # two models that code their digits' slant: nothing to flag
+    at.run()
+    assert not [i for i in at.info if "deskews" in i.value]

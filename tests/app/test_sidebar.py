@@ -76,6 +76,7 @@ def test_the_form_offers_the_quick_preset_and_estimates_it_before_training(ckpt_
     assert not at.exception
     assert not [w for w in at.sidebar.number_input if w.key == "sidebar_epochs"]  # the preset's fields are fixed
     assert vc.QUICK.description in " ".join(c.value for c in at.sidebar.caption)
+    assert "digits stood upright (deskewed)" in " ".join(c.value for c in at.sidebar.caption)
     at.button(key="FormSubmitter:sidebar_train_form-Estimate time").click().run()
     assert not at.exception
     assert "About" in " ".join(i.value for i in at.sidebar.info)

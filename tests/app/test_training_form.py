@@ -20,6 +20,8 @@ def test_valid_form_values_become_configs(tmp_path):
     assert full.train_config.train_subset == 0  # all of them
     assert request.model_config.activation == "tanh"  # the shipped default's, unless the form says otherwise
     assert validate_request(**VALID, activation="leaky_relu", directory=tmp_path).model_config.activation == "leaky_relu"
+    assert not request.model_config.deskew  # a custom run deskews only when the form's box is ticked
+    assert validate_request(**VALID, deskew=True, directory=tmp_path).model_config.deskew
 
 
 @pytest.mark.parametrize("changes, fragment", [
