@@ -75,6 +75,9 @@ for name, key in zip(names, keys, strict=True):
 if keys[0].path == keys[1].path:
     st.warning("Models A and B are the same file: pick another model for B to see a difference.", icon=":material/info:")
 ckpts = [cache.load_model(key) for key in keys]
+deskewing = [name for name, ckpt in zip(names, ckpts, strict=True) if ckpt.model_config.deskew]
+# a deskewing model's likelihood is of each digit given its slant: no star where only one of the two is
+UNSTARRED = ("test_loss", "test_reconstruction", "iwae_nll") if len(deskewing) == 1 else ()
 test_x, test_y = need_mnist("test")
 
 # ---------------------------------------------------------------------------------------------- the figures
@@ -100,7 +103,7 @@ def _table(figs: list[dict]) -> pd.DataFrame:
     rows, index = [], []
     for name, text, direction in vc.COMPARED_FIGURES:
         values = [f[name] for f in figs]
-        marks = vc.best_of(values, direction)
+        marks = [False] * len(values) if name in UNSTARRED else vc.best_of(values, direction)
         rows.append([_cell(name, v, f) + (BEST if m else "") for v, f, m in zip(values, figs, marks, strict=True)])
         arrow = {-1: " ↓", 1: " ↑", 0: ""}[direction]
         index.append(text + (f", k = {iwae_k}" if name == "iwae_nll" else "") + arrow)
@@ -114,11 +117,11 @@ table.table(_table(figures))
 st.caption("↓ lower is better, ↑ higher is better. A unit is active if its posterior mean varies with the digit: "
            f"Var over x of E[z_u | x] > {vc.ACTIVE_THRESHOLD} (Burda et al. 2016). Figures that `python -m vae_core train` "
            "stored in a checkpoint are read from it; the rest is computed here, once per model.")
-deskewing = [name for name, ckpt in zip(names, ckpts, strict=True) if ckpt.model_config.deskew]
 if len(deskewing) == 1:
     st.info(f"**{deskewing[0]} deskews:** it stands each digit upright before encoding it and draws its decoded digit "
             "slanted back like the input. Its −ELBO and IWAE are of each digit's own pixels *given its slant*, one "
-            "number per digit that the other model has to code in z, so the two are not strictly comparable.",
+            "number per digit that the other model has to code in z, so the two are not strictly comparable and "
+            "those rows carry no star.",
             icon=":material/info:")
 iwae_slot = st.container()
 missing = [i for i, f in enumerate(figures) if f["iwae_nll"] is None]

@@ -12,6 +12,7 @@ from vae_core.analysis import elbo_by_chunk
 from vae_core.model import BACKGROUND_LOGIT, kl_divergence
 from vae_core.repair import latent_grid, posterior_repair
 from vae_core.slant import MAX_SLANT, shear, slant
+from vae_core.limits import chunk_size
 from vae_core.train import stood_upright
 
 CFG = vc.ModelConfig(hidden=(32, 16), deskew=True)
@@ -184,3 +185,32 @@ def test_stood_upright_is_nothing_for_a_model_that_does_not_deskew(tiny_model):
     assert stood_upright(tiny_model, torch.rand(8, 784)) is None
     slants, upright = stood_upright(vc.VAE(CFG), _upright_bar(5000))
     assert slants.shape == (5000,) and upright.shape == (5000, 784)
+
+
+def test_the_slant_is_computed_in_full_precision_even_under_a_training_steps_bf16_autocast():
+    x = shear(_upright_bar(8) * torch.linspace(0.3, 1.0, 8)[:, None], torch.linspace(-0.9, 0.9, 8))
+    exact = slant(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert torch.allclose(slant(x), exact, atol=1e-5)
+
+
+def test_a_deskewing_model_takes_a_noisy_digits_slant_from_its_median_filtered_image():
+    torch.manual_seed(0)
+    model = vc.VAE(CFG).eval()
+    x = shear(_upright_bar(2), torch.tensor([-0.6, 0.5]))
+    rng = np.random.default_rng(0)
+    noisy = x.numpy().copy()
+    flips = rng.random(noisy.shape) < 0.2
+    noisy[flips] = rng.integers(0, 2, flips.sum()).astype(np.float32)  # salt and pepper
+    guide = torch.from_numpy(vc.median_filter(noisy))
+    assert (slant(guide) - slant(x)).abs().max() < (slant(torch.from_numpy(noisy)) - slant(x)).abs().max()
+    a = slant(guide)
+    with torch.no_grad():
+        mu = model.encoder(shear(torch.from_numpy(noisy), a)).chunk(2, dim=1)[0]
+        expected = torch.sigmoid(shear(model.decoder(mu), -a, background=BACKGROUND_LOGIT)).numpy()
+    assert np.allclose(vc.denoise(model, noisy), expected, atol=1e-6)
+
+
+def test_a_deskewing_models_chunks_leave_room_for_the_shear():
+    plain, upright = vc.ModelConfig(hidden=(256, 256)), vc.ModelConfig(hidden=(256, 256), deskew=True)
+    assert chunk_size(upright) < chunk_size(plain) / 3

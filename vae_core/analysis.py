@@ -28,10 +28,16 @@ def _chunks(x: torch.Tensor, model: VAE, batch_size: int | None) -> tuple[torch.
 
 
 @torch.no_grad()
-def encode(model: VAE, images, batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Latent means and log-variances of q(z|x), each (N, latent_dim)."""
+def encode(model: VAE, images, batch_size: int | None = None, like=None) -> tuple[np.ndarray, np.ndarray]:
+    """Latent means and log-variances of q(z|x), each (N, latent_dim). like: N images whose slant stands each image
+    upright when the model deskews (a noisy digit's own slant is mostly its noise's), instead of its own."""
     x = _tensor(images, model).reshape(len(images), -1)
-    parts = [model.encode(chunk) for chunk in _chunks(x, model, batch_size)]
+    if like is None or not model.config.deskew:
+        parts = [model.encode(chunk) for chunk in _chunks(x, model, batch_size)]
+    else:
+        guides = _chunks(_tensor(like, model).reshape(len(x), -1), model, batch_size)
+        parts = [model.encode(chunk, model.upright(chunk, model.slant(guide)))
+                 for chunk, guide in zip(_chunks(x, model, batch_size), guides, strict=True)]
     return (torch.cat([p[0] for p in parts]).cpu().numpy(), torch.cat([p[1] for p in parts]).cpu().numpy())
 
 
@@ -60,7 +66,7 @@ def decode(model: VAE, z, batch_size: int | None = None, like=None) -> np.ndarra
     decoded image takes when the model deskews (ModelConfig.deskew); otherwise, and without it, they stand upright."""
     z = _tensor(np.atleast_2d(np.asarray(z, dtype=np.float32)), model)
     side = model.config.image_size
-    slants = None if like is None else model.slant(_tensor(like, model).reshape(len(z), -1))
+    slants = None if like is None or not model.config.deskew else model.slant(_tensor(like, model).reshape(len(z), -1))
     if slants is None:
         out = torch.cat([torch.sigmoid(model.decode(chunk)) for chunk in _chunks(z, model, batch_size)])
     else:

@@ -55,12 +55,15 @@ def parameter_count(config) -> int:
 
 def activation_floats_per_image(config) -> int:
     """Floats one image's forward pass holds at its peak, roughly: the widest layer for the mlp, both feature maps
-    for the conv (c1 x 14 x 14 + c2 x 7 x 7), plus twice the pixels (the logits and their cross-entropy)."""
+    for the conv (c1 x 14 x 14 + c2 x 7 x 7), plus twice the pixels (the logits and their cross-entropy); a
+    deskewing model's shear adds about six image-sizes (the upright copy, the padded rows, the window and the gather's
+    int64 index)."""
     pixels, side = config.image_size ** 2, config.image_size
+    shear = 6 * pixels if config.deskew else 0
     if config.arch == "conv":
         c1, c2 = config.hidden
-        return c1 * (side // 2) ** 2 + c2 * (side // 4) ** 2 + 2 * pixels
-    return max(config.hidden) + 2 * pixels
+        return c1 * (side // 2) ** 2 + c2 * (side // 4) ** 2 + 2 * pixels + shear
+    return max(config.hidden) + 2 * pixels + shear
 
 
 def chunk_size(config, limits: Limits = LIMITS) -> int:

@@ -8,14 +8,18 @@ import torch
 import torch.nn.functional as F
 
 from .analysis import decode, encode
+from .baselines import median_filter
 from .model import VAE
 from .slant import shear, slant
 
 
 def denoise(model: VAE, images) -> np.ndarray:
-    """decode(mean of q(z|x)): the digit the model thinks a noisy image is, (N, 784) probabilities."""
+    """decode(mean of q(z|x)): the digit the model thinks a noisy image is, (N, 784) probabilities. A deskewing
+    model takes each digit's slant from its 3x3 median-filtered image: the noisy image's own slant is mostly the
+    noise's (a fifth to a third of the digit's under the Repair page's noises), its filtered one close to the digit's."""
     x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
-    return decode(model, encode(model, x)[0], like=x).reshape(len(x), -1)
+    guide = median_filter(x) if model.config.deskew else None
+    return decode(model, encode(model, x, like=guide)[0], like=x if guide is None else guide).reshape(len(x), -1)
 
 
 def impute(model: VAE, images, observed, n_iter: int = 10, fill=0.0) -> dict[str, np.ndarray]:

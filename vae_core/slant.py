@@ -20,9 +20,10 @@ def slant(x: torch.Tensor) -> torch.Tensor:
     index = torch.arange(side, dtype=w.dtype, device=w.device)
     mass = w.sum((1, 2)).clamp_min(1e-6)
     rows = w.sum(2)  # (N, side): ink per row
-    dr = index[None, :] - ((rows @ index) / mass)[:, None]  # (N, side): each row's offset from the centre of mass
+    # elementwise sums, not matrix products: those would run in bf16 under a training step's autocast
+    dr = index[None, :] - ((rows * index).sum(1) / mass)[:, None]  # (N, side): each row's offset from the mean row
     var_r = (rows * dr ** 2).sum(1) / mass
-    cov = (dr * (w @ index)).sum(1) / mass  # sum w (r - mean r)(c - mean c): the column mean cancels
+    cov = (dr * (w * index).sum(2)).sum(1) / mass  # sum w (r - mean r)(c - mean c): the column mean cancels
     alpha = cov / var_r.clamp_min(1e-6)
     return torch.where(var_r > 1e-3, alpha, torch.zeros_like(alpha)).clamp(-MAX_SLANT, MAX_SLANT)
 

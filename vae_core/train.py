@@ -20,7 +20,6 @@ from .film import FilmRecorder
 from .limits import frame_count
 from .model import VAE, negative_elbo
 from .settings import BUDGET_ENV, max_train_minutes
-from .slant import shear, slant
 
 MNIST_TRAIN, MNIST_TEST = 60_000, 10_000
 
@@ -345,8 +344,9 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
         if tc.test_subset:
             test_x, test_y = test_x[: tc.test_subset], test_y[: tc.test_subset]
     model = VAE(model_config).to(device)
+    seen_upright = None if tc.binarize else stood_upright(model, train_x)  # once for all epochs
     if tc.data_bias:
-        _start_at_mean_image(model, train_x)
+        _start_at_mean_image(model, train_x, None if seen_upright is None else seen_upright[1])
     bf16 = uses_bf16(tc, device)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
     optimizer = make_optimizer(model, tc, device)
@@ -365,7 +365,6 @@ def _train(model_config: ModelConfig, tc: TrainConfig, data, progress, progress_
         eval_rows = eval_rows.to(device)
     history: list[dict] = []
     fallback = ThreadFallback(tc.threads == AUTO_THREADS and device.type == "cpu")
-    seen_upright = None if tc.binarize else stood_upright(model, train_x)
     start = time.perf_counter()
     bar = tqdm(total=tc.epochs * steps, desc="training", unit="step", disable=not show_bar, leave=False)
     try:
@@ -436,22 +435,27 @@ def stood_upright(model: VAE, images: torch.Tensor) -> tuple[torch.Tensor, torch
     step (None for a model that does not deskew). In chunks, so the gather's indices stay small."""
     if not model.config.deskew:
         return None
-    slants = torch.cat([model.slant(chunk) for chunk in images.split(4096)])
-    return slants, torch.cat([model.upright(c, a) for c, a in zip(images.split(4096), slants.split(4096), strict=True)])
+    slants, upright = torch.empty(len(images), device=images.device), torch.empty_like(images)
+    for start in range(0, len(images), UPRIGHT_CHUNK):
+        rows = slice(start, start + UPRIGHT_CHUNK)
+        slants[rows] = model.slant(images[rows])
+        upright[rows] = model.upright(images[rows], slants[rows])
+    return slants, upright
 
 
-MEAN_UPRIGHT_IMAGES = 10_000  # a deskewing model's starting bias: the mean of this many upright digits is as good
+UPRIGHT_CHUNK = 4096  # images stood upright at once: the shear's temporaries stay at a few tens of MB
+MEAN_UPRIGHT_IMAGES = 10_000  # a deskewing model's starting bias, when its run has no upright set: as good a mean
 
 
 @torch.no_grad()
-def _start_at_mean_image(model: VAE, train_x: torch.Tensor) -> None:
-    """Set the decoder's last bias to the logit of the mean training image (pixels clamped to [1e-3, 1 - 1e-3]); the
-    mean of the first MEAN_UPRIGHT_IMAGES stood upright when the model deskews, as its decoder draws them."""
-    x = train_x.float()
+def _start_at_mean_image(model: VAE, train_x: torch.Tensor, upright: torch.Tensor | None = None) -> None:
+    """Set the decoder's last bias to the logit of the mean training image (pixels clamped to [1e-3, 1 - 1e-3]); of
+    the images stood upright when the model deskews, as its decoder draws them (`upright`, the run's set, else the
+    first MEAN_UPRIGHT_IMAGES stood upright here)."""
+    x = train_x
     if model.config.deskew:
-        x = x[:MEAN_UPRIGHT_IMAGES]
-        x = shear(x, slant(x))
-    mean = x.mean(dim=0).clamp(1e-3, 1 - 1e-3)
+        x = upright if upright is not None else stood_upright(model, train_x[:MEAN_UPRIGHT_IMAGES])[1]
+    mean = x.float().mean(dim=0).clamp(1e-3, 1 - 1e-3)
     last = [m for m in model.decoder.modules() if isinstance(m, (torch.nn.Linear, torch.nn.ConvTranspose2d))][-1]
     if isinstance(last, torch.nn.Linear):
         last.bias.copy_(torch.logit(mean))

@@ -247,6 +247,9 @@ def test_a_deskewing_model_is_flagged_its_elbo_being_of_each_digit_given_its_sla
     assert not at.exception, at.exception
     (notice,) = [i.value for i in at.info if "deskews" in i.value]
     assert notice.startswith("**B: upright deskews:**") and "given its slant" in notice
+    for name in ("test_loss", "test_reconstruction", "iwae_nll"):  # not comparable: no star on either side
+        assert not any(cell.endswith("★") for cell in row(at, name)), name
+    assert any(cell.endswith("★") for cell in row(at, "knn_accuracy"))
     at.session_state["compare_model_b"] = str(BETA4)  # two models that code their digits' slant: nothing to flag
     at.run()
     assert not [i for i in at.info if "deskews" in i.value]
