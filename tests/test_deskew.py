@@ -9,10 +9,10 @@ import torch.nn.functional as F
 
 import vae_core as vc
 from vae_core.analysis import elbo_by_chunk
+from vae_core.limits import chunk_size
 from vae_core.model import BACKGROUND_LOGIT, kl_divergence
 from vae_core.repair import latent_grid, posterior_repair
 from vae_core.slant import MAX_SLANT, shear, slant
-from vae_core.limits import chunk_size
 from vae_core.train import stood_upright
 
 CFG = vc.ModelConfig(hidden=(32, 16), deskew=True)

@@ -106,14 +106,15 @@ def grid_picture(key, grid_size: int, lo: float, hi: float) -> tuple[str, bytes]
 def interpolation(key, index_a: int, index_b: int, steps: int, mode: str
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """From test digit index_a to index_b in `steps` frames: (latent path (steps, 2), decoded frames
-    (steps, 28, 28), pixel-space cross-fade of the two images (steps, 28, 28))."""
+    (steps, 28, 28), pixel-space cross-fade of the two images (steps, 28, 28)). A deskewing model's frames are
+    slanted like the cross-fade at the same step: the ends like the two digits, the slant moving between them."""
     model = load_model(key).model
     mu = test_latents(key)[0]
     images = mnist("test")[0]
     side = model.config.image_size
     z = vc.interpolate(mu[index_a], mu[index_b], steps, mode)
     blend = vc.pixel_blend(images[index_a].reshape(side, side), images[index_b].reshape(side, side), steps)
-    return z, vc.decode(model, z), blend
+    return z, vc.decode(model, z, like=blend.reshape(steps, -1)), blend
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

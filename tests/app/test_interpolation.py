@@ -148,3 +148,25 @@ def test_bad_parameters_give_the_defaults_with_one_notice_each(real_data):
     assert captions(at)[:2] == [f"test #{a}", f"test #{b}"]
     assert at.radio(key="interp_mode").value == "linear" and at.slider(key="interp_t").value == 0.5
     assert at.slider(key="interp_steps").value == 12  # the good parameter is kept
+
+
+def test_a_deskewing_models_frames_take_the_slant_of_the_cross_fade_from_one_digit_to_the_other(real_data, tmp_path):
+    import torch
+
+    import vae_core as vc
+    from vae_core.slant import slant
+
+    torch.manual_seed(0)
+    path = vc.save_checkpoint(tmp_path / "upright.pt", vc.VAE(vc.ModelConfig(hidden=(32,), deskew=True)).eval())
+    key = ModelKey.of(path)
+    images = cache.mnist("test")[0]
+    a, b = 0, 1
+    slants = slant(torch.from_numpy(images[[a, b]].reshape(2, -1)))
+    assert abs(slants[0] - slants[1]) > 0.1  # two digits of different slant: the frames must follow
+    z, frames, blend = cache.interpolation(key, a, b, 5, "linear")
+    model = cache.load_model(key).model
+    expected = vc.decode(model, z, like=blend.reshape(5, -1))
+    assert np.allclose(frames, expected, atol=1e-6)
+    assert np.allclose(frames[0], vc.reconstruct(model, images[a:a + 1])[0], atol=1e-5)  # the ends: the digits'
+    assert np.allclose(frames[-1], vc.reconstruct(model, images[b:b + 1])[0], atol=1e-5)
+    assert not np.allclose(frames, vc.decode(model, z), atol=1e-3)  # not the upright frames
