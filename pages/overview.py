@@ -32,6 +32,9 @@ with text:
         "- Training maximises the **ELBO**: reconstruct well, while keeping q(z|x) close to the prior "
         "p(z) = N(0, I). We plot its negative, −ELBO = reconstruction + KL (nats per image; lower is better).\n"
         "- Because *z* is 2-D, the whole code space can be drawn: see the other pages."
+        + ("\n- **This model deskews**: the encoder reads each digit stood upright by its slant, and the decoder's "
+           "digit is slanted back like *x* before p(x|z) is scored, so *z* need not spend a dimension on slant."
+           if ckpt.model_config.deskew else "")
     )
 with maths:
     st.latex(r"q_\phi(z\mid x) = \mathcal{N}\big(\mu_\phi(x),\ \operatorname{diag}\sigma_\phi^2(x)\big)")
@@ -74,7 +77,8 @@ else:
         idx = np.arange(start, start + N_SHOWN)
     digits, reconstructions = cache.overview_digits(key, tuple(int(i) for i in idx))
     digit_row("Test digits (label, #index)", digits, [f"{test_y[i]}  (#{i})" for i in idx])
-    digit_row("Their reconstructions: the decoder applied to μ(x)", reconstructions, [None] * N_SHOWN)
+    digit_row("Their reconstructions: the decoder applied to μ(x)" + (", slanted back like x" if ckpt.model_config.deskew
+              else ""), reconstructions, [None] * N_SHOWN)
 
 st.header("Samples from the prior")
 st.caption("z drawn from N(0, I) and decoded — the decoder alone, no data needed.")

@@ -94,3 +94,15 @@ def test_a_page_that_stops_keeps_the_sidebar_drawn_after_it(no_mnist):
     assert any("MNIST is not available" in e.value for e in at.main.error)
     assert at.selectbox(key="sidebar_checkpoint").value.endswith("default.pt")  # the picker the visitor needs next
     assert [e.label for e in at.sidebar.expander] == ["Train a new model"]
+
+
+def test_a_deskewing_model_says_so_where_the_vae_is_explained(no_mnist, tmp_path):
+    path = vc.save_checkpoint(tmp_path / "upright.pt", vc.VAE(vc.ModelConfig(hidden=(16,), deskew=True)))
+    at = AppTest.from_file(OVERVIEW, default_timeout=60)
+    at.session_state[CHOSEN] = ModelKey.of(path)
+    at.run()
+    assert not at.exception, at.exception
+    assert "This model deskews" in " ".join(m.value for m in at.markdown)
+    at.session_state[CHOSEN] = one_d_model(tmp_path)  # a model that does not: not a word of it
+    at.run()
+    assert "deskews" not in " ".join(m.value for m in at.markdown)
