@@ -78,7 +78,8 @@ class FilmRecorder:
         model.eval()
         size = chunk_size(model.config)
         if self.upright is None:
-            self.upright = torch.cat([model.upright(x) for x in self.images.split(size)])
+            self.upright = (torch.cat([model.upright(x) for x in self.images.split(size)]) if model.config.deskew
+                            else self.images)
         self.means.append(torch.cat([model.encode(x, upright)[0] for x, upright in
                                      zip(self.images.split(size), self.upright.split(size), strict=True)])
                           .to(torch.float16).cpu())

@@ -18,8 +18,7 @@ SUBSET_RANGE = (1000, FULL_TRAIN)  # fewer than 1,000 images give no readable la
 FILM_DIGITS = 2000
 # The configs name their fields; the form shows its own labels.
 LABELS = {"arch": "Architecture", "hidden": "Hidden sizes", "activation": "Activation", "deskew": "Deskew",
-          "epochs": "Epochs",
-          "batch_size": "Batch size", "lr": "Learning rate", "beta": "β", "seed": "Seed"}
+          "epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate", "beta": "β", "seed": "Seed"}
 # A custom run's default nonlinearity: the shipped default's and the Quick preset's (docs/model-card.md, "Why tanh")
 DEFAULT_ACTIVATION = "tanh"
 
