@@ -116,3 +116,17 @@ def test_the_apps_anomaly_scores_fit_and_iwae_run_on_a_gpu_copy(gpu_result, tmp_
     assert np.array_equal(scores["compressed_length"], expected["compressed_length"])
     assert np.allclose(scores["iwae"], expected["iwae"], rtol=0.02)  # other noise draws: close
     assert nll == pytest.approx(float(-real["iwae_log_likelihood"](cached, images, k=5).mean()), rel=0.02)
+
+
+def test_a_deskewing_model_trains_scores_and_reconstructs_on_the_gpu_as_on_the_cpu(tiny_data):
+    upright = vc.ModelConfig(hidden=(32, 16), deskew=True)
+    result = vc.train(upright, vc.TrainConfig(epochs=2, batch_size=64, device="cuda", snapshot_size=10),
+                      data=tiny_data, show_bar=False)
+    assert result.device.startswith("cuda") and result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    test_x = tiny_data[1][:8]
+    gpu_model = result.model.to("cuda")
+    gpu = vc.reconstruct(gpu_model, test_x), vc.iwae_log_likelihood(gpu_model, test_x, k=50)
+    cpu_model = result.model.cpu()
+    cpu = vc.reconstruct(cpu_model, test_x), vc.iwae_log_likelihood(cpu_model, test_x, k=50)
+    assert np.allclose(gpu[0], cpu[0], atol=1e-4)  # the same shear on either device
+    assert np.allclose(gpu[1], cpu[1], atol=2.0)  # different random streams: close, not equal
