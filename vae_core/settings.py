@@ -136,24 +136,25 @@ def warm_anomaly_scores() -> bool:
     return _value(WARM_ANOMALY_ENV) != "0"
 
 
+def _seconds(name: str, default: float) -> float:
+    """A duration setting: its value, at least 0; `default` when unset or not a finite number."""
+    try:
+        seconds = float(_value(name) or default)
+    except ValueError:
+        return default
+    return max(0.0, seconds) if math.isfinite(seconds) else default
+
+
 def warm_anomaly_delay() -> float:
     """Seconds after start-up before the app scores the default model's test digits (VAE_WARM_ANOMALY_DELAY_S, at
     least 0; DEFAULT_WARM_ANOMALY_DELAY when unset or not a number)."""
-    try:
-        delay = float(_value(WARM_ANOMALY_DELAY_ENV) or DEFAULT_WARM_ANOMALY_DELAY)
-    except ValueError:
-        return DEFAULT_WARM_ANOMALY_DELAY
-    return max(0.0, delay) if math.isfinite(delay) else DEFAULT_WARM_ANOMALY_DELAY
+    return _seconds(WARM_ANOMALY_DELAY_ENV, DEFAULT_WARM_ANOMALY_DELAY)
 
 
 def first_draw_seconds() -> float:
     """Seconds a session's first view waits for the browser's word that its picture is drawn (VAE_FIRST_DRAW_SECONDS,
     at least 0; DEFAULT_FIRST_DRAW_SECONDS when unset or not a number)."""
-    try:
-        seconds = float(_value(FIRST_DRAW_ENV) or DEFAULT_FIRST_DRAW_SECONDS)
-    except ValueError:
-        return DEFAULT_FIRST_DRAW_SECONDS
-    return max(0.0, seconds) if math.isfinite(seconds) else DEFAULT_FIRST_DRAW_SECONDS
+    return _seconds(FIRST_DRAW_ENV, DEFAULT_FIRST_DRAW_SECONDS)
 
 
 def presenter_token() -> str:
