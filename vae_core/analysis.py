@@ -27,17 +27,22 @@ def _chunks(x: torch.Tensor, model: VAE, batch_size: int | None) -> tuple[torch.
     return x.split(batch_size or chunk_size(model.config))
 
 
+def _guides(model: VAE, like, n: int, batch_size: int | None) -> tuple[torch.Tensor, ...] | tuple[None, ...]:
+    """`like` (N images whose slant a deskewing model is to take) in the same chunks as the N rows it goes with; as
+    many Nones for a model that does not deskew, or without `like`."""
+    if like is None or not model.config.deskew:
+        return (None,) * -(-n // (batch_size or chunk_size(model.config)))  # as many chunks as _chunks makes
+    return _chunks(_tensor(like, model).reshape(n, -1), model, batch_size)
+
+
 @torch.no_grad()
 def encode(model: VAE, images, batch_size: int | None = None, like=None) -> tuple[np.ndarray, np.ndarray]:
     """Latent means and log-variances of q(z|x), each (N, latent_dim). like: N images whose slant stands each image
     upright when the model deskews (a noisy digit's own slant is mostly its noise's), instead of its own."""
     x = _tensor(images, model).reshape(len(images), -1)
-    if like is None or not model.config.deskew:
-        parts = [model.encode(chunk) for chunk in _chunks(x, model, batch_size)]
-    else:
-        guides = _chunks(_tensor(like, model).reshape(len(x), -1), model, batch_size)
-        parts = [model.encode(chunk, model.upright(chunk, model.slant(guide)))
-                 for chunk, guide in zip(_chunks(x, model, batch_size), guides, strict=True)]
+    parts = [model.encode(chunk) if guide is None else model.encode(chunk, model.upright(chunk, model.slant(guide)))
+             for chunk, guide in zip(_chunks(x, model, batch_size), _guides(model, like, len(x), batch_size),
+                                     strict=True)]
     return (torch.cat([p[0] for p in parts]).cpu().numpy(), torch.cat([p[1] for p in parts]).cpu().numpy())
 
 
@@ -66,12 +71,9 @@ def decode(model: VAE, z, batch_size: int | None = None, like=None) -> np.ndarra
     decoded image takes when the model deskews (ModelConfig.deskew); otherwise, and without it, they stand upright."""
     z = _tensor(np.atleast_2d(np.asarray(z, dtype=np.float32)), model)
     side = model.config.image_size
-    slants = None if like is None or not model.config.deskew else model.slant(_tensor(like, model).reshape(len(z), -1))
-    if slants is None:
-        out = torch.cat([torch.sigmoid(model.decode(chunk)) for chunk in _chunks(z, model, batch_size)])
-    else:
-        out = torch.cat([torch.sigmoid(model.decode(chunk, s)) for chunk, s in
-                         zip(_chunks(z, model, batch_size), _chunks(slants, model, batch_size), strict=True)])
+    out = torch.cat([torch.sigmoid(model.decode(chunk) if guide is None else model.decode(chunk, model.slant(guide)))
+                     for chunk, guide in zip(_chunks(z, model, batch_size), _guides(model, like, len(z), batch_size),
+                                             strict=True)])
     return out.reshape(-1, side, side).cpu().numpy()
 
 
