@@ -84,6 +84,7 @@ def test_the_film_downloads_as_a_slide_sized_gif(film_server, page):
 
 
 def test_a_sidebar_training_is_drawn_live_on_the_film_page(page):
+    wait_idle(page, SLOW)  # the form is filled and sent on a page at rest, not while a run redraws the sidebar
     start_training(page, {"Name": "live-in-browser", "Epochs": "8", "Training images": "1000", "Hidden sizes": "64"})
     expect_text(page, "Live: live-in-browser is training", "live heading on the film page", SLOW)
     title = "() => { const t = document.querySelector('[data-testid=stMain] .js-plotly-plot .gtitle'); " \
